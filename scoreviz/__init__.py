@@ -1,0 +1,3 @@
+"""scoreviz: a desktop lab for score-based generative models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,141 @@
+"""What each `scoreviz` subcommand does (argument parsing lives in cli.py)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from scoreviz.core.data import DataError, Dataset, from_points, load_data, preset_names
+from scoreviz.core.device import resolve_device
+from scoreviz.core.metrics import quality_report
+from scoreviz.core.recipes import DEFAULT_SAMPLER, draw_samples, make_trainer
+from scoreviz.core.training import TrainingDiverged
+
+
+class UserError(Exception):
+    """A problem the user can fix, printed as one line."""
+
+
+USER_ERRORS = (UserError, DataError, CheckpointError, TrainingDiverged, ValueError, FileNotFoundError,
+               PermissionError, IsADirectoryError)
+
+
+def _positive(name: str, value, allow_none=True):
+    if value is None and allow_none:
+        return
+    if value is None or value <= 0:
+        raise UserError(f"--{name} must be positive (got {value})")
+
+
+def _progress(total: int | None, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="step", disable=quiet, file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
+
+
+def presets(args) -> None:
+    print("\n".join(preset_names()))
+
+
+def train(args) -> dict:
+    for name in ("steps", "minutes", "batch", "lr"):
+        _positive(name, getattr(args, name))
+    if args.data.split(":")[0] in ("mnist", "fashion") or args.data.endswith(".npz"):
+        from scoreviz.images.cli import train_images  # image mode
+
+        return train_images(args)
+    dataset = load_data(args.data, seed=args.seed)
+    overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch), ("lr", args.lr)) if v}
+    if args.minutes:
+        overrides.setdefault("steps", None)
+    trainer = make_trainer(dataset.train, args.process, args.model or "medium", args.device, loss=args.loss,
+                           seed=args.seed, **overrides)
+    seconds = args.minutes * 60 if args.minutes else None
+    total = None if seconds else trainer.config.steps
+    with _progress(total, args.quiet) as bar:
+        def report(stats):
+            bar.n = stats.step
+            bar.set_postfix(loss=f"{stats.smoothed_loss:.4f}", refresh=False)
+            bar.refresh()
+
+        start = time.perf_counter()
+        trainer.train(steps=10**12 if seconds else None, seconds=seconds, callback=report)
+        report(trainer.stats())
+    save_checkpoint(args.out, trainer=trainer, data_name=dataset.name, fingerprint=dataset.fingerprint(),
+                    meta={"data_spec": args.data, "seed": args.seed})
+    elapsed = time.perf_counter() - start
+    print(f"trained {trainer.step_count} steps in {elapsed:.1f} s on {trainer.device.type} "
+          f"(loss {trainer.stats().smoothed_loss:.4f}); wrote {args.out}", file=sys.stderr)
+    return {"steps": trainer.step_count, "seconds": elapsed}
+
+
+def _load(args):
+    return load_checkpoint(args.checkpoint, device=resolve_device(args.device))
+
+
+def _default_sampler(ckpt) -> str:
+    return DEFAULT_SAMPLER
+
+
+def sample(args) -> None:
+    _positive("n", args.n, allow_none=False)
+    _positive("steps", args.steps)
+    if not args.out.endswith(".npy"):
+        raise UserError(f"--out must be a .npy file (got {args.out})")
+    ckpt = _load(args)
+    if ckpt.meta.get("kind") == "images":
+        from scoreviz.images.cli import sample_images
+
+        return sample_images(args, ckpt)
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, args.sampler or _default_sampler(ckpt), args.steps,
+                           seed=args.seed)
+    np.save(args.out, samples.cpu().numpy())
+    print(f"wrote {args.n} samples of dimension {samples.shape[1]} to {args.out}", file=sys.stderr)
+
+
+def reference_dataset(ckpt) -> Dataset:
+    """The data a checkpoint was trained on: its preset/file again if it still matches, else the stored points."""
+    spec = ckpt.meta.get("data_spec")
+    if spec:
+        try:
+            dataset = load_data(spec, seed=ckpt.meta.get("seed", 0))
+            if dataset.fingerprint() == ckpt.fingerprint:
+                return dataset
+        except DataError:
+            pass
+    if ckpt.data.numel() == 0:
+        raise UserError("the checkpoint stores no data and its data source is gone: nothing to compare with")
+    return from_points(ckpt.data.numpy(), name=ckpt.data_name or "checkpoint data")
+
+
+def evaluate(args) -> dict:
+    _positive("n", args.n, allow_none=False)
+    ckpt = _load(args)
+    dataset = reference_dataset(ckpt)
+    sampler = args.sampler or _default_sampler(ckpt)
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed).cpu()
+    report = quality_report(samples, dataset, torch.Generator().manual_seed(args.seed))
+    report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler})
+    if not args.json:
+        print(f"{dataset.name}: {args.n} samples with {sampler}")
+        print(f"  sliced Wasserstein {report['sliced_wasserstein']:.4f}  (floor {report['sw_floor']:.4f}, "
+              f"ratio {report['sw_ratio']:.2f})")
+        print(f"  energy distance    {report['energy_distance']:.5f}  (floor {report['energy_floor']:.5f})")
+        if "mode_weights" in report:
+            got = ", ".join(f"{w:.3f}" for w in report["mode_weights"])
+            true = ", ".join(f"{w:.3f}" for w in report["true_weights"])
+            print(f"  mode weights       {got}  (true {true})")
+    return report
+
+
+def bench(args) -> dict:
+    from scoreviz.bench.run import run_benchmarks
+
+    results = run_benchmarks(quick=args.quick, only=args.only.split(",") if args.only else None,
+                             verbose=not args.json)
+    return results

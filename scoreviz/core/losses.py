@@ -1,0 +1,50 @@
+"""Score-matching losses in the VE-equivalent coordinates y = x₀ + σε (see processes.py), per sample.
+
+Denoising score matching with λ(σ) = σ² (Vincent 2011; Song & Ermon 2019, eq. 2):
+    ℓ_DSM = σ² ‖s(y, σ) + ε/σ‖² = ‖σ s(y, σ) + ε‖²,
+whose minimiser is the score of the noised data. For a process with x_t = αx₀ + sε this is the same loss
+with weight s(t)² once the network is evaluated at y = x_t/α (so all processes share it).
+
+Sliced score matching, variance-reduced (Song et al. 2019, eq. 8), on the noised samples y:
+    ℓ_SSM = σ² (vᵀ∇_y(vᵀ s(y, σ)) + ½‖s(y, σ)‖²),  v ~ N(0, I),
+whose minimiser is also the score of p_σ, found without knowing the noise that produced y.
+Both losses return (N,) values, already divided by the dimension of x, so their scales compare across D.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .processes import append_dims
+
+
+def _noised(x0: Tensor, sigma: Tensor, generator: torch.Generator | None):
+    eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+    return x0 + append_dims(sigma, x0.ndim) * eps, eps
+
+
+def _per_sample_mean(v: Tensor) -> Tensor:
+    return v.reshape(v.shape[0], -1).mean(1)
+
+
+def dsm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> Tensor:
+    """x0 (N, *shape), sigma (N,) → (N,) denoising score matching loss with λ(σ) = σ²."""
+    y, eps = _noised(x0, sigma, generator)
+    score = model.score(y, sigma, labels)
+    return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps) ** 2)
+
+
+def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> Tensor:
+    """x0 (N, *shape), sigma (N,) → (N,) variance-reduced sliced score matching loss with λ(σ) = σ²."""
+    y, _ = _noised(x0, sigma, generator)
+    y = y.detach().requires_grad_(True)
+    score = model.score(y, sigma, labels)
+    v = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
+    (grad_vs,) = torch.autograd.grad((score * v).sum(), y, create_graph=True)
+    sigma2 = append_dims(sigma, x0.ndim) ** 2
+    per_dim = sigma2 * (v * grad_vs + 0.5 * score**2)
+    # Shift by the constant σ²·E‖∇log p‖² is unknown; the value is comparable across steps, not to zero.
+    return _per_sample_mean(per_dim)
+
+
+LOSSES = {"dsm": dsm_loss, "ssm": ssm_loss}

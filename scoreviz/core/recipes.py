@@ -1,0 +1,70 @@
+"""The project's default recipe, in one place: how a data set becomes a trained model and samples.
+
+The command line, the benchmark and the app all call these, so "the defaults" mean one thing.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+from torch import Tensor
+
+from .device import resolve_device
+from .model import MODEL_SIZES, MLPConfig
+from .processes import NoiseProcess, make_process
+from .samplers import SAMPLERS, ScoreFunction, model_score, run_sampler
+
+#: Sampler steps by default (the ODE uses Heun, two score evaluations a step).
+DEFAULT_SAMPLER_STEPS = {"langevin": 500, "annealed": 100, "em": 200, "pc": 200, "ode": 100, "ddpm": 200}
+DEFAULT_SAMPLER = "em"
+
+
+def default_train_config(**overrides):
+    from .training import TrainConfig
+
+    return TrainConfig(**overrides)
+
+
+def mlp_config(dim: int, size: str = "medium", **overrides) -> MLPConfig:
+    if size not in MODEL_SIZES:
+        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(MODEL_SIZES)}")
+    return replace(MLPConfig(dim=dim, **MODEL_SIZES[size]), **overrides)
+
+
+def make_trainer(data: Tensor, process: str | NoiseProcess = "ve", size: str = "medium", device="auto", **train_overrides):
+    """A Trainer for points (N, D) with the default network of `size` and the default training settings."""
+    from .training import Trainer
+
+    proc = make_process(process, data) if isinstance(process, str) else process
+    return Trainer(data, proc, mlp_config(data.shape[1], size), default_train_config(**train_overrides),
+                   device=resolve_device(device) if isinstance(device, str) else device)
+
+
+def sampler_options(name: str, process: NoiseProcess, steps: int | None = None, **extra) -> dict:
+    """Keyword arguments for run_sampler with the defaults filled in (steps, Langevin's level, ...)."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    steps = steps or DEFAULT_SAMPLER_STEPS[name]
+    opts: dict = {"process": process}
+    if name == "annealed":
+        opts["steps_per_level"] = steps
+    else:
+        opts["steps"] = steps
+    if name == "langevin":
+        opts["noise_level"] = extra.pop("noise_level", process.noise_range()[0] * 5)
+    opts.update(extra)
+    return opts
+
+
+def draw_samples(model, process: NoiseProcess, n: int, sampler: str = DEFAULT_SAMPLER, steps: int | None = None,
+                 seed: int = 0, labels: Tensor | None = None, guidance: float = 0.0, **extra) -> Tensor:
+    """n samples (n, *shape) from a trained Denoiser, starting from the process's prior."""
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    shape = (n, *extra.pop("shape", (model.backbone.config.dim,)))
+    score = ScoreFunction(model_score(model, labels, guidance), process)
+    x = process.prior_sample(shape, gen, device)
+    last = None
+    for last in run_sampler(sampler, score, x, generator=gen, **sampler_options(sampler, process, steps, **extra)):
+        pass
+    return last.x

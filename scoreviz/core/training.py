@@ -1,0 +1,189 @@
+"""Training a noise-conditional score model: one optimiser step at a time, with EMA and a divergence guard.
+
+The loop owns every piece of torch state (model, EMA copy, optimiser, RNG), so a GUI worker thread can hold a
+`Trainer` and call `step()` in short ticks, and the command line can call `train()`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .losses import LOSSES
+from .model import Denoiser, build_denoiser
+from .processes import NoiseProcess
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN/inf. The trainer has already put back the last good weights."""
+
+
+@dataclass
+class TrainConfig:
+    steps: int | None = 4000     # planned length (sets the learning-rate schedule); None: open-ended, constant lr
+    batch_size: int = 1024
+    lr: float = 3e-3
+    warmup: int = 100
+    final_lr_fraction: float = 0.05
+    ema_decay: float = 0.999     # reached after a warm-up of min(decay, (1+k)/(10+k))
+    loss: str = "dsm"            # "dsm" or "ssm"
+    grad_clip: float = 1.0
+    seed: int = 0
+    n_loss_bins: int = 16
+    snapshot_every: int = 100    # how often the divergence guard keeps a copy of good weights
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.batch_size < 1 or not (0 < self.lr < 1) or not (0 <= self.ema_decay < 1):
+            raise ValueError("batch size must be ≥ 1, learning rate in (0, 1) and EMA decay in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainStats:
+    """A snapshot for display: plain numbers and NumPy arrays only (safe to hand to another thread)."""
+
+    step: int
+    loss: float                  # mean loss of the last step
+    smoothed_loss: float         # exponential moving average of the loss
+    level_edges: np.ndarray      # (B+1,) noise-level bin edges σ̃ (log-spaced)
+    level_losses: np.ndarray     # (B,) moving average of the loss in each bin (NaN where never visited)
+    steps_per_second: float
+    lr: float
+    loss_history: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+class Trainer:
+    """Denoising / sliced score matching on `data` (N, *shape) under `process` with a backbone from net_config."""
+
+    def __init__(self, data: Tensor, process: NoiseProcess, net_config, config: TrainConfig | None = None,
+                 device: torch.device | str = "cpu", labels: Tensor | None = None):
+        self.config = config or TrainConfig()
+        self.device = torch.device(device)
+        self.process = process
+        self.net_config = net_config
+        self.generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        self.set_data(data, labels)
+        sigma_data = float(self.data.std()) or 1.0
+        self.model: Denoiser = build_denoiser(net_config, sigma_data).to(self.device)
+        self.ema: Denoiser = copy.deepcopy(self.model).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr, foreach=True)
+        self.loss_fn = LOSSES[self.config.loss]
+        self.step_count = 0
+        lo, hi = process.noise_range()
+        self.level_edges = np.exp(np.linspace(math.log(lo), math.log(hi), self.config.n_loss_bins + 1))
+        self._level_sum = np.zeros(self.config.n_loss_bins)
+        self._level_weight = np.zeros(self.config.n_loss_bins)
+        self._loss_history: list[float] = []
+        self._smoothed = math.nan
+        self._last_loss = math.nan
+        self._rate = 0.0
+        self._snapshot = self._take_snapshot()
+
+    # --- data ------------------------------------------------------------------------------------------------
+    def set_data(self, data: Tensor, labels: Tensor | None = None) -> None:
+        """Train on new points from the next step on (the GUI calls this when the user paints)."""
+        if data.shape[0] == 0:
+            raise ValueError("there is no data to train on")
+        if not torch.isfinite(data).all():
+            raise ValueError("the data contain NaN or infinite values")
+        self.data = data.to(self.device, torch.float32)
+        self.labels = None if labels is None else labels.to(self.device)
+
+    def _batch(self):
+        idx = torch.randint(0, self.data.shape[0], (self.config.batch_size,), generator=self.generator,
+                            device=self.device)
+        return self.data[idx], None if self.labels is None else self.labels[idx]
+
+    # --- one step --------------------------------------------------------------------------------------------
+    def learning_rate(self, step: int) -> float:
+        """Linear warm-up, then (for a planned length) a cosine decay to final_lr_fraction·lr."""
+        c = self.config
+        warm = min(1.0, (step + 1) / max(1, c.warmup))
+        if c.steps is None:
+            return c.lr * warm
+        progress = min(1.0, step / max(1, c.steps))
+        return c.lr * warm * (c.final_lr_fraction + (1 - c.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def step(self) -> float:
+        """One optimiser step; returns the batch's mean loss. Raises TrainingDiverged on a non-finite loss."""
+        x0, labels = self._batch()
+        t = self.process.train_times(x0.shape[0], self.generator, self.device)
+        sigma = self.process.noise_level(t).to(self.device)
+        per_sample = self.loss_fn(self.model, x0, sigma, self.generator, labels)
+        loss = per_sample.mean()
+        if not torch.isfinite(loss):
+            failed_at = self.step_count + 1
+            self._restore_snapshot()
+            raise TrainingDiverged(
+                f"training diverged at step {failed_at} (loss = {float(loss)}); the weights of step "
+                f"{self.step_count} were kept — lower the learning rate or check the data")
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate(self.step_count)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self._update_ema()
+        self.step_count += 1
+        self._record(float(loss.detach()), sigma.detach(), per_sample.detach())
+        if self.step_count % self.config.snapshot_every == 0:
+            self._snapshot = self._take_snapshot()
+        return self._last_loss
+
+    @torch.no_grad()
+    def _update_ema(self):
+        decay = min(self.config.ema_decay, (1 + self.step_count) / (10 + self.step_count))
+        for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
+            ema_p.lerp_(p, 1 - decay)
+
+    def _record(self, loss: float, sigma: Tensor, per_sample: Tensor):
+        self._last_loss = loss
+        self._smoothed = loss if math.isnan(self._smoothed) else 0.98 * self._smoothed + 0.02 * loss
+        self._loss_history.append(loss)
+        bins = np.clip(np.searchsorted(self.level_edges, sigma.cpu().numpy()) - 1, 0, len(self._level_sum) - 1)
+        sums = np.bincount(bins, weights=per_sample.cpu().numpy(), minlength=len(self._level_sum))
+        counts = np.bincount(bins, minlength=len(self._level_sum))
+        seen = counts > 0
+        self._level_sum[seen] = 0.9 * self._level_sum[seen] + 0.1 * sums[seen] / counts[seen]
+        self._level_weight[seen] = 0.9 * self._level_weight[seen] + 0.1
+
+    # --- many steps ------------------------------------------------------------------------------------------
+    def train(self, steps: int | None = None, callback=None, seconds: float | None = None) -> TrainStats:
+        """Run `steps` (default: config.steps) or until `seconds` pass; callback(stats) every 50 steps."""
+        steps = steps if steps is not None else (self.config.steps or 0)
+        start, done = time.perf_counter(), 0
+        while done < steps and (seconds is None or time.perf_counter() - start < seconds):
+            self.step()
+            done += 1
+            if callback is not None and (done % 50 == 0 or done == steps):
+                self._rate = done / max(1e-9, time.perf_counter() - start)
+                callback(self.stats())
+        self._rate = done / max(1e-9, time.perf_counter() - start)
+        return self.stats()
+
+    def note_rate(self, steps_per_second: float) -> None:
+        """Set the steps/s figure reported by stats() (for callers that time their own loop)."""
+        self._rate = steps_per_second
+
+    def stats(self) -> TrainStats:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level_losses = np.where(self._level_weight > 0, self._level_sum / self._level_weight, np.nan)
+        return TrainStats(self.step_count, self._last_loss, self._smoothed, self.level_edges.copy(), level_losses,
+                          self._rate, self.learning_rate(self.step_count), np.asarray(self._loss_history))
+
+    # --- divergence guard and checkpoints --------------------------------------------------------------------
+    def _take_snapshot(self) -> dict:
+        return {"model": copy.deepcopy(self.model.state_dict()), "ema": copy.deepcopy(self.ema.state_dict()),
+                "optimizer": copy.deepcopy(self.optimizer.state_dict()), "step": self.step_count}
+
+    def _restore_snapshot(self):
+        self.model.load_state_dict(self._snapshot["model"])
+        self.ema.load_state_dict(self._snapshot["ema"])
+        self.optimizer.load_state_dict(self._snapshot["optimizer"])
+        self.step_count = self._snapshot["step"]

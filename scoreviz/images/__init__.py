@@ -1,0 +1,35 @@
+"""Image mode: MNIST-style data sets, a small noise-conditional U-Net, and image montages.
+
+Qt-free (part of the core): reading IDX / ``.npz`` data (:mod:`.idx`), finding it on disk
+(:mod:`.locate`), a user-started verified download (:mod:`.download`), the U-Net backbone (:mod:`.unet`)
+and montages (:mod:`.grid`).
+"""
+
+from .download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
+from .grid import make_grid, save_grid_png
+from .idx import CLASS_NAMES, ImageDataError, ImageDataset, load_image_dataset, load_npz, read_idx
+from .locate import candidate_dirs, default_download_dir, find_dataset
+from .unet import PRESETS, UNet, UNetConfig, count_parameters
+
+__all__ = [
+    "CLASS_NAMES",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "PRESETS",
+    "DownloadCancelled",
+    "DownloadError",
+    "ImageDataError",
+    "ImageDataset",
+    "UNet",
+    "UNetConfig",
+    "candidate_dirs",
+    "count_parameters",
+    "default_download_dir",
+    "download_mnist",
+    "find_dataset",
+    "load_image_dataset",
+    "load_npz",
+    "make_grid",
+    "read_idx",
+    "save_grid_png",
+]

@@ -1,0 +1,24 @@
+"""Shared test setup. The offscreen Qt platform is chosen before any QApplication exists (GUIDE §5), and the
+app's remembered settings go to a temporary folder, never to the user's."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_qsettings(tmp_path_factory):
+    """QSettings of the app → an INI file under a temporary folder (only if Qt is importable)."""
+    try:
+        from PySide6 import QtCore
+    except ImportError:  # the Qt-free parts of the suite do not need it
+        yield
+        return
+    folder = tmp_path_factory.mktemp("qsettings")
+    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
+    for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, scope, str(folder))
+    yield
