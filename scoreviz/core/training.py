@@ -36,6 +36,8 @@ class TrainConfig:
     seed: int = 0
     n_loss_bins: int = 16
     snapshot_every: int = 100    # how often the divergence guard keeps a copy of good weights
+    label_dropout: float = 0.0   # with labels: the fraction replaced by the null label (classifier-free guidance)
+    amp: bool = False            # bfloat16 autocast on CUDA (ignored elsewhere)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -98,7 +100,13 @@ class Trainer:
     def _batch(self):
         idx = torch.randint(0, self.data.shape[0], (self.config.batch_size,), generator=self.generator,
                             device=self.device)
-        return self.data[idx], None if self.labels is None else self.labels[idx]
+        if self.labels is None:
+            return self.data[idx], None
+        labels = self.labels[idx]
+        if self.config.label_dropout > 0:
+            drop = torch.rand(labels.shape, generator=self.generator, device=self.device) < self.config.label_dropout
+            labels = torch.where(drop, torch.full_like(labels, self.net_config.num_classes), labels)
+        return self.data[idx], labels
 
     # --- one step --------------------------------------------------------------------------------------------
     def learning_rate(self, step: int) -> float:
@@ -115,7 +123,8 @@ class Trainer:
         x0, labels = self._batch()
         t = self.process.train_times(x0.shape[0], self.generator, self.device)
         sigma = self.process.noise_level(t).to(self.device)
-        per_sample = self.loss_fn(self.model, x0, sigma, self.generator, labels)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.config.amp and self.device.type == "cuda"):
+            per_sample = self.loss_fn(self.model, x0, sigma, self.generator, labels).float()
         loss = per_sample.mean()
         if not torch.isfinite(loss):
             failed_at = self.step_count + 1

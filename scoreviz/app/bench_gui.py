@@ -1,0 +1,159 @@
+"""GUI figures for `scoreviz bench`: frame cost, GUI-thread stalls while the worker runs, time to match.
+
+    frame_ms        median cost of updating and painting one frame of the 2-D scene at 800×800 offscreen:
+                    a 64×64 score field over the heat map, 10,000 particles with fading trails
+                    (the target is ≤ 8 ms; a naive pyqtgraph build measured 25–33 ms, GUIDE §3)
+    gui_stall_ms    the longest event-loop latency on the GUI thread, measured with a 5 ms QTimer heartbeat
+                    in the real window while the worker trains and 2,000 particles sample (target ≤ 50 ms)
+    time_to_match_s seconds from pressing Train (moons, default model) until the learned field's median
+                    relative error at the middle σ is ≤ 0.3 (target ≤ 5 s), measured in that same run
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def _app():
+    if "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from .qt import QtWidgets
+
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+
+def synthetic_frames(n_grid: int = 64, n_particles: int = 10_000, seed: int = 0):
+    """A field frame over [−4, 4]² and a generator of particle frames (particles drifting on circles)."""
+    from . import frames as fr
+
+    rng = np.random.default_rng(seed)
+    cell = 8.0 / n_grid
+    c = -4 + (np.arange(n_grid) + 0.5) * cell
+    gx, gy = np.meshgrid(c, c)
+    pts = np.stack([gx.ravel(), gy.ravel()], 1)
+    r = np.hypot(pts[:, 0], pts[:, 1])
+    vec = np.stack([-pts[:, 0] * (r - 2.5), -pts[:, 1] * (r - 2.5)], 1) / np.maximum(r, 1e-3)[:, None]
+    mag = np.linalg.norm(vec, axis=1)
+    hx = np.linspace(-4, 4, 160)
+    hgx, hgy = np.meshgrid(hx, hx)
+    heat = -0.5 * ((np.hypot(hgx, hgy) - 2.5) / 0.5) ** 2
+    field = fr.FieldFrame("learned", "learned", 0.5, pts.astype(np.float32), vec.astype(np.float32),
+                          mag.astype(np.float32), cell, True, (heat - heat.max()).astype(np.float32),
+                          (-4.0, -4.0, 8.0, 8.0), math.nan, 1)
+    angle = rng.uniform(0, 2 * np.pi, n_particles)
+    radius = rng.normal(2.5, 0.6, n_particles)
+    labels = (angle // (np.pi / 4)).astype(np.int8) % 8
+
+    def particles(i: int):
+        a = angle + 0.02 * i
+        pos = np.stack([radius * np.cos(a), radius * np.sin(a)], 1).astype(np.float32)
+        return fr.ParticleFrame(pos, labels, np.full(8, 1 / 8), np.full(8, 1 / 8), "annealed", i, 1000, 0.5, 0.5,
+                                True, False, 1)
+
+    return field, particles
+
+
+def frame_ms(frames: int = 120, size: int = 800, field_every: int = 4) -> dict:
+    """Median / p95 ms of update + paint of the scene, offscreen. Particles and trails move every frame; a new
+    64×64 field (arrows + heat map) arrives every `field_every` frames (the worker sends at most ~7 per second,
+    i.e. every 8th frame at 60 fps, so 4 is pessimistic). `frame_full_ms`: a new field in every frame."""
+    app = _app()
+    from .qt import QtGui
+    from .scene import Scene2D
+    from .theme import DARK
+
+    scene = Scene2D(DARK)
+    w = scene.widget
+    w.resize(size, size)
+    scene.set_view(-4, 4, -4, 4)
+    app.processEvents()
+    scene.sync_trail_area()
+    field, particles = synthetic_frames()
+    image = QtGui.QImage(size, size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    times, update_times, full = [], [], []
+    for i in range(frames + 10):
+        t0 = time.perf_counter()
+        if i % field_every == 0:
+            scene.show_field(field)
+        scene.show_particles(particles(i))
+        t1 = time.perf_counter()
+        painter = QtGui.QPainter(image)
+        w.render(painter)
+        painter.end()
+        t2 = time.perf_counter()
+        if i >= 10:
+            times.append((t2 - t0) * 1e3)
+            update_times.append((t1 - t0) * 1e3)
+    for i in range(20):
+        t0 = time.perf_counter()
+        scene.show_field(field)
+        scene.show_particles(particles(i))
+        painter = QtGui.QPainter(image)
+        w.render(painter)
+        painter.end()
+        full.append((time.perf_counter() - t0) * 1e3)
+    w.close()
+    w.deleteLater()
+    app.processEvents()
+    return {"frame_ms": float(np.mean(times)), "frame_median_ms": float(np.median(times)),
+            "frame_p95_ms": float(np.percentile(times, 95)), "frame_update_ms": float(np.mean(update_times)),
+            "frame_full_ms": float(np.median(full))}
+
+
+def gui_stall_ms(seconds: float = 8.0) -> dict:
+    """Heartbeat latency on the GUI thread of the real window while training and sampling run."""
+    app = _app()
+    from .main_window import MainWindow
+    from .qt import QtCore
+
+    window = MainWindow(settings=None, preset="moons")
+    window.resize(1400, 900)
+    window.show()
+    deadline = time.perf_counter() + 20
+    while window.process is None and time.perf_counter() < deadline:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    window.sampling_panel.set_options({"sampler": "annealed", "n": 2000, "steps": 100_000})
+    beats: list[float] = []
+    heartbeat = QtCore.QTimer()
+    heartbeat.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(5)
+    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    t_start = time.perf_counter()
+    window.set_training(True)
+    window.release_particles()
+    heartbeat.start()
+    end = t_start + seconds
+    while time.perf_counter() < end:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        if not window.isVisible():
+            break
+    heartbeat.stop()
+    train = window.last_train
+    drawn = window._frames_drawn
+    window.close()
+    app.processEvents()
+    gaps = np.diff(beats) * 1e3 if len(beats) > 1 else np.array([math.nan])
+    return {"gui_stall_ms": float(np.max(gaps) - 5.0), "gui_heartbeat_p99_ms": float(np.percentile(gaps, 99)),
+            "gui_frames_per_s": drawn / seconds,
+            "train_steps_per_s": float(train.steps_per_second) if train is not None else math.nan,
+            "time_to_match_s": float(train.time_to_match) if train is not None else math.nan,
+            "mid_error_after_s": float(train.mid_error) if train is not None else math.nan,
+            "particle_frames_running": bool(window.last_particles is not None and window.last_particles.sampler)}
+
+
+def gui_benchmarks() -> dict:
+    """All GUI figures in one dict (see the module docstring)."""
+    out = {}
+    out.update(frame_ms())
+    out.update(gui_stall_ms())
+    return out
+
+
+if __name__ == "__main__":  # python -m scoreviz.app.bench_gui
+    import json
+
+    print(json.dumps(gui_benchmarks(), indent=2))

@@ -1,0 +1,155 @@
+"""What crosses between the GUI thread and the compute worker: frozen dataclasses of NumPy arrays and numbers.
+
+Never tensors or modules (GUIDE §2). Arrays are made read-only so that neither side can change what the other
+holds. Worker → GUI: `ProcessFrame`, `FieldFrame`, `Field1DFrame`, `ParticleFrame`, `TrainFrame`.
+GUI → worker: `DataSpec` (the data to train on and draw against) and plain numbers/strings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+
+def frozen_array(a, dtype=None) -> np.ndarray:
+    """A read-only C-contiguous copy."""
+    out = np.array(a, dtype=dtype, copy=True, order="C")
+    out.flags.writeable = False
+    return out
+
+
+class _Frozen:
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray) and v.flags.writeable:
+                object.__setattr__(self, f.name, frozen_array(v))
+
+
+# --- GUI → worker ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MixtureSpec(_Frozen):
+    weights: np.ndarray   # (K,)
+    means: np.ndarray     # (K, D)
+    covs: np.ndarray      # (K, D, D)
+
+
+@dataclass(frozen=True)
+class GridSpec(_Frozen):
+    values: np.ndarray                       # (H, W), row 0 = lowest y
+    bounds: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class DataSpec(_Frozen):
+    """Everything the worker needs to rebuild the dataset on its side."""
+
+    version: int
+    name: str
+    train: np.ndarray                 # (N, D) float32
+    heldout: np.ndarray               # (M, D) float32
+    mixture: MixtureSpec | None = None
+    grid: GridSpec | None = None
+    reset: bool = True                # a new dataset (new process and model) rather than an edit of this one
+
+    @property
+    def dim(self) -> int:
+        return int(self.train.shape[1]) if self.train.ndim == 2 else 0
+
+    @property
+    def empty(self) -> bool:
+        return self.train.shape[0] == 0
+
+
+@dataclass(frozen=True)
+class SamplerRequest:
+    name: str                  # a key of core.samplers.SAMPLERS
+    n: int                     # particles
+    steps: int                 # sampler steps (langevin: total; annealed: all levels together)
+    origin: tuple[float, ...] | None = None   # start around this point instead of the prior
+    source: str = "learned"    # "learned" or "exact" score
+    seed: int = 0
+
+
+# --- worker → GUI ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProcessFrame(_Frozen):
+    """The noise process in use: what the σ slider spans and how σ maps to t."""
+
+    name: str
+    noise_min: float
+    noise_max: float
+    times: np.ndarray        # (T,) increasing t
+    levels: np.ndarray       # (T,) σ(t), increasing
+    ladder: np.ndarray       # NCSN's discrete levels (L,) or empty
+    is_sde: bool
+    device: str
+    data_version: int
+
+    def time_of(self, noise_level: float) -> float:
+        return float(np.interp(np.log(noise_level), np.log(self.levels), self.times))
+
+
+@dataclass(frozen=True)
+class FieldFrame(_Frozen):
+    """Arrows on a grid over the visible area, and the noised density under them."""
+
+    kind: str                  # "learned" | "exact" | "difference" | "denoiser"
+    source: str                # what the vectors come from: "learned" | "exact" (denoiser view / no model)
+    sigma: float
+    points: np.ndarray         # (M, 2) arrow tails
+    vectors: np.ndarray        # (M, 2) σ·s (bounded drawing) or σ²·s (denoiser displacement)
+    magnitude: np.ndarray      # (M,) |σ·s| (the colour band)
+    cell: float                # grid spacing
+    bounded: bool              # draw the direction with a bounded length
+    heat: np.ndarray | None    # (H, W) log p_σ − max (row 0 = lowest y), or None
+    heat_rect: tuple[float, float, float, float]   # x, y, width, height
+    rel_error: float           # median |s_learned − s_exact| / |s_exact| on this grid (NaN without a model)
+    data_version: int
+
+
+@dataclass(frozen=True)
+class Field1DFrame(_Frozen):
+    sigma: float
+    xs: np.ndarray             # (M,)
+    density: np.ndarray        # (M,) p_σ(x)
+    exact: np.ndarray          # (M,) σ·s_exact
+    learned: np.ndarray | None  # (M,) σ·s_learned
+    rel_error: float
+    data_version: int
+
+
+@dataclass(frozen=True)
+class ParticleFrame(_Frozen):
+    positions: np.ndarray            # (N, D) float32
+    labels: np.ndarray | None        # (N,) int8 component index, or None when the data has no modes
+    mode_weights: np.ndarray         # (K,) fraction of particles per component (empty without modes)
+    true_weights: np.ndarray         # (K,)
+    sampler: str
+    step: int
+    total: int
+    t: float
+    noise_level: float
+    running: bool
+    finished: bool
+    serial: int                      # increases with every release (the GUI resets trails on a new one)
+
+
+@dataclass(frozen=True)
+class TrainFrame(_Frozen):
+    step: int
+    loss: float
+    smoothed_loss: float
+    loss_history: np.ndarray         # (S,) recent losses, downsampled to at most a few thousand points
+    history_steps: np.ndarray        # (S,) the steps they belong to
+    level_edges: np.ndarray          # (B+1,)
+    level_losses: np.ndarray         # (B,)
+    steps_per_second: float
+    running: bool
+    device: str
+    mid_sigma: float
+    mid_error: float                 # median relative error of the learned score at the middle σ (NaN: not yet)
+    time_to_match: float             # seconds from pressing Train until mid_error ≤ 0.3 (NaN: not yet)
+    train_seconds: float = 0.0

@@ -1,0 +1,582 @@
+"""The main window: canvas (or 1-D plot) with the σ slider below, control panels on the right.
+
+Frames from the worker land in a mailbox (latest of each kind) and are drawn by a GUI timer only when new.
+After drawing a frame the window emits a relay signal (`field_shown`, `particles_shown`, `train_shown`,
+`process_shown`) — GUI-thread signals that tests and the scripted run can wait on.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from scoreviz.core.device import available_devices
+
+from . import datasource
+from . import frames as fr
+from .data_editor import DataEditor
+from .panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
+from .plot1d import Plot1D
+from .qt import QtCore, QtGui, QtWidgets
+from .scene import Scene2D
+from .settings import Settings
+from .sigma_bar import SigmaBar
+from .theme import THEMES, apply_theme
+from .worker_host import WorkerHost
+
+RENDER_INTERVAL_MS = 16
+VIEW_DEBOUNCE_MS = 40
+DATA_DEBOUNCE_MS = 60
+SHORTCUTS_HELP = ("Space play/pause particles · ←/→ noise level · T train/pause · R reset particles · "
+                  "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O load data")
+
+
+class MessageBanner(QtWidgets.QLabel):
+    """A coloured line above the canvas for messages that must be seen (never a modal dialog)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setVisible(False)
+        self.setContentsMargins(10, 6, 10, 6)
+        self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click to dismiss")
+        self.level = ""
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+
+    def show_message(self, level: str, text: str, theme) -> None:
+        self.level = level
+        colour = {"error": theme.error, "warning": theme.warning}.get(level, theme.accent)
+        self.setStyleSheet(f"background: {colour}26; border-left: 4px solid {colour}; color: {theme.text};"
+                           "border-radius: 3px;")
+        icon = {"error": "✖", "warning": "⚠"}.get(level, "ℹ")
+        self.setText(f"{icon}  {text}")
+        self.setVisible(True)
+        self._timer.start(30_000 if level == "error" else 12_000)
+
+    def mousePressEvent(self, ev):
+        self.hide()
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    field_shown = QtCore.Signal(object)
+    particles_shown = QtCore.Signal(object)
+    train_shown = QtCore.Signal(object)
+    process_shown = QtCore.Signal(object)
+    message_shown = QtCore.Signal(str, str)
+
+    def __init__(self, theme: str = "dark", settings: Settings | None = None, preset: str | None = None,
+                 start_worker: bool = True):
+        super().__init__()
+        self.setWindowTitle("scoreviz — score-based generative models, live")
+        self.settings = settings
+        self.theme = THEMES.get(theme, THEMES["dark"])
+        app = QtWidgets.QApplication.instance()
+        apply_theme(app, self.theme)
+        self._mailbox: dict[type, object] = {}
+        self._closed = False
+        self._frames_drawn = 0
+        self._fps_count, self._fps_time, self.fps = 0, time.perf_counter(), 0.0
+        self.last_message: tuple[str, str] = ("", "")
+        self.process: fr.ProcessFrame | None = None
+        self.last_field = self.last_particles = self.last_train = None
+        self._pending_spec: fr.DataSpec | None = None
+
+        self.editor = DataEditor(parent=self)
+        self.host = WorkerHost(self)
+        self._build_ui()
+        self._connect()
+        self._build_shortcuts()
+
+        self._render_timer = QtCore.QTimer(self)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.timeout.connect(self._render)
+        self._view_timer = QtCore.QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(VIEW_DEBOUNCE_MS)
+        self._view_timer.timeout.connect(self._send_view)
+        self._data_timer = QtCore.QTimer(self)
+        self._data_timer.setSingleShot(True)
+        self._data_timer.setInterval(DATA_DEBOUNCE_MS)
+        self._data_timer.timeout.connect(self._flush_data)
+
+        choices = settings.choices() if settings is not None else {}
+        self.apply_choices(choices)
+        if settings is not None:
+            settings.restore_window(self)
+        if start_worker:
+            self.host.start()
+        self._send_config()
+        self.load_preset(preset or choices.get("preset") or datasource.DEFAULT_PRESET)
+        self._render_timer.start()
+
+    # --- construction ----------------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.resize(1440, 900)
+        self.scene = Scene2D(self.theme)
+        self.plot1d = Plot1D()
+        self.plot1d.apply_theme(self.theme)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.scene.widget)
+        self.stack.addWidget(self.plot1d)
+        self.banner = MessageBanner()
+        self.sigma_bar = SigmaBar()
+        self.caption = QtWidgets.QLabel()
+        self.caption.setObjectName("hintLabel")
+        central = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(central)
+        lay.setContentsMargins(6, 6, 6, 0)
+        lay.setSpacing(4)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.stack, 1)
+        lay.addWidget(self.sigma_bar)
+        self.setCentralWidget(central)
+
+        self.data_panel = DataPanel(datasource.preset_names())
+        self.training_panel = TrainingPanel(available_devices())
+        self.sampling_panel = SamplingPanel()
+        self.sampling_panel.set_mode_colours(self.scene.mode_colours())
+        self.view_panel = ViewPanel()
+        self.view_panel.set_options({"theme": self.theme.name})
+        panels = QtWidgets.QWidget()
+        pl = QtWidgets.QVBoxLayout(panels)
+        pl.setContentsMargins(4, 0, 4, 4)
+        for p in (self.data_panel, self.training_panel, self.sampling_panel, self.view_panel):
+            pl.addWidget(p)
+        pl.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(panels)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.dock = QtWidgets.QDockWidget("Controls", self)
+        self.dock.setObjectName("controls")
+        self.dock.setWidget(scroll)
+        self.dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.dock.setMinimumWidth(380)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+
+        self.status_data = QtWidgets.QLabel()
+        self.status_perf = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.status_data)
+        self.statusBar().addPermanentWidget(self.status_perf)
+        self._build_menu()
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.act_load = file_menu.addAction("Load data…")
+        self.act_load.setShortcut(QtGui.QKeySequence.StandardKey.Open)
+        self.act_load.triggered.connect(self._ask_load)
+        self.act_shot = file_menu.addAction("Save screenshot…")
+        self.act_shot.setShortcut(QtGui.QKeySequence("Ctrl+S"))
+        self.act_shot.triggered.connect(self._ask_screenshot)
+        file_menu.addSeparator()
+        act_quit = file_menu.addAction("Quit")
+        act_quit.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
+        act_quit.triggered.connect(self.close)
+        edit = menu.addMenu("&Edit")
+        self.act_undo = edit.addAction("Undo")
+        self.act_undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        self.act_undo.triggered.connect(self.editor.undo)
+        self.act_redo = edit.addAction("Redo")
+        self.act_redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        self.act_redo.triggered.connect(self.editor.redo)
+        view = menu.addMenu("&View")
+        act_full = view.addAction("Full screen")
+        act_full.setShortcut(QtGui.QKeySequence("F"))
+        act_full.triggered.connect(self.toggle_full_screen)
+        act_fit = view.addAction("Fit data")
+        act_fit.setShortcut(QtGui.QKeySequence("Home"))
+        act_fit.triggered.connect(self.fit_view)
+        help_menu = menu.addMenu("&Help")
+        act_keys = help_menu.addAction("Keyboard shortcuts")
+        act_keys.triggered.connect(lambda: self.show_message("info", SHORTCUTS_HELP))
+
+    def _build_shortcuts(self) -> None:
+        def add(key, slot):
+            sc = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+            sc.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(slot)
+            return sc
+
+        self._shortcuts = [
+            add(QtCore.Qt.Key.Key_Space, self.toggle_play),
+            add(QtCore.Qt.Key.Key_Left, lambda: self.sigma_bar.nudge(-1)),
+            add(QtCore.Qt.Key.Key_Right, lambda: self.sigma_bar.nudge(+1)),
+            add(QtCore.Qt.Key.Key_T, self.toggle_training),
+            add(QtCore.Qt.Key.Key_R, self.reset_particles),
+        ]
+
+    def _connect(self) -> None:
+        w = self.host.worker
+        w.frame.connect(self._on_frame)          # bound methods of a GUI-thread QObject only (GUIDE §2)
+        w.message.connect(self._on_worker_message)
+        self.editor.changed.connect(self._on_data_changed)
+        self.editor.failed.connect(self._on_data_failed)
+        dp = self.data_panel
+        dp.preset_chosen.connect(self.load_preset)
+        dp.load_requested.connect(self._ask_load)
+        dp.tool_changed.connect(self._on_tool)
+        dp.clear_requested.connect(self.editor.clear)
+        dp.undo_requested.connect(self.editor.undo)
+        dp.redo_requested.connect(self.editor.redo)
+        tp = self.training_panel
+        tp.configure.connect(self._send_config)
+        tp.train_toggled.connect(self.set_training)
+        tp.reset_requested.connect(self.reset_training)
+        sp = self.sampling_panel
+        sp.release_requested.connect(self.release_particles)
+        sp.play_toggled.connect(lambda on: self.host.send("sampler_play", on))
+        sp.step_requested.connect(lambda: self.host.send("sampler_step"))
+        sp.reset_requested.connect(self.reset_particles)
+        sp.speed_changed.connect(lambda v: self.host.send("speed", v))
+        sp.trails.toggled.connect(self._on_trails)
+        self.view_panel.changed.connect(self._on_view_options)
+        self.view_panel.theme_changed.connect(self.set_theme)
+        self.sigma_bar.sigma_changed.connect(self._on_sigma)
+        vb = self.scene.viewbox
+        vb.sigRangeChanged.connect(self._on_range_changed)
+        vb.stroke.connect(self._on_stroke)
+        vb.clicked.connect(self._on_click)
+        vb.hovered.connect(self._on_hover)
+        self.plot1d.view_changed.connect(self._on_range_1d)
+
+    # --- public actions (also used by tests and the scripted run) --------------------------------------------
+    def load_preset(self, name: str) -> bool:
+        ok = self.editor.set_preset(name)
+        if ok:
+            self.data_panel.show_preset(name)
+            self.fit_view()
+        return ok
+
+    def load_data_file(self, path: str) -> bool:
+        ok = self.editor.load_file(path)
+        if ok:
+            self.data_panel.show_preset("")
+            self.fit_view()
+            self.show_message("info", f"Loaded {datasource.describe(self.editor.dataset)}")
+        return ok
+
+    def set_training(self, on: bool) -> None:
+        self.training_panel.show_running(on)
+        self.host.send("train", bool(on))
+
+    def toggle_training(self) -> None:
+        running = self.last_train.running if self.last_train is not None else self.training_panel.train.isChecked()
+        self.set_training(not running)
+
+    def reset_training(self) -> None:
+        self.host.send("reset_training")
+
+    def release_particles(self, origin: tuple[float, float] | None = None) -> None:
+        o = self.sampling_panel.options()
+        self.host.send("speed", self.sampling_panel.steps_per_second)
+        self.host.send("release", fr.SamplerRequest(o["sampler"], o["n"], o["steps"], origin, o["source"]))
+        self.sampling_panel.show_running(True)
+
+    def toggle_play(self) -> None:
+        if self.last_particles is None or not self.last_particles.sampler or self.last_particles.finished:
+            self.release_particles()
+            return
+        on = not self.last_particles.running
+        self.sampling_panel.show_running(on)
+        self.host.send("sampler_play", on)
+
+    def reset_particles(self) -> None:
+        self.host.send("sampler_reset")
+        self.sampling_panel.show_running(False)
+
+    def set_sigma(self, sigma: float) -> None:
+        self.sigma_bar.set_sigma(sigma)
+
+    def set_theme(self, name: str) -> None:
+        self.theme = THEMES.get(name, self.theme)
+        apply_theme(QtWidgets.QApplication.instance(), self.theme)
+        self.scene.apply_theme(self.theme)
+        self.plot1d.apply_theme(self.theme)
+        self.sampling_panel.set_mode_colours(self.scene.mode_colours())
+        for plot in (self.training_panel.loss_plot, self.training_panel.level_plot, self.sampling_panel.modes_plot):
+            plot.setBackground(self.theme.panel)
+        self.view_panel.set_options({"theme": self.theme.name})
+        self.training_panel.loss_curve.setPen(self.theme.accent)
+        self.training_panel.level_bars.setOpts(brush=self.theme.accent)
+        if self.last_field is not None:
+            self._mailbox[type(self.last_field)] = self.last_field
+        if self.last_particles is not None:
+            self._mailbox[fr.ParticleFrame] = self.last_particles
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def fit_view(self) -> None:
+        ds = self.editor.dataset
+        if ds is None:
+            return
+        lo, hi = ds.bounds(0.12)
+        if ds.dim == 1:
+            self.plot1d.set_x_range(float(lo[0]), float(hi[0]))
+        else:
+            self.scene.set_view(float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+        self._send_view()
+
+    def show_message(self, level: str, text: str) -> None:
+        self.last_message = (level, text)
+        self.banner.show_message(level, text, self.theme)
+        self.statusBar().showMessage(text, 15_000)
+        self.message_shown.emit(level, text)
+
+    def save_screenshot(self, path: str) -> bool:
+        self._render()
+        QtWidgets.QApplication.processEvents()
+        return self.grab().save(str(path))
+
+    def choices(self) -> dict:
+        return {"preset": self.data_panel.preset.currentData() or datasource.DEFAULT_PRESET,
+                **{f"train.{k}": v for k, v in self.training_panel.options().items()},
+                **{f"sample.{k}": v for k, v in self.sampling_panel.options().items()},
+                "sample.speed": self.sampling_panel.steps_per_second,
+                "sample.trails": self.sampling_panel.trails.isChecked(),
+                **{f"view.{k}": v for k, v in self.view_panel.options().items()},
+                "data.radius": self.data_panel.radius.value(), "data.strength": self.data_panel.strength.value(),
+                "sigma_fraction": self.sigma_bar.slider.value() / 1000}
+
+    def apply_choices(self, c: dict) -> None:
+        def group(prefix):
+            return {k[len(prefix):]: v for k, v in c.items() if k.startswith(prefix)}
+
+        try:
+            self.training_panel.set_options(group("train."))
+            self.sampling_panel.set_options(group("sample."))
+            if "sample.speed" in c:
+                self.sampling_panel.set_speed(float(c["sample.speed"]))
+            if "sample.trails" in c:
+                self.sampling_panel.trails.setChecked(bool(c["sample.trails"]))
+            view = group("view.")
+            if view.get("theme") and view["theme"] != self.theme.name:
+                self.set_theme(view["theme"])
+            self.view_panel.set_options(view)
+            if "data.radius" in c:
+                self.data_panel.radius.setValue(int(c["data.radius"]))
+            if "data.strength" in c:
+                self.data_panel.strength.setValue(int(c["data.strength"]))
+            if "sigma_fraction" in c:
+                self.sigma_bar.set_fraction(float(c["sigma_fraction"]))
+        except (TypeError, ValueError):
+            pass  # a damaged settings file is ignored, never fatal
+        self._on_view_options()
+
+    # --- shutdown --------------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._render_timer.stop()
+        self._view_timer.stop()
+        self._data_timer.stop()
+        if self.settings is not None:
+            self.settings.save_choices(self.choices())
+            self.settings.save_window(self)
+        self.host.shutdown()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # --- data ------------------------------------------------------------------------------------------------
+    def _on_data_changed(self, spec: fr.DataSpec) -> None:
+        self._pending_spec = spec
+        if spec.reset or not self._data_timer.isActive():
+            self._flush_data()   # the first change at once; a burst of brush moves at most every 60 ms
+            if not spec.reset:
+                self._data_timer.start()
+        pts = spec.train
+        is_1d = spec.dim == 1
+        self.stack.setCurrentWidget(self.plot1d if is_1d else self.scene.widget)
+        if is_1d:
+            self.plot1d.show_data(pts)
+        else:
+            self.scene.show_data(pts, self.view_panel.options()["data"])
+        if spec.empty:
+            self.scene.clear_field()
+        self.data_panel.set_history(self.editor.can_undo(), self.editor.can_redo())
+        self.status_data.setText(datasource.describe(self.editor.dataset))
+
+    def _flush_data(self) -> None:
+        spec, self._pending_spec = self._pending_spec, None
+        if spec is not None:
+            self.host.send("data", spec)
+
+    def _on_data_failed(self, message: str) -> None:
+        self.show_message("error", message)
+
+    def _ask_load(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load data", "", "Data (*.npy *.csv *.png)")
+        if path:
+            self.load_data_file(path)
+
+    def _ask_screenshot(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "scoreviz.png", "PNG (*.png)")
+        if path:
+            self.save_screenshot(path)
+
+    # --- canvas gestures -------------------------------------------------------------------------------------
+    def brush_radius(self) -> float:
+        x0, x1, _, _ = self.scene.view_rect()
+        return self.data_panel.radius.value() / 100 * (x1 - x0) * 0.5
+
+    def _on_tool(self, tool: str) -> None:
+        self.scene.viewbox.set_tool(tool)
+        self.scene.cursor.setVisible(tool in ("brush", "erase", "blob"))
+
+    def _on_stroke(self, phase: str, x: float, y: float) -> None:
+        tool = self.scene.viewbox.tool
+        r, strength = self.brush_radius(), self.data_panel.strength.value()
+        if phase == "start":
+            self.editor.begin_stroke()
+        if tool == "brush":
+            self.editor.brush(x, y, r, max(1, strength // 3))
+        elif tool == "erase":
+            self.editor.erase(x, y, r, strength)
+        elif tool == "point":
+            self.editor.add_point(x, y, min_spacing=r / 4)
+        elif tool == "blob" and phase == "start":
+            self.editor.add_blob(x, y, r, 10 * strength)
+        elif tool == "release" and phase == "end":
+            self.release_particles((x, y))
+        if phase == "end":
+            self.editor.end_stroke()
+        self.scene.cursor.place(x, y, r)
+
+    def _on_click(self, x: float, y: float) -> None:
+        tool = self.scene.viewbox.tool
+        r, strength = self.brush_radius(), self.data_panel.strength.value()
+        if tool == "release":
+            self.release_particles((x, y))
+            return
+        self.editor.begin_stroke()
+        if tool == "brush":
+            self.editor.brush(x, y, r, strength)
+        elif tool == "erase":
+            self.editor.erase(x, y, r, strength)
+        elif tool == "point":
+            self.editor.add_point(x, y)
+        elif tool == "blob":
+            self.editor.add_blob(x, y, r, 10 * strength)
+        self.editor.end_stroke()
+
+    def _on_hover(self, x: float, y: float, inside: bool) -> None:
+        cursor = self.scene.cursor
+        if inside and self.scene.viewbox.tool in ("brush", "erase", "blob"):
+            cursor.place(x, y, self.brush_radius())
+            cursor.setVisible(True)
+        else:
+            cursor.setVisible(False)
+
+    # --- view ------------------------------------------------------------------------------------------------
+    def _on_range_changed(self, *_):
+        self.scene.sync_trail_area()
+        self._view_timer.start()
+
+    def _on_range_1d(self, lo: float, hi: float) -> None:
+        self._view_timer.start()
+
+    def _send_view(self) -> None:
+        if self.editor.dim == 1:
+            lo, hi = self.plot1d.x_range()
+            self.host.send("view", (lo, hi, -1.0, 1.0))
+        else:
+            self.host.send("view", self.scene.view_rect())
+        self.scene.sync_trail_area()
+
+    def _on_view_options(self) -> None:
+        o = self.view_panel.options()
+        self.host.send("field", {"kind": o["kind"], "grid_n": o["grid_n"], "heat": o["heat"]})
+        self.scene.field.setVisible(o["arrows"])
+        if self.editor.dataset is not None and self.editor.dim == 2:
+            self.scene.show_data(self.editor.points, o["data"])
+        if self.last_field is not None:
+            self._mailbox[type(self.last_field)] = self.last_field
+
+    def _on_sigma(self, sigma: float) -> None:
+        self.host.send("sigma", sigma)
+
+    def _on_trails(self, on: bool) -> None:
+        self.scene.trails_on = on
+        if not on:
+            self.scene.trails.reset()
+
+    def _send_config(self, *_):
+        self.host.send("configure", self.training_panel.options())
+
+    # --- frames from the worker ------------------------------------------------------------------------------
+    @QtCore.Slot(object)
+    def _on_frame(self, frame) -> None:
+        """Runs in the GUI thread (queued): keep only the latest frame of each kind."""
+        self._mailbox[type(frame)] = frame
+
+    @QtCore.Slot(str, str)
+    def _on_worker_message(self, level: str, text: str) -> None:
+        self.show_message(level, text)
+
+    def _render(self) -> None:
+        if not self._mailbox:
+            return
+        box, self._mailbox = self._mailbox, {}
+        process = box.get(fr.ProcessFrame)
+        if process is not None:
+            self.process = process
+            self.sigma_bar.set_process(process)
+            self.caption.setText(f"process {process.name}")
+            self.process_shown.emit(process)
+        field = box.get(fr.FieldFrame)
+        if field is not None and self.editor.dim == 2 and not self.editor.points.shape[0] == 0:
+            self.scene.show_field(field, self.view_panel.arrows.isChecked())
+            self.last_field = field
+            self.field_shown.emit(field)
+        field1 = box.get(fr.Field1DFrame)
+        if field1 is not None and self.editor.dim == 1:
+            self.plot1d.show_field(field1)
+            self.last_field = field1
+            self.field_shown.emit(field1)
+        particles = box.get(fr.ParticleFrame)
+        if particles is not None:
+            if particles.positions.ndim == 2 and particles.positions.shape[1] == 1:
+                self.plot1d.show_particles(particles.positions)
+            else:
+                self.scene.show_particles(particles)
+            self.sampling_panel.show_frame(particles)
+            self.last_particles = particles
+            self.particles_shown.emit(particles)
+        train = box.get(fr.TrainFrame)
+        if train is not None:
+            self.training_panel.show_frame(train)
+            self.last_train = train
+            self.train_shown.emit(train)
+        self._frames_drawn += 1
+        self._fps_count += 1
+        now = time.perf_counter()
+        if now - self._fps_time > 1.0:
+            self.fps = self._fps_count / (now - self._fps_time)
+            self._fps_count, self._fps_time = 0, now
+            self._update_perf()
+
+    def _update_perf(self) -> None:
+        t = self.last_train
+        parts = [f"{self.fps:.0f} fps"]
+        if t is not None:
+            parts.append(f"{t.device}")
+            if t.running:
+                parts.append(f"{t.steps_per_second:,.0f} steps/s")
+        f = self.last_field
+        if isinstance(f, fr.FieldFrame) and math.isfinite(f.rel_error):
+            parts.append(f"field error here {f.rel_error:.2f}")
+        self.status_perf.setText("  ·  ".join(parts))
+
+    # --- helpers for tests -----------------------------------------------------------------------------------
+    def data_points(self) -> np.ndarray:
+        return self.editor.points

@@ -1,0 +1,63 @@
+"""Small widget helpers shared by the panels."""
+from __future__ import annotations
+
+from ..qt import QtCore, QtWidgets
+
+
+def combo(items: list[tuple[str, str]], tip: str = "") -> QtWidgets.QComboBox:
+    """A combo box of (label, key) pairs; `currentData()` is the key."""
+    box = QtWidgets.QComboBox()
+    for label, key in items:
+        box.addItem(label, key)
+    box.setToolTip(tip)
+    return box
+
+
+def select(box: QtWidgets.QComboBox, key) -> bool:
+    i = box.findData(key)
+    if i >= 0:
+        box.setCurrentIndex(i)
+    return i >= 0
+
+
+def hslider(lo: int, hi: int, value: int, tip: str = "") -> QtWidgets.QSlider:
+    s = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setToolTip(tip)
+    s.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    return s
+
+
+def button(text: str, tip: str = "", checkable: bool = False) -> QtWidgets.QPushButton:
+    b = QtWidgets.QPushButton(text)
+    b.setToolTip(tip)
+    b.setCheckable(checkable)
+    b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    return b
+
+
+def value_label(text: str = "") -> QtWidgets.QLabel:
+    lab = QtWidgets.QLabel(text)
+    lab.setObjectName("valueLabel")
+    lab.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+    return lab
+
+
+def hint(text: str) -> QtWidgets.QLabel:
+    lab = QtWidgets.QLabel(text)
+    lab.setObjectName("hintLabel")
+    lab.setWordWrap(True)
+    return lab
+
+
+def row(*widgets, stretch_last: bool = False) -> QtWidgets.QWidget:
+    w = QtWidgets.QWidget()
+    lay = QtWidgets.QHBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(4)
+    for i, x in enumerate(widgets):
+        lay.addWidget(x, 1 if (stretch_last and i == len(widgets) - 1) else 0)
+    if not stretch_last:
+        lay.addStretch(1)
+    return w

@@ -1,0 +1,143 @@
+"""Training: noise process, loss, model size, device; train/pause, reset; loss curve, loss per noise level."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..qt import QtCore, QtWidgets, pg
+from .common import button, combo, hint, row, select, value_label
+
+PROCESSES = [("NCSN ladder (σ levels)", "ncsn"), ("VE SDE", "ve"), ("VP SDE", "vp"), ("sub-VP SDE", "subvp")]
+LOSSES = [("Denoising SM (DSM)", "dsm"), ("Sliced SM (SSM)", "ssm")]
+SIZES = [("small (64×3)", "small"), ("medium (128×3)", "medium"), ("large (256×4)", "large")]
+DEVICES = [("auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"), ("MPS (Apple)", "mps")]
+
+
+def _small_plot(height: int = 96) -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    w.setMenuEnabled(False)
+    w.hideButtons()
+    w.setMouseEnabled(False, False)
+    w.setFixedHeight(height)
+    p = w.getPlotItem()
+    p.setContentsMargins(0, 0, 2, 0)
+    for name in ("left", "bottom"):
+        ax = p.getAxis(name)
+        ax.setStyle(tickLength=-4, tickTextOffset=2)
+    p.getAxis("left").setWidth(34)
+    return w
+
+
+class TrainingPanel(QtWidgets.QGroupBox):
+    configure = QtCore.Signal(dict)
+    train_toggled = QtCore.Signal(bool)
+    reset_requested = QtCore.Signal()
+
+    def __init__(self, available_devices: list[str], parent=None):
+        super().__init__("Training", parent)
+        self.process = combo(PROCESSES, "How data are noised: NCSN's discrete σ ladder or a continuous SDE")
+        self.loss = combo(LOSSES, "Score-matching loss")
+        self.size = combo(SIZES, "Width × depth of the score network")
+        self.device = combo(DEVICES, "Where the model trains")
+        select(self.process, "ve")
+        select(self.size, "medium")
+        model = self.device.model()
+        for i in range(self.device.count()):
+            key = self.device.itemData(i)
+            if key not in ("auto", *available_devices):
+                model.item(i).setEnabled(False)
+        self.train = button("Train", "Start / pause training (T)", checkable=True)
+        self.reset = button("Reset", "Forget the model and start from scratch")
+        self.step_label = value_label("step 0")
+        self.rate_label = value_label("")
+        self.error_label = value_label("")
+        self.device_label = hint("device: –")
+        self.loss_plot = _small_plot()
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=1.2))
+        self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#ffcc66", width=1.6))
+        self.loss_plot.setLogMode(x=False, y=True)
+        self.loss_plot.setLabel("left", "loss")
+        self.level_plot = _small_plot(84)
+        self.level_bars = pg.BarGraphItem(x=[], height=[], width=0.1, brush="#4fa3ff", pen=None)
+        self.level_plot.addItem(self.level_bars)
+        self.level_plot.setLabel("bottom", "log₁₀ σ")
+        self.level_plot.setLabel("left", "per σ")
+
+        form = QtWidgets.QFormLayout(self)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.addRow("Process", self.process)
+        form.addRow("Loss", self.loss)
+        form.addRow("Model", self.size)
+        form.addRow("Device", row(self.device, self.device_label))
+        form.addRow(row(self.train, self.reset, self.step_label))
+        form.addRow(self.rate_label)
+        form.addRow(self.error_label)
+        form.addRow(self.loss_plot)
+        form.addRow(self.level_plot)
+
+        for box in (self.process, self.loss, self.size, self.device):
+            box.activated.connect(self._emit_config)
+        self.train.toggled.connect(self._on_train)
+        self.reset.clicked.connect(self.reset_requested)
+
+    # --- outgoing --------------------------------------------------------------------------------------------
+    def options(self) -> dict:
+        return {"process": self.process.currentData(), "loss": self.loss.currentData(),
+                "model_size": self.size.currentData(), "device": self.device.currentData()}
+
+    def _emit_config(self, *_):
+        self.loss_plot.setLogMode(x=False, y=self.loss.currentData() == "dsm")
+        self.configure.emit(self.options())
+
+    def _on_train(self, on: bool) -> None:
+        self.train.setText("Pause" if on else "Train")
+        self.train_toggled.emit(on)
+
+    def set_options(self, options: dict) -> None:
+        for box, key in ((self.process, "process"), (self.loss, "loss"), (self.size, "model_size"),
+                         (self.device, "device")):
+            if key in options:
+                select(box, options[key])
+        self.loss_plot.setLogMode(x=False, y=self.loss.currentData() == "dsm")
+
+    # --- incoming --------------------------------------------------------------------------------------------
+    def show_running(self, running: bool) -> None:
+        if self.train.isChecked() != running:
+            self.train.blockSignals(True)
+            self.train.setChecked(running)
+            self.train.blockSignals(False)
+        self.train.setText("Pause" if running else "Train")
+
+    def show_frame(self, f) -> None:
+        self.show_running(f.running)
+        self.device_label.setText(f"in use: {f.device}")
+        self.step_label.setText(f"step {f.step:,}")
+        if f.step == 0:
+            self.rate_label.setText("press Train (T) to start")
+            self.error_label.setText(f"target: median error ≤ 0.3 at σ = {f.mid_sigma:.3g}"
+                                     if math.isfinite(f.mid_sigma) else "")
+            self.loss_curve.setData([], [])
+            self.loss_smooth.setData([], [])
+            self.level_bars.setOpts(x=[], height=[])
+            return
+        self.rate_label.setText(f"loss {f.smoothed_loss:.4g}   {f.steps_per_second:,.0f} steps/s   "
+                                f"{f.train_seconds:.1f} s")
+        err = f"error@σ={f.mid_sigma:.2g}: {f.mid_error:.3f}" if math.isfinite(f.mid_error) else "error: –"
+        if math.isfinite(f.time_to_match):
+            err += f"   matched in {f.time_to_match:.1f} s"
+        self.error_label.setText(err)
+        hist = f.loss_history
+        if len(hist):
+            positive = self.loss.currentData() != "dsm" or (hist > 0).all()
+            if not positive:
+                self.loss_plot.setLogMode(x=False, y=False)
+            k = max(1, len(hist) // 50)
+            smooth = np.convolve(hist, np.ones(k) / k, mode="valid")
+            self.loss_curve.setData(f.history_steps, hist)
+            self.loss_smooth.setData(f.history_steps[k - 1:], smooth)
+        edges = np.log10(f.level_edges)
+        ok = np.isfinite(f.level_losses)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        if ok.any():
+            self.level_bars.setOpts(x=centres[ok], height=f.level_losses[ok], width=0.85 * (edges[1] - edges[0]))

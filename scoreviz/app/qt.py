@@ -1,0 +1,12 @@
+"""Import PySide6 before pyqtgraph so pyqtgraph binds to it (GUIDE §1), and configure pyqtgraph once."""
+from __future__ import annotations
+
+import PySide6  # noqa: F401  (must come first)
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: F401
+
+import pyqtgraph as pg  # noqa: E402
+
+# Antialiasing and OpenGL off: both cost more than they give for thousands of segments (GUIDE §3).
+pg.setConfigOptions(antialias=False, useOpenGL=False, imageAxisOrder="row-major", exitCleanup=False)
+
+__all__ = ["QtCore", "QtGui", "QtWidgets", "pg"]

@@ -1,0 +1,127 @@
+"""The 2-D scene: heat map of p_σ, the data, the score field, particle trails and particles, in one canvas.
+
+Z order (bottom → top): backdrop (heat map + trails in one image), data density image, data points, arrows,
+particles, brush cursor.
+Everything is updated from frames (`show_field`, `show_particles`, `show_data`), so the same object serves
+the window and the benchmark.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .canvas import BrushCursor, make_canvas
+from .items import PointCloudItem, TrailItem, VectorFieldItem
+from .qt import QtCore, QtGui, pg
+from .theme import Theme
+
+HEAT_LEVELS = (-9.0, 0.0)
+PARTICLE_SIZE = 2.0         # integer pixel widths draw fastest (GUIDE §3)   # log p_σ − max: fixed levels, so the colours mean the same at every frame
+
+
+class Scene2D:
+    def __init__(self, theme: Theme):
+        self.widget, self.viewbox = make_canvas()
+        self.plot = self.widget.getPlotItem()
+        self.data_image = pg.ImageItem(axisOrder="row-major")
+        self.data_image.setZValue(-10)
+        self.data_points = PointCloudItem(size=2.0)
+        self.data_points.setZValue(-5)
+        self.field = VectorFieldItem()
+        self.field.setZValue(10)
+        self.trails = TrailItem()     # the backdrop: heat map of p_σ + fading trails, one image
+        self.trails.setZValue(-20)
+        self.particles = PointCloudItem(size=PARTICLE_SIZE)
+        self.particles.setZValue(20)
+        self.cursor = BrushCursor()
+        for item in (self.data_image, self.data_points, self.field, self.trails, self.particles,
+                     self.cursor):
+            self.viewbox.addItem(item, ignoreBounds=True)
+        self.data_mode = "points"
+        self.trails_on = True
+        self._serial = -1
+        self._data = np.zeros((0, 2))
+        self.theme = theme
+        self.apply_theme(theme)
+
+    # --- look ------------------------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.widget.setBackground(theme.plot_bg)
+        for name in ("left", "bottom"):
+            ax = self.plot.getAxis(name)
+            ax.setPen(pg.mkPen(theme.axis))
+            ax.setTextPen(pg.mkPen(theme.axis))
+        self.field.set_colours(theme.arrow_colours(self.field.n_bands))
+        self.trails.set_colour(theme.trail_rgb)
+        c = QtGui.QColor(theme.data_points)
+        c.setAlpha(110)
+        self.data_points.set_style(c, 2.0)
+        lut = np.zeros((256, 4), dtype=np.uint8)
+        lut[:, :3] = QtGui.QColor(theme.data_points).getRgb()[:3]
+        lut[:, 3] = np.linspace(0, 200, 256).astype(np.uint8)
+        self.data_image.setLookupTable(lut)
+        self.cursor.set_colour(QtGui.QColor(theme.text))
+        self.particles.set_style([theme.particles], PARTICLE_SIZE)
+
+    def mode_colours(self) -> list[QtGui.QColor]:
+        return [QtGui.QColor(c) for c in self.theme.mode_colours]
+
+    # --- geometry --------------------------------------------------------------------------------------------
+    def view_rect(self) -> tuple[float, float, float, float]:
+        (x0, x1), (y0, y1) = self.viewbox.viewRange()
+        return float(x0), float(x1), float(y0), float(y1)
+
+    def set_view(self, xmin: float, xmax: float, ymin: float, ymax: float) -> None:
+        self.viewbox.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
+
+    def sync_trail_area(self) -> None:
+        x0, x1, y0, y1 = self.view_rect()
+        self.trails.set_area(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    # --- content ---------------------------------------------------------------------------------------------
+    def show_field(self, f, arrows: bool = True) -> None:
+        if arrows:
+            self.field.set_field(f.points.astype(np.float64), f.vectors.astype(np.float64),
+                                 f.magnitude.astype(np.float64), f.cell, f.bounded)
+        self.field.setVisible(arrows)
+        if f.heat is not None:
+            self.trails.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut())
+        else:
+            self.trails.set_heat(None)
+
+    def clear_field(self) -> None:
+        self.field.clear()
+        self.trails.set_heat(None)
+
+    def show_particles(self, f) -> None:
+        pos = f.positions
+        if pos.ndim != 2 or pos.shape[1] != 2:
+            pos = np.zeros((0, 2))
+        colours = self.mode_colours() if f.labels is not None else [QtGui.QColor(self.theme.particles)]
+        self.particles.set_colours(colours)
+        self.particles.set_points(pos, f.labels)
+        if f.serial != self._serial:
+            self._serial = f.serial
+            self.trails.reset()
+        if self.trails_on and len(pos):
+            self.trails.add(pos)
+
+    def show_data(self, points: np.ndarray, mode: str | None = None) -> None:
+        self.data_mode = mode or self.data_mode
+        self._data = points if points.ndim == 2 and points.shape[1] == 2 else np.zeros((0, 2))
+        pts = self._data
+        self.data_points.set_points(pts if self.data_mode == "points" else np.zeros((0, 2)))
+        if self.data_mode == "density" and len(pts):
+            lo, hi = pts.min(0), pts.max(0)
+            span = np.maximum(hi - lo, 1e-6)
+            lo, hi = lo - 0.1 * span, hi + 0.1 * span
+            counts, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=128, range=[[lo[1], hi[1]], [lo[0], hi[0]]])
+            k = np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2)
+            k /= k.sum()
+            smooth = np.apply_along_axis(np.convolve, 0, counts, k, mode="same")
+            smooth = np.apply_along_axis(np.convolve, 1, smooth, k, mode="same")
+            self.data_image.setImage(np.sqrt(smooth / max(smooth.max(), 1e-12)), levels=(0, 1), autoLevels=False)
+            self.data_image.setRect(QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))
+            self.data_image.setVisible(True)
+        else:
+            self.data_image.setVisible(False)
