@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,9 @@ def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        payload = torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickles; the error below says it better
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location=device, weights_only=True)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError, ValueError,
             AttributeError, TypeError, KeyError) as exc:
         reason = "truncated or corrupt" if isinstance(exc, (EOFError, zipfile.BadZipFile)) or "zip" in str(exc).lower() \

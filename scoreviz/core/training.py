@@ -130,7 +130,7 @@ class Trainer:
             failed_at = self.step_count + 1
             self._restore_snapshot()
             raise TrainingDiverged(
-                f"training diverged at step {failed_at} (loss = {float(loss)}); the weights of step "
+                f"training diverged at step {failed_at} (loss = {float(loss.detach())}); the weights of step "
                 f"{self.step_count} were kept — lower the learning rate or check the data")
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(self.step_count)

@@ -1,0 +1,147 @@
+"""`scoreviz bench`: every performance and quality figure the issues ask for, measured side by side.
+
+Groups (select with --only):
+    train       each 2D preset: the default recipe (`scoreviz train`'s) against the textbook reference
+                (bench/textbook.py, 10,000 steps), sliced Wasserstein to held-out data and the floor
+    throughput  particle-steps/s of the default 2D model (10,000 particles, the sampler's own loop)
+    modes       NCSN's unequal mixture with a learned model: the heavy mode's share under each sampler
+    gui         frame_ms and gui_stall_ms of the app (offscreen), and the time until the field matches
+    images      image mode: training throughput and recognisable digits (where the data are present)
+Timings are wall-clock on this machine; quality figures are seeded.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+
+import torch
+
+from scoreviz.core.data import make_preset
+from scoreviz.core.device import configure_cpu_threads, resolve_device
+from scoreviz.core.metrics import sliced_wasserstein
+from scoreviz.core.recipes import DEFAULT_SAMPLER, draw_samples, make_trainer
+from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
+
+PRESETS_2D = ["moons", "rings", "8gaussians", "25gaussians", "swissroll", "spirals", "checkerboard", "pinwheel",
+              "ncsn", "gaussian", "smiley"]
+QUICK_PRESETS = ["moons", "rings", "8gaussians"]
+N_EVAL = 20_000
+
+
+def _say(verbose: bool, text: str) -> None:
+    if verbose:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _sw(samples, reference, seed=0) -> float:
+    return sliced_wasserstein(samples, reference, 256, torch.Generator().manual_seed(seed))
+
+
+def _floor(name: str, heldout) -> float:
+    """SW between the held-out set and independent draws of the same size, averaged over three draws."""
+    draws = [make_preset(name, n_train=heldout.shape[0], n_heldout=1, seed=100 + k).train for k in range(3)]
+    return sum(_sw(d, heldout) for d in draws) / len(draws)
+
+
+def bench_train(quick: bool, verbose: bool) -> dict:
+    from scoreviz.bench.textbook import sample_textbook, train_textbook
+
+    results = {}
+    for name in QUICK_PRESETS if quick else PRESETS_2D:
+        ds = make_preset(name, n_heldout=N_EVAL)
+        start = time.perf_counter()
+        trainer = make_trainer(ds.train, device="cpu")
+        trainer.train()
+        ours = draw_samples(trainer.ema, trainer.process, N_EVAL, seed=1)
+        ours_s = time.perf_counter() - start
+        ref_model, ref_train_s = train_textbook(ds.train, steps=2000 if quick else 10_000)
+        ref = sample_textbook(ref_model, N_EVAL)
+        floor = _floor(name, ds.heldout)
+        row = {"ours_sw": _sw(ours, ds.heldout), "textbook_sw": _sw(ref, ds.heldout), "floor_sw": floor,
+               "ours_seconds": ours_s, "ours_steps": trainer.step_count, "textbook_train_seconds": ref_train_s}
+        row["ours_ratio"] = row["ours_sw"] / floor
+        row["textbook_ratio"] = row["textbook_sw"] / floor
+        row["ours_better"] = row["ours_sw"] < row["textbook_sw"]
+        results[name] = row
+        _say(verbose, f"  {name:13s} ours SW {row['ours_sw']:.4f} ({row['ours_ratio']:.2f}× floor, "
+                      f"{ours_s:.1f} s)   textbook {row['textbook_sw']:.4f} ({row['textbook_ratio']:.2f}×, "
+                      f"{ref_train_s:.1f} s)   floor {floor:.4f}")
+    return {"train": results,
+            "train_all_better": all(r["ours_better"] for r in results.values()),
+            "train_max_seconds": max(r["ours_seconds"] for r in results.values())}
+
+
+def bench_throughput(verbose: bool) -> dict:
+    ds = make_preset("moons")
+    trainer = make_trainer(ds.train, device="cpu", steps=10)
+    trainer.train()
+    score = ScoreFunction(model_score(trainer.ema), trainer.process)
+    x = trainer.process.prior_sample((10_000, 2), torch.Generator().manual_seed(0))
+    steps = 60
+    run = run_sampler("em", score, x, steps=steps, generator=torch.Generator().manual_seed(0), final_denoise=False)
+    next(run)  # warm-up
+    start = time.perf_counter()
+    for _ in run:
+        pass
+    rate = 10_000 * (steps - 1) / (time.perf_counter() - start)
+    _say(verbose, f"  sampling: {rate / 1e6:.2f} M particle-steps/s (10,000 particles, EM, default model)")
+    return {"particle_steps_per_s": rate}
+
+
+def bench_modes(verbose: bool) -> dict:
+    ds = make_preset("ncsn")
+    trainer = make_trainer(ds.train, process="ve", device="cpu")
+    trainer.train()
+    shares = {}
+    for sampler in ("annealed", "em", "pc", "ode"):
+        x = draw_samples(trainer.ema, trainer.process, 5000, sampler, seed=2)
+        shares[sampler] = float((x[:, 0] > 0).float().mean())
+    _say(verbose, "  ncsn heavy-mode share (true 0.8): " + ", ".join(f"{k} {v:.3f}" for k, v in shares.items()))
+    return {"ncsn_heavy_mode_share": shares}
+
+
+def bench_gui(verbose: bool) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from scoreviz.app.bench_gui import gui_benchmarks
+
+    out = gui_benchmarks()
+    _say(verbose, f"  frame {out['frame_ms']:.1f} ms, GUI stall {out['gui_stall_ms']:.0f} ms, "
+                  f"time to match {out.get('time_to_match_s', float('nan')):.1f} s")
+    return out
+
+
+def bench_images(quick: bool, verbose: bool) -> dict:
+    try:
+        from scoreviz.images.bench import image_benchmarks
+    except ImportError:
+        return {}
+    out = image_benchmarks(quick)
+    _say(verbose, f"  images: {out}")
+    return {"images": out}
+
+
+def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: bool = True) -> dict:
+    groups = only or ["throughput", "train", "modes", "gui", "images"]
+    unknown = set(groups) - {"throughput", "train", "modes", "gui", "images"}
+    if unknown:
+        raise ValueError(f"unknown benchmark group(s): {', '.join(sorted(unknown))}")
+    threads = configure_cpu_threads(reserve=0)
+    results: dict = {"machine": {"python": platform.python_version(), "torch": torch.__version__,
+                                 "cpu_threads": threads, "device": str(resolve_device("auto"))}}
+    for group in groups:
+        _say(verbose, f"[{group}]")
+        start = time.perf_counter()
+        if group == "train":
+            results.update(bench_train(quick, verbose))
+        elif group == "throughput":
+            results.update(bench_throughput(verbose))
+        elif group == "modes":
+            results.update(bench_modes(verbose))
+        elif group == "gui":
+            results.update(bench_gui(verbose))
+        elif group == "images":
+            results.update(bench_images(quick, verbose))
+        results.setdefault("group_seconds", {})[group] = time.perf_counter() - start
+    return results

@@ -1,0 +1,64 @@
+"""The command line end to end, and the project's structural rules (the core imports no Qt)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from scoreviz.cli import main
+
+
+def test_train_sample_eval_round_trip(tmp_path, capsys):
+    ckpt, out = tmp_path / "m.ckpt", tmp_path / "s.npy"
+    assert main(["train", "--data", "rings", "--out", str(ckpt), "--steps", "60", "--quiet"]) == 0
+    assert main(["sample", "--checkpoint", str(ckpt), "--n", "300", "--out", str(out), "--steps", "20"]) == 0
+    samples = np.load(out)
+    assert samples.shape == (300, 2) and np.isfinite(samples).all()
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(ckpt), "--n", "300", "--steps", "20", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["data"] == "rings" and report["sw_floor"] > 0 and report["sliced_wasserstein"] > 0
+
+
+def test_train_on_a_point_file_and_1d_data(tmp_path):
+    pts = np.random.default_rng(0).normal(size=(300, 1)).astype(np.float32)
+    np.save(tmp_path / "p.npy", pts)
+    ckpt = tmp_path / "p.ckpt"
+    assert main(["train", "--data", str(tmp_path / "p.npy"), "--out", str(ckpt), "--steps", "30", "--quiet",
+                 "--process", "vp", "--loss", "ssm"]) == 0
+    assert main(["sample", "--checkpoint", str(ckpt), "--n", "50", "--out", str(tmp_path / "s.npy"),
+                 "--sampler", "ddpm", "--steps", "10"]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (50, 1)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--data", "nosuchpreset", "--out", "x.ckpt"], "nosuchpreset"),
+    (["train", "--data", "missing.npy", "--out", "x.ckpt"], "missing.npy"),
+    (["train", "--data", "moons", "--out", "x.ckpt", "--steps", "-5"], "--steps must be positive"),
+    (["train", "--data", "moons", "--out", "x.ckpt", "--device", "tpu"], "unknown device"),
+    (["sample", "--checkpoint", "nothere.ckpt", "--out", "s.npy"], "nothere.ckpt"),
+    (["sample", "--checkpoint", "nothere.ckpt", "--out", "s.txt"], ".npy"),
+])
+def test_user_errors_are_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_arguments_exit_nonzero_with_usage():
+    result = subprocess.run([sys.executable, "-m", "scoreviz", "sample", "--sampler", "magic"], capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_core_and_images_never_import_qt():
+    code = ("import sys, pkgutil, importlib, scoreviz.core, scoreviz.images, scoreviz.cli, scoreviz.commands\n"
+            "for pkg in (scoreviz.core, scoreviz.images):\n"
+            "    for m in pkgutil.iter_modules(pkg.__path__):\n"
+            "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
+            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'shiboken'))]\n"
+            "print(bad); sys.exit(1 if bad else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

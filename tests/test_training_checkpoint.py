@@ -1,0 +1,115 @@
+"""Training (quality reached, divergence guarded), checkpoints (round trip, corruption), likelihood."""
+import os
+import pickle
+
+import pytest
+import torch
+
+from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from scoreviz.core.data import make_preset
+from scoreviz.core.likelihood import log_likelihood
+from scoreviz.core.metrics import mode_weights, sliced_wasserstein
+from scoreviz.core.mixture import GaussianMixture
+from scoreviz.core.processes import make_process
+from scoreviz.core.recipes import draw_samples, make_trainer
+from scoreviz.core.samplers import ScoreFunction
+from scoreviz.core.training import TrainingDiverged
+
+
+@pytest.fixture(scope="module")
+def trained_8gaussians():
+    ds = make_preset("8gaussians", n_heldout=3000)
+    trainer = make_trainer(ds.train, device="cpu", steps=800, batch_size=512)
+    trainer.train()
+    return ds, trainer
+
+
+def test_short_training_reaches_quality(trained_8gaussians):
+    """800 steps: samples near the data (SW within 2× of the floor) and all eight modes with about 1/8 each."""
+    ds, trainer = trained_8gaussians
+    samples = draw_samples(trainer.ema, trainer.process, 3000, "em", 100, seed=0)
+    other = make_preset("8gaussians", n_train=3000, seed=5).train
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    floor = sliced_wasserstein(other, ds.heldout, 128, gen())
+    assert sliced_wasserstein(samples, ds.heldout, 128, gen()) < 2.0 * floor
+    weights = mode_weights(samples, ds.mixture)
+    assert torch.allclose(weights, torch.full((8,), 1 / 8, dtype=weights.dtype), atol=0.04)
+
+
+def test_loss_per_noise_level_is_reported(trained_8gaussians):
+    _, trainer = trained_8gaussians
+    stats = trainer.stats()
+    assert stats.level_edges.shape == (stats.level_losses.shape[0] + 1,)
+    assert (stats.level_losses[~torch.isnan(torch.tensor(stats.level_losses)).numpy()] >= 0).all()
+    assert stats.step == 800 and len(stats.loss_history) == 800
+
+
+def test_divergence_stops_with_a_message_and_keeps_good_weights(monkeypatch):
+    ds = make_preset("gaussian")
+    trainer = make_trainer(ds.train, device="cpu", steps=200, batch_size=64)
+    trainer.train(150)
+    good = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    good_step = trainer.step_count - trainer.step_count % trainer.config.snapshot_every
+    real_loss = trainer.loss_fn
+    monkeypatch.setattr(trainer, "loss_fn", lambda *a, **k: real_loss(*a, **k) * float("nan"))
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        trainer.step()
+    assert trainer.step_count == good_step
+    assert all(torch.isfinite(v).all() for v in trainer.model.state_dict().values())
+    assert all(torch.isfinite(p).all() for p in trainer.ema.parameters())
+    if good_step == 150:
+        assert all(torch.equal(good[k], v) for k, v in trainer.model.state_dict().items())
+
+
+def test_checkpoint_round_trip(tmp_path, trained_8gaussians):
+    ds, trainer = trained_8gaussians
+    path = tmp_path / "m.ckpt"
+    save_checkpoint(path, trainer=trainer, data_name=ds.name, fingerprint=ds.fingerprint(), meta={"data_spec": "x"})
+    ckpt = load_checkpoint(path)
+    y = torch.randn(20, 2)
+    assert torch.allclose(ckpt.model.score(y, 0.3), trainer.ema.score(y, 0.3))
+    assert ckpt.process == trainer.process and ckpt.fingerprint == ds.fingerprint()
+    assert torch.equal(ckpt.data, ds.train) and ckpt.meta["data_spec"] == "x" and ckpt.meta["steps"] == 800
+    assert not (tmp_path / "m.ckpt.part").exists()
+
+
+def _bad_files(tmp_path, good_path):
+    raw = good_path.read_bytes()
+    (tmp_path / "truncated.ckpt").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "garbage.ckpt").write_bytes(os.urandom(2000))
+    (tmp_path / "empty.ckpt").write_bytes(b"")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.ckpt")
+    payload = torch.load(good_path, weights_only=True)
+    torch.save({**payload, "version": 99}, tmp_path / "future.ckpt")
+    torch.save({**payload, "ema": {"nonsense": torch.zeros(1)}}, tmp_path / "inconsistent.ckpt")
+    return ["truncated", "garbage", "empty", "foreign", "future", "inconsistent", "missing"]
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch pwned_by_checkpoint",))
+
+
+def test_bad_checkpoints_give_clear_errors_and_never_run_code(tmp_path, trained_8gaussians, monkeypatch):
+    ds, trainer = trained_8gaussians
+    good = tmp_path / "good.ckpt"
+    save_checkpoint(good, trainer=trainer, data_name=ds.name, fingerprint=ds.fingerprint())
+    for name in _bad_files(tmp_path, good):
+        with pytest.raises(CheckpointError, match=name + ".ckpt"):
+            load_checkpoint(tmp_path / f"{name}.ckpt")
+    monkeypatch.chdir(tmp_path)
+    with open(tmp_path / "exploit.ckpt", "wb") as f:
+        pickle.dump({"format": "scoreviz-checkpoint", "x": _Exploit()}, f)
+    with pytest.raises(CheckpointError, match="exploit.ckpt"):
+        load_checkpoint(tmp_path / "exploit.ckpt")
+    assert not (tmp_path / "pwned_by_checkpoint").exists()
+
+
+@pytest.mark.parametrize("process_name", ["ve", "vp"])
+def test_probability_flow_likelihood_matches_closed_form(process_name):
+    g = GaussianMixture.isotropic([0.6, 0.4], [[1.0, 0.0], [-1.0, 0.5]], 0.5)
+    process = make_process(process_name, g.sample(1000, torch.Generator().manual_seed(0)))
+    x = g.sample(6, torch.Generator().manual_seed(1)).double()
+    ll = log_likelihood(ScoreFunction(lambda y, s: g.score(y, s), process), x, steps=60)
+    expected = g.log_prob(x, float(process.noise_level(process.t_min)))
+    assert torch.allclose(ll, expected, atol=0.03)
