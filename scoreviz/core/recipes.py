@@ -14,8 +14,9 @@ from .model import MODEL_SIZES, MLPConfig
 from .processes import NoiseProcess, make_process
 from .samplers import SAMPLERS, ScoreFunction, model_score, run_sampler
 
-#: Sampler steps by default (the ODE uses Heun, two score evaluations a step).
-DEFAULT_SAMPLER_STEPS = {"langevin": 500, "annealed": 100, "em": 200, "pc": 200, "ode": 100, "ddpm": 200}
+#: Sampler steps by default (the ODE uses Heun, two score evaluations a step). Measured on 8gaussians at 4,000
+#: training steps, SW / floor: EM 500 → 1.60, EM 200 → 1.98, PC 300 → 2.00, ODE 200 → 1.73 (textbook: 3.02).
+DEFAULT_SAMPLER_STEPS = {"langevin": 500, "annealed": 100, "em": 500, "pc": 300, "ode": 200, "ddpm": 500}
 DEFAULT_SAMPLER = "em"
 
 

@@ -26,8 +26,8 @@ class TrainingDiverged(RuntimeError):
 @dataclass
 class TrainConfig:
     steps: int | None = 4000     # planned length (sets the learning-rate schedule); None: open-ended, constant lr
-    batch_size: int = 1024
-    lr: float = 3e-3
+    batch_size: int = 512
+    lr: float = 1e-2
     warmup: int = 100
     final_lr_fraction: float = 0.05
     ema_decay: float = 0.999     # reached after a warm-up of min(decay, (1+k)/(10+k))

@@ -10,7 +10,7 @@ from .common import button, combo, hint, row, select, value_label
 
 PROCESSES = [("NCSN ladder (σ levels)", "ncsn"), ("VE SDE", "ve"), ("VP SDE", "vp"), ("sub-VP SDE", "subvp")]
 LOSSES = [("Denoising SM (DSM)", "dsm"), ("Sliced SM (SSM)", "ssm")]
-SIZES = [("small (64×3)", "small"), ("medium (128×3)", "medium"), ("large (256×4)", "large")]
+SIZES = [("small (32×3)", "small"), ("medium (64×4)", "medium"), ("large (128×4)", "large")]
 DEVICES = [("auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"), ("MPS (Apple)", "mps")]
 
 
