@@ -26,7 +26,10 @@ def _add_train(sub):
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--conditional", action="store_true", help="images: class-conditional (classifier-free guidance)")
+    cond = p.add_mutually_exclusive_group()
+    cond.add_argument("--conditional", dest="conditional", action="store_true", default=None,
+                      help="images: class-conditional with classifier-free guidance (the default when there are labels)")
+    cond.add_argument("--unconditional", dest="conditional", action="store_false", help="images: ignore the labels")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

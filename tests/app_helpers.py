@@ -26,6 +26,8 @@ def close_and_check(window) -> None:
     window.close()
     assert not host.running
     assert host.thread.isFinished(), "the worker thread is still running after close"
+    if getattr(window, "image_mode", None) is not None:
+        assert window.image_mode._thread.isFinished(), "the image-mode worker is still running after close"
     QtWidgets.QApplication.processEvents()
     gc.collect()
     visible = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]

@@ -239,3 +239,17 @@ def test_light_theme_switch(window):
     img = window.scene.widget.grab().toImage()
     assert not img.isNull()
     window.set_theme("dark")
+
+
+def test_image_mode_switch_builds_it_once_pauses_2d_and_shuts_down(window, qtbot):
+    window.set_training(True)
+    window.set_mode("images")
+    image_mode = window.image_mode
+    assert image_mode is not None and window.modes.currentWidget() is image_mode
+    assert not window.dock.isVisible() or not window.isVisible()
+    assert not window.training_panel.train.isChecked()
+    window.set_mode("2d")
+    window.set_mode("images")
+    assert window.image_mode is image_mode
+    window.set_mode("2d")
+    assert window.modes.currentIndex() == 0

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot when done, then quit")
     p.add_argument("--quit-after", type=float, default=None, metavar="S", help="quit after S seconds at the latest")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mode", choices=("2d", "images"), default="2d", help="open the 2D lab or the image mode")
     return p
 
 
@@ -177,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(w, h)
     except ValueError:
         pass
+    if args.mode != "2d":
+        window.set_mode(args.mode)
     runner = ScriptedRun(window, args, app)
     if not scripted and args.train:
         window.set_training(True)

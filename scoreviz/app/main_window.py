@@ -133,7 +133,11 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.addWidget(self.banner)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.sigma_bar)
-        self.setCentralWidget(central)
+        # The 2D lab and the image mode share the window; the image mode is built on first use (its own worker).
+        self.modes = QtWidgets.QStackedWidget()
+        self.modes.addWidget(central)
+        self.image_mode = None
+        self.setCentralWidget(self.modes)
 
         self.data_panel = DataPanel(datasource.preset_names())
         self.training_panel = TrainingPanel(available_devices())
@@ -193,6 +197,13 @@ class MainWindow(QtWidgets.QMainWindow):
         act_fit = view.addAction("Fit data")
         act_fit.setShortcut(QtGui.QKeySequence("Home"))
         act_fit.triggered.connect(self.fit_view)
+        view.addSeparator()
+        self.act_mode_2d = view.addAction("2D lab")
+        self.act_mode_2d.setShortcut(QtGui.QKeySequence("Ctrl+1"))
+        self.act_mode_2d.triggered.connect(lambda: self.set_mode("2d"))
+        self.act_mode_images = view.addAction("Image mode (MNIST)")
+        self.act_mode_images.setShortcut(QtGui.QKeySequence("Ctrl+2"))
+        self.act_mode_images.triggered.connect(lambda: self.set_mode("images"))
         help_menu = menu.addMenu("&Help")
         act_keys = help_menu.addAction("Keyboard shortcuts")
         act_keys.triggered.connect(lambda: self.show_message("info", SHORTCUTS_HELP))
@@ -310,6 +321,26 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.last_particles is not None:
             self._mailbox[fr.ParticleFrame] = self.last_particles
 
+    def set_mode(self, mode: str) -> None:
+        """"2d": the lab for low-dimensional data; "images": MNIST digits emerging from noise. Entering the image
+        mode pauses 2D training so the two workers do not fight over the CPU."""
+        if mode == "images":
+            if self.image_mode is None:
+                from .image_mode import ImageModeWidget
+                from scoreviz.core.device import available_devices
+
+                size = "gpu" if "cuda" in available_devices() else "cpu"
+                self.image_mode = ImageModeWidget(self, model_size=size)
+                self.modes.addWidget(self.image_mode)
+            self.set_training(False)
+            self.modes.setCurrentWidget(self.image_mode)
+            self.dock.hide()
+        elif mode == "2d":
+            self.modes.setCurrentIndex(0)
+            self.dock.show()
+        else:
+            raise ValueError(f"unknown mode {mode!r}")
+
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
@@ -381,6 +412,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.settings is not None:
             self.settings.save_choices(self.choices())
             self.settings.save_window(self)
+        if self.image_mode is not None:
+            self.image_mode.shutdown()
         self.host.shutdown()
 
     def closeEvent(self, event) -> None:

@@ -11,11 +11,11 @@ import numpy as np
 
 from .canvas import BrushCursor, make_canvas
 from .items import PointCloudItem, TrailItem, VectorFieldItem
-from .qt import QtCore, QtGui, pg
+from .qt import QtCore, QtGui, QtWidgets, pg
 from .theme import Theme
 
-HEAT_LEVELS = (-9.0, 0.0)
-PARTICLE_SIZE = 2.0         # integer pixel widths draw fastest (GUIDE §3)   # log p_σ − max: fixed levels, so the colours mean the same at every frame
+HEAT_LEVELS = (-9.0, 0.0)   # log p_σ − max: fixed levels, so the colours mean the same at every frame
+PARTICLE_SIZE = 2.0         # integer pixel widths draw fastest (GUIDE §3)
 
 
 class Scene2D:
@@ -36,6 +36,10 @@ class Scene2D:
         for item in (self.data_image, self.data_points, self.field, self.trails, self.particles,
                      self.cursor):
             self.viewbox.addItem(item, ignoreBounds=True)
+        # static between data edits / zooms: blit cached pixmaps instead of replaying them every frame (the
+        # axes' tick labels and the data cloud would otherwise cost ~0.3 ms and ~1 ms per frame)
+        for item in (self.data_points, self.plot.getAxis("left"), self.plot.getAxis("bottom")):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.data_mode = "points"
         self.trails_on = True
         self._serial = -1

@@ -52,7 +52,7 @@ class ComputeWorker(QtCore.QObject):
         self.device_name = "auto"
         self.device = torch.device("cpu")
         self.batch_size = 512
-        self.lr = 3e-3
+        self.lr = 1e-2
         self.seed = 0
         # data and model
         self.spec: fr.DataSpec | None = None

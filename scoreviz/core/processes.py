@@ -82,9 +82,11 @@ class NoiseProcess(ABC):
         """steps + 1 decreasing times from 1 to t_min, for a reverse-time integrator."""
         return torch.linspace(self.t_max, self.t_min, steps + 1)
 
-    def levels(self, n: int) -> Tensor:
-        """n noise levels σ̃, geometric from the largest to the smallest (annealed Langevin's ladder)."""
+    def levels(self, n: int | None = None) -> Tensor:
+        """n noise levels σ̃, geometric from the largest to the smallest (annealed Langevin's ladder); by
+        default as many as keep neighbouring levels within a ratio of 1.5 (`ladder_size`)."""
         lo, hi = self.noise_range()
+        n = ladder_size(hi, lo) if n is None else n
         return torch.exp(torch.linspace(math.log(hi), math.log(lo), n))
 
     # --- (de)serialisation -----------------------------------------------------------------------------------

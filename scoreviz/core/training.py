@@ -74,7 +74,9 @@ class Trainer:
         sigma_data = float(self.data.std()) or 1.0
         self.model: Denoiser = build_denoiser(net_config, sigma_data).to(self.device)
         self.ema: Denoiser = copy.deepcopy(self.model).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr, foreach=True)
+        self._params = list(self.model.parameters())
+        self._ema_params = list(self.ema.parameters())
+        self.optimizer = torch.optim.Adam(self._params, lr=self.config.lr, foreach=True)
         self.loss_fn = LOSSES[self.config.loss]
         self.step_count = 0
         lo, hi = process.noise_range()
@@ -136,7 +138,7 @@ class Trainer:
             group["lr"] = self.learning_rate(self.step_count)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        torch.nn.utils.clip_grad_norm_(self._params, self.config.grad_clip, foreach=True)
         self.optimizer.step()
         self._update_ema()
         self.step_count += 1
@@ -148,8 +150,7 @@ class Trainer:
     @torch.no_grad()
     def _update_ema(self):
         decay = min(self.config.ema_decay, (1 + self.step_count) / (10 + self.step_count))
-        for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
-            ema_p.lerp_(p, 1 - decay)
+        torch._foreach_lerp_(self._ema_params, self._params, 1 - decay)
 
     def _record(self, loss: float, sigma: Tensor, per_sample: Tensor):
         self._last_loss = loss

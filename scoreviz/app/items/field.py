@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pyqtgraph import Qt
+from pyqtgraph.Qt import compat
 
 from ..qt import QtCore, QtGui, QtWidgets, pg
 
@@ -43,6 +43,23 @@ def arrow_segments(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray)
     return out_x.reshape(-1), out_y.reshape(-1)
 
 
+def _arrow_lines(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """The segments of `arrow_segments` as lines (M, 3, 4): (x1, y1, x2, y2) of the shaft and the two barbs."""
+    m = x.shape[0]
+    c, s = np.cos(HEAD_ANGLE), np.sin(HEAD_ANGLE)
+    out = np.empty((m, 3, 4), dtype=np.float64)
+    tip_x, tip_y = x + dx, y + dy
+    hx, hy = -HEAD_FRACTION * dx, -HEAD_FRACTION * dy
+    out[:, 0, 0], out[:, 0, 1], out[:, 0, 2], out[:, 0, 3] = x, y, tip_x, tip_y     # shaft: tail → tip
+    out[:, 1:, 0] = tip_x[:, None]                                                  # barbs: tip → out
+    out[:, 1:, 1] = tip_y[:, None]
+    out[:, 1, 2] = tip_x + c * hx - s * hy
+    out[:, 1, 3] = tip_y + s * hx + c * hy
+    out[:, 2, 2] = tip_x + c * hx + s * hy
+    out[:, 2, 3] = tip_y - s * hx + c * hy
+    return out
+
+
 def display_vectors(vectors: np.ndarray, magnitude: np.ndarray, cell: float, bounded: bool) -> np.ndarray:
     """Arrow vectors (M, 2) to draw: the direction with a length that grows with the magnitude but stays inside
     its grid cell (bounded), or the vectors themselves (the denoiser view: x → D(x))."""
@@ -67,7 +84,8 @@ class VectorFieldItem(pg.GraphicsObject):
         self.edges = BAND_EDGES
         self.width = width
         self._pens: list[QtGui.QPen] = []
-        self._lines: list = []
+        self._lines: list[tuple[int, int]] = []          # (first line, count) per band into _segs
+        self._segs = np.zeros((0, 4))
         self._bounds = QtCore.QRectF()
         self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.set_colours(colours or [QtGui.QColor("white")] * len(self.edges))
@@ -88,28 +106,25 @@ class VectorFieldItem(pg.GraphicsObject):
     def set_field(self, points: np.ndarray, vectors: np.ndarray, magnitude: np.ndarray, cell: float,
                   bounded: bool = True) -> None:
         """points (M, 2) arrow tails, vectors (M, 2) in data units, magnitude (M,) |σ·s| for the colour band."""
+        points = np.asarray(points, dtype=np.float64)
+        vectors = np.asarray(vectors, dtype=np.float64)
+        magnitude = np.asarray(magnitude, dtype=np.float64)
         ok = np.isfinite(vectors).all(1) & np.isfinite(magnitude) & np.isfinite(points).all(1)
-        points, vectors, magnitude = points[ok], vectors[ok], magnitude[ok]
-        draw = display_vectors(vectors, magnitude, cell, bounded)
-        xs, ys = arrow_segments(points[:, 0], points[:, 1], draw[:, 0], draw[:, 1])
+        if not ok.all():
+            points, vectors, magnitude = points[ok], vectors[ok], magnitude[ok]
         band = magnitude_bands(magnitude, self.edges)
         order = np.argsort(band, kind="stable")
         starts = np.searchsorted(band[order], np.arange(self.n_bands + 1))
-        segs = np.empty((len(band), 3, 4))   # per arrow: three segments (x1, y1, x2, y2)
-        pairs_x, pairs_y = xs.reshape(-1, 3, 2), ys.reshape(-1, 3, 2)
-        segs[..., 0], segs[..., 1] = pairs_x[..., 0], pairs_y[..., 0]
-        segs[..., 2], segs[..., 3] = pairs_x[..., 1], pairs_y[..., 1]
-        segs = segs[order]
-        self._lines = []
-        for k in range(self.n_bands):
-            a, b = starts[k], starts[k + 1]
-            arr = Qt.internals.PrimitiveArray(QtCore.QLineF, 4)
-            arr.resize(3 * (b - a))
-            if b > a:
-                arr.ndarray()[:] = segs[a:b].reshape(-1, 4)
-            self._lines.append((b - a, arr))
-        if len(xs):
-            rect = QtCore.QRectF(xs.min(), ys.min(), max(xs.max() - xs.min(), 1e-9), max(ys.max() - ys.min(), 1e-9))
+        points, vectors, magnitude = points[order], vectors[order], magnitude[order]
+        draw = display_vectors(vectors, magnitude, cell, bounded)
+        segs = _arrow_lines(points[:, 0], points[:, 1], draw[:, 0], draw[:, 1])   # (M, 3, 4), band order
+        # one contiguous QLineF[] (x1, y1, x2, y2 float64) for all bands; paint draws a slice per band
+        self._segs = segs.reshape(-1, 4)
+        self._lines = [(3 * int(starts[k]), 3 * int(starts[k + 1] - starts[k])) for k in range(self.n_bands)]
+        if len(segs):
+            xs, ys = self._segs[:, 0::2], self._segs[:, 1::2]
+            x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+            rect = QtCore.QRectF(x0, y0, max(x1 - x0, 1e-9), max(y1 - y0, 1e-9))
         else:
             rect = QtCore.QRectF()
         if rect != self._bounds:
@@ -125,7 +140,10 @@ class VectorFieldItem(pg.GraphicsObject):
         return self._bounds
 
     def paint(self, painter, option, widget=None):
-        for pen, (count, lines) in zip(self._pens, self._lines):
+        if not self._lines:
+            return
+        base = self._segs.ctypes.data
+        for pen, (start, count) in zip(self._pens, self._lines):
             if count:
                 painter.setPen(pen)
-                painter.drawLines(*lines.drawargs())
+                painter.drawLines(compat.wrapinstance(base + 32 * start, QtCore.QLineF), count)

@@ -1,0 +1,245 @@
+"""The image mode widget driven with pytest-qt (offscreen): a tiny model on a few hundred shared MNIST images."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import subprocess
+import sys
+import threading
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen plugin's note on show()
+
+from scoreviz.app.image_mode import ImageModeWidget  # noqa: E402
+from scoreviz.app.image_mode import worker as worker_module  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+WAIT = 30_000
+
+
+@pytest.fixture(scope="module")
+def digits():
+    if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the shared MNIST test set is absent")
+    from scoreviz.images.idx import read_idx
+
+    images = read_idx(SHARED / "t10k-images-idx3-ubyte.gz")[:300]
+    labels = read_idx(SHARED / "t10k-labels-idx1-ubyte.gz")[:300]
+    return np.asarray(images, np.uint8), np.asarray(labels, np.uint8)
+
+
+@pytest.fixture
+def npz_file(digits, tmp_path):
+    path = tmp_path / "digits.npz"
+    np.savez(path, x=digits[0], y=digits[1].astype(np.int64))
+    return path
+
+
+def _make(qtbot, tmp_path, **kwargs) -> ImageModeWidget:
+    from PySide6 import QtCore
+
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    widget = ImageModeWidget(model_size="tiny", device="cpu", threads=1, settings=settings, **kwargs)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    return widget
+
+
+def _close(widget: ImageModeWidget) -> None:
+    assert widget.shutdown()
+    assert widget._thread.isFinished()
+
+
+def test_train_sample_slider_save(qtbot, npz_file, tmp_path):
+    widget = _make(qtbot, tmp_path, data_dir=npz_file)
+    try:
+        qtbot.waitUntil(lambda: widget.data_info is not None and widget.model_info is not None, timeout=WAIT)
+        assert widget.data_info.n == 300 and not widget.download_frame.isVisible()
+        assert widget.model_info.size == "tiny" and widget.model_info.conditional  # conditional by default
+        widget.conditional_check.setChecked(False)
+        qtbot.waitUntil(lambda: not widget.model_info.conditional, timeout=WAIT)
+        assert not widget.class_combo.isEnabled()
+
+        # σ slider: real images noised at σ beside the model's denoising of them
+        widget.set_sigma(2.0)
+        qtbot.waitUntil(lambda: abs(widget._latest.get(widget_frames().SigmaFrame, _Nothing).sigma - 2.0) < 0.05,
+                        timeout=WAIT)
+        qtbot.waitUntil(lambda: widget.noisy_view.shape is not None, timeout=WAIT)
+        noisy = widget.noisy_view.item.image
+        assert noisy.shape == (4 * 29 + 1, 8 * 29 + 1)
+        assert "2" in widget.sigma_label.text()
+
+        # training: the stats arrive, the step count grows
+        widget.set_training(True)
+        qtbot.waitUntil(lambda: "step" in widget.train_label.text() and _train_step(widget) >= 15, timeout=WAIT)
+        widget.set_training(False)
+        assert "images/s" in widget.train_label.text() and "cpu" in widget.train_label.text()
+        assert widget.level_curve.getData()[0] is not None
+
+        # sampling: every step reaches the grid and the Tweedie grid; the last one holds the images
+        widget.sampler_combo.setCurrentIndex(widget.sampler_combo.findData("em"))
+        assert widget.steps_spin.value() == 200  # the recipe's steps for the sampler
+        widget.steps_spin.setValue(6)
+        before = widget.sample_frames
+        qtbot.mouseClick(widget.sample_button, _left())
+        qtbot.waitUntil(lambda: widget.last_images is not None, timeout=WAIT)
+        assert widget.sample_frames - before == 7  # 6 steps + the final denoising step
+        qtbot.waitUntil(lambda: "done" in widget.sample_label.text(), timeout=WAIT)
+        assert widget.samples_view.item.image.shape == (8 * 29 + 1, 8 * 29 + 1)
+        assert widget.denoised_view.item.image.shape == (8 * 29 + 1, 8 * 29 + 1)
+        assert widget.last_images.shape == (64, 1, 28, 28)
+        assert widget.save_png_button.isEnabled()
+
+        # save the grid
+        png = widget.save_png(tmp_path / "grid.png")
+        from PIL import Image
+
+        with Image.open(png) as im:
+            assert im.size == (8 * 30 + 2, 8 * 30 + 2)
+
+        # class-conditional: class and guidance become available, "show me a 7"
+        widget.conditional_check.setChecked(True)
+        qtbot.waitUntil(lambda: widget.model_info.conditional, timeout=WAIT)
+        assert widget.class_combo.isEnabled() and widget.guidance_spin.isEnabled()
+        assert widget.class_combo.count() == 11
+        widget.class_combo.setCurrentIndex(widget.class_combo.findData(7))
+        widget.sampler_combo.setCurrentIndex(widget.sampler_combo.findData("ode"))
+        widget.steps_spin.setValue(2)
+        widget.last_images = None
+        widget.sample()
+        qtbot.waitUntil(lambda: widget.last_images is not None, timeout=WAIT)
+
+        # the window repaints and is not blank
+        shot = widget.grab().toImage()
+        assert shot.width() > 500 and not shot.isNull()
+    finally:
+        _close(widget)
+
+
+def test_bad_folder_gives_a_message(qtbot, npz_file, tmp_path):
+    widget = _make(qtbot, tmp_path, data_dir=npz_file)
+    try:
+        qtbot.waitUntil(lambda: widget.data_info is not None, timeout=WAIT)
+        empty = tmp_path / "no-digits-here"
+        empty.mkdir()
+        widget.set_data_dir(empty)
+        qtbot.waitUntil(lambda: widget.data_info is None and "no-digits-here" in widget.data_label.text(),
+                        timeout=WAIT)
+        assert "IDX" in widget.data_label.text()
+        assert widget.download_frame.isVisible()
+        # the choice is remembered
+        assert widget.settings.value("image_mode/data_dir") == str(empty)
+        broken = tmp_path / "t10k-images-idx3-ubyte"
+        broken.write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 5)
+        widget.set_data_dir(broken)
+        qtbot.waitUntil(lambda: str(broken) in widget.data_label.text(), timeout=WAIT)
+    finally:
+        _close(widget)
+
+
+# --------------------------------------------------------------------------------------------- download
+
+
+def _idx_gz(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass
+
+
+@pytest.fixture
+def site(digits, tmp_path, monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    root = tmp_path / "www"
+    root.mkdir()
+    files = {"train-images-idx3-ubyte.gz": _idx_gz(digits[0][:200]),
+             "train-labels-idx1-ubyte.gz": _idx_gz(digits[1][:200])}
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    server = _Server(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", {n: hashlib.md5(d).hexdigest() for n, d in files.items()}
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_download_offer_through_the_widget(qtbot, site, tmp_path, monkeypatch):
+    monkeypatch.setattr(worker_module, "find_dataset", lambda kind, user_dir=None: None)  # "not found"
+    base, checksums = site
+    widget = _make(qtbot, tmp_path)
+    try:
+        qtbot.waitUntil(lambda: widget.download_frame.isVisible(), timeout=WAIT)
+        assert "not found" in widget.data_label.text()
+        dest = tmp_path / "downloaded"
+        widget.download_dest = str(dest)
+        widget.download_mirrors = (base + "missing/", base)   # first mirror 404s, the second serves
+        widget.download_files = checksums
+        qtbot.mouseClick(widget.download_button, _left())
+        qtbot.waitUntil(lambda: widget.data_info is not None, timeout=WAIT)
+        assert widget.data_info.n == 200 and widget.download_progress.value() == 1000
+        assert sorted(p.name for p in dest.iterdir()) == sorted(checksums)   # no .part files left
+        assert not widget.download_frame.isVisible() and widget.download_button.isEnabled()
+
+        # a mirror serving wrong bytes: a clear message, nothing left behind
+        bad = dict(checksums, **{"train-images-idx3-ubyte.gz": "0" * 32})
+        dest2 = tmp_path / "bad"
+        widget.download_dest, widget.download_files = str(dest2), bad
+        widget.start_download()
+        qtbot.waitUntil(lambda: widget.download_button.isEnabled() and widget.messages
+                        and "checksum" in widget.messages[-1][1], timeout=WAIT)
+        assert not any(p.name.endswith(".part") for p in dest2.iterdir())
+    finally:
+        _close(widget)
+
+
+def test_standalone_entry_point_exits_cleanly(npz_file):
+    proc = subprocess.run([sys.executable, "-m", "scoreviz.app.image_mode", "--model", "tiny", "--device", "cpu",
+                           "--data", str(npz_file), "--quit-after", "1500"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+class _Nothing:
+    sigma = float("nan")
+
+
+def widget_frames():
+    from scoreviz.app.image_mode import frames
+
+    return frames
+
+
+def _train_step(widget) -> int:
+    frame = widget._latest.get(widget_frames().TrainFrame)
+    return frame.step if frame is not None else 0
+
+
+def _left():
+    from PySide6 import QtCore
+
+    return QtCore.Qt.MouseButton.LeftButton

@@ -1,0 +1,133 @@
+"""Image training recipe, sampling, the classifier and the image CLI, with a tiny model on a few hundred images."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from scoreviz.cli import main as cli_main
+from scoreviz.core.checkpoint import load_checkpoint
+from scoreviz.core.processes import VESDE, process_from_config
+from scoreviz.images.classifier import DigitClassifier, recognisability
+from scoreviz.images.recipe import ImageVE, draw_images, image_process, make_image_trainer, train_for
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="module")
+def small_mnist():
+    if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the shared MNIST test set is absent")
+    from scoreviz.images.idx import load_image_dataset
+
+    data = load_image_dataset(SHARED)
+    return data.images[:300].clone(), data.labels[:300].clone()
+
+
+@pytest.fixture
+def npz_file(small_mnist, tmp_path):
+    images, labels = small_mnist
+    path = tmp_path / "digits.npz"
+    np.savez(path, x=(images.numpy()[:, 0] * 255).round().astype(np.uint8), y=labels.numpy())
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def test_image_process_schedules():
+    p = ImageVE(sigma_min=0.003, sigma_max=15.0, sigma_data=0.31)
+    times = p.sampling_times(10)
+    assert times.shape == (11,) and float(times[0]) == pytest.approx(1.0) and float(times[-1]) == pytest.approx(0.0, abs=1e-6)
+    assert torch.all(times[1:] < times[:-1])
+    sigma = p.noise_level(p.train_times(20000, torch.Generator().manual_seed(0)))
+    expected_median = math.exp(-1.2 + math.log(2 * 0.31))
+    assert float(sigma.median()) == pytest.approx(expected_median, rel=0.1)
+    assert float(sigma.min()) >= 0.003 * 0.999 and float(sigma.max()) <= 15.0 * 1.001
+    # the checkpoint stores a plain VE process, and image_process wraps it back
+    base = process_from_config(p.config())
+    assert type(base) is VESDE and base.sigma_max == 15.0
+    assert isinstance(image_process(base, 0.31), ImageVE)
+
+
+def test_short_training_loss_falls(small_mnist):
+    images, labels = small_mnist
+    trainer = make_image_trainer(images, labels, model_size="tiny", steps=60, seed=0, batch_size=16)
+    losses = []
+    train_for(trainer, steps=60, callback=lambda s: losses.append(s.loss), every=1)
+    assert trainer.step_count == 60
+    assert np.mean(losses[-15:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_time_budget_plans_the_schedule(small_mnist):
+    images, _ = small_mnist
+    trainer = make_image_trainer(images, model_size="tiny", seed=0)
+    done = train_for(trainer, seconds=1.0, every=1)
+    assert done > 0 and trainer.config.steps == pytest.approx(done, abs=3)
+    assert trainer.learning_rate(trainer.step_count) < 0.2 * trainer.config.lr
+
+
+@pytest.mark.parametrize("sampler,steps", [("ode", 4), ("em", 6), ("pc", 3), ("annealed", 1)])
+def test_sampling_shapes_and_ranges(small_mnist, sampler, steps):
+    images, labels = small_mnist
+    trainer = make_image_trainer(images, labels, model_size="tiny", conditional=True, seed=0)
+    train_for(trainer, steps=5)
+    out = draw_images(trainer.ema, trainer.process, 5, sampler, steps, seed=3,
+                      labels=torch.full((5,), 7), guidance=1.5)
+    assert out.shape == (5, 1, 28, 28) and out.dtype == torch.float32
+    assert torch.isfinite(out).all() and float(out.min()) >= 0 and float(out.max()) <= 1
+    raw = draw_images(trainer.ema, trainer.process, 3, sampler, steps, seed=3, clip=False)
+    assert raw.shape == (3, 1, 28, 28) and torch.isfinite(raw).all()
+    again = draw_images(trainer.ema, trainer.process, 3, sampler, steps, seed=3, clip=False)
+    assert torch.equal(raw, again)  # seeded
+
+
+def test_classifier_report_shape():
+    torch.manual_seed(0)
+    model = DigitClassifier()
+    report = recognisability(model, torch.rand(50, 1, 28, 28), confidence=0.0)
+    assert report.n == 50 and report.fraction == 1.0 and sum(report.histogram) == 50
+    assert len(report.histogram) == 10 and 1 <= report.classes_present <= 10
+
+
+def test_cli_round_trip(npz_file, tmp_path, capsys):
+    ckpt, out, png = tmp_path / "m.pt", tmp_path / "d.npy", tmp_path / "g.png"
+    assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "20", "--model", "tiny",
+                     "--device", "cpu", "--quiet", "--unconditional"]) == 0
+    loaded = load_checkpoint(ckpt)
+    assert loaded.meta["kind"] == "images" and loaded.meta["steps"] == 20 and loaded.data.numel() == 0
+    assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "6", "--out", str(out), "--png", str(png),
+                     "--steps", "3", "--device", "cpu"]) == 0
+    x = np.load(out)
+    assert x.shape == (6, 1, 28, 28) and x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
+    from PIL import Image
+
+    with Image.open(png) as grid:
+        assert grid.size == (6 * 30 + 2, 30 + 2)  # one row of 6 tiles, 2-pixel padding
+    # --class needs a conditional model
+    assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "2", "--out", str(out), "--class", "3"]) == 2
+    assert "conditional" in capsys.readouterr().err
+
+
+def test_cli_conditional_and_errors(npz_file, tmp_path, capsys):
+    ckpt, out = tmp_path / "c.pt", tmp_path / "c.npy"
+    assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "10", "--model", "tiny",
+                     "--device", "cpu", "--conditional", "--quiet"]) == 0
+    assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "3", "--out", str(out), "--class", "3",
+                     "--guidance", "2", "--steps", "2", "--sampler", "em", "--device", "cpu"]) == 0
+    assert np.load(out).shape == (3, 1, 28, 28)
+    assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "3", "--out", str(out), "--class", "12"]) == 2
+    capsys.readouterr()
+    missing = tmp_path / "nowhere"
+    assert cli_main(["train", "--data", f"mnist:{missing}", "--out", str(ckpt), "--steps", "1", "--quiet"]) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert cli_main(["train", "--data", "mnist", "--out", str(ckpt), "--steps", "1", "--model", "huge",
+                     "--quiet"]) == 2
