@@ -1,10 +1,8 @@
 """What each `scoreviz` subcommand does (argument parsing lives in cli.py)."""
 from __future__ import annotations
 
-import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch

@@ -1,11 +1,10 @@
 """The preconditioned denoiser and the two score-matching losses, against closed forms."""
-import math
 
 import pytest
 import torch
 
 from scoreviz.core.losses import dsm_loss, ssm_loss
-from scoreviz.core.model import Denoiser, MLPConfig, ScoreMLP, build_denoiser, config_from_dict, config_to_dict
+from scoreviz.core.model import MLPConfig, build_denoiser, config_from_dict, config_to_dict
 
 
 class ExactGaussianScore(torch.nn.Module):

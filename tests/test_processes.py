@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from scoreviz.core.processes import PROCESSES, NCSNLadder, make_process, max_pairwise_distance, process_from_config
+from scoreviz.core.processes import PROCESSES, make_process, max_pairwise_distance, process_from_config
 
 DATA = torch.randn(500, 2, generator=torch.Generator().manual_seed(0)) * torch.tensor([2.0, 0.5]) + 1.0
 TIMES = torch.tensor([0.05, 0.2, 0.5, 0.8, 0.95], dtype=torch.float64)

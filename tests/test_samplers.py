@@ -4,7 +4,7 @@ import torch
 
 from scoreviz.core.mixture import GaussianMixture
 from scoreviz.core.processes import make_process
-from scoreviz.core.samplers import (SAMPLERS, ScoreFunction, SamplerStep, langevin, ncsnv2_step_size, run_sampler,
+from scoreviz.core.samplers import (SAMPLERS, ScoreFunction, SamplerStep, ncsnv2_step_size, run_sampler,
                                     sample)
 
 GAUSS = GaussianMixture.isotropic([1.0], [[1.0, -0.5]], 0.5)

@@ -8,7 +8,6 @@ data or a pause take effect within one tick. Only `frames.*` (frozen NumPy datac
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import numpy as np
@@ -24,6 +23,7 @@ from . import frames as fr
 from .datasource import dataset_from_spec
 from .exact_grid import exact_on_grid, grid_points
 from .qt import QtCore
+from .worker_base import TickingWorker
 
 FRAME_INTERVAL = 1 / 30        # at most ~30 particle/training frames per second
 TRAIN_BUDGET = 0.008           # seconds of training per tick
@@ -35,16 +35,11 @@ MAX_HISTORY = 2000
 HEAT_RESOLUTION = 160
 
 
-class ComputeWorker(QtCore.QObject):
-    """Create without a parent, move to a QThread, connect `thread.started` to `start`."""
-
-    frame = QtCore.Signal(object)       # a frames.* instance
-    message = QtCore.Signal(str, str)   # (level: "info" | "warning" | "error", text)
-    finished = QtCore.Signal()
+class ComputeWorker(TickingWorker):
+    """The 2D lab's worker. Create without a parent, move to a QThread, connect `thread.started` to `start`."""
 
     def __init__(self):
         super().__init__()
-        self._timer: QtCore.QTimer | None = None
         # configuration
         self.process_name = "ve"
         self.loss = "dsm"
@@ -94,45 +89,11 @@ class ComputeWorker(QtCore.QObject):
         self._last_train_emit = 0.0
         self._last_particle_emit = 0.0
         self._train_dirty = False
-        self._stopped = False
 
     # --- lifecycle -------------------------------------------------------------------------------------------
-    @QtCore.Slot()
-    def start(self) -> None:
-        """Runs in the worker thread: leave one core to the GUI (GUIDE §2) and start ticking."""
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
-
-    @QtCore.Slot(str, object)
-    def handle(self, name: str, payload) -> None:
-        """Every GUI command arrives here (queued, in the worker thread)."""
-        if self._stopped:
-            return
-        method = getattr(self, "_cmd_" + name, None)
-        if method is None:
-            self.message.emit("error", f"internal: unknown worker command {name!r}")
-            return
-        try:
-            method(payload)
-        except Exception as exc:  # a bad command must not kill the thread: report it in the window
-            self.message.emit("error", f"{name}: {exc}")
-        if self._timer is not None:
-            self._timer.setInterval(0)
-
-    def _cmd_shutdown(self, _=None) -> None:
-        self._stopped = True
-        if self._timer is not None:
-            self._timer.stop()
+    def _release(self) -> None:
         self._sampler = None
         self.trainer = None
-        # Hand this object back to the GUI thread so it is destroyed there after the thread has finished.
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
-        self.finished.emit()
 
     # --- commands --------------------------------------------------------------------------------------------
     def _cmd_data(self, spec: fr.DataSpec) -> None:

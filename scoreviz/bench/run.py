@@ -21,7 +21,7 @@ import torch
 from scoreviz.core.data import make_preset
 from scoreviz.core.device import configure_cpu_threads, resolve_device
 from scoreviz.core.metrics import sliced_wasserstein
-from scoreviz.core.recipes import DEFAULT_SAMPLER, draw_samples, make_trainer
+from scoreviz.core.recipes import draw_samples, make_trainer
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 
 PRESETS_2D = ["moons", "rings", "8gaussians", "25gaussians", "swissroll", "spirals", "checkerboard", "pinwheel",

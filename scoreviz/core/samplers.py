@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import torch
 from torch import Tensor
 
-from .processes import NoiseProcess, VPSDE, SubVPSDE, append_dims
+from .processes import NoiseProcess, SubVPSDE, VPSDE
 
 VEScore = Callable[[Tensor, float], Tensor]
 
@@ -163,14 +163,20 @@ def _time_grid(process: NoiseProcess, steps: int) -> list[tuple[float, float]]:
     return list(zip(times[:-1], times[1:]))
 
 
+def _reverse_euler_maruyama(score: ScoreFunction, process: NoiseProcess, x: Tensor, t: float, t_next: float,
+                            generator) -> Tensor:
+    """One step of the reverse SDE from t to t_next < t: x + (f − g²s)dt + g√|dt| z."""
+    dt = t_next - t
+    drift, g = process.sde(x, t)
+    return x + (drift - float(g) ** 2 * score(x, t)) * dt + float(g) * math.sqrt(-dt) * _noise(x, generator)
+
+
 def reverse_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess, steps: int = 500, generator=None,
                 final_denoise: bool = True, **_) -> Iterator[SamplerStep]:
     """Euler–Maruyama on the reverse-time SDE from t = 1 to t_min (dt < 0)."""
     total = steps + int(final_denoise)
     for i, (t, t_next) in enumerate(_time_grid(process, steps)):
-        dt = t_next - t
-        drift, g = process.sde(x, t)
-        x = x + (drift - float(g) ** 2 * score(x, t)) * dt + float(g) * math.sqrt(-dt) * _noise(x, generator)
+        x = _reverse_euler_maruyama(score, process, x, t, t_next, generator)
         yield SamplerStep(x, t_next, float(process.noise_level(t_next)), i + 1, total)
     if final_denoise:
         yield _final_denoise(score, x, total)
@@ -188,9 +194,7 @@ def predictor_corrector(score: ScoreFunction, x: Tensor, *, process: NoiseProces
             z_norm = z.reshape(z.shape[0], -1).norm(dim=1).mean()
             eps = float(2 * (snr * z_norm / s_norm.clamp_min(1e-12)) ** 2)
             x = x + eps * s + math.sqrt(2 * eps) * z
-        dt = t_next - t
-        drift, g = process.sde(x, t)
-        x = x + (drift - float(g) ** 2 * score(x, t)) * dt + float(g) * math.sqrt(-dt) * _noise(x, generator)
+        x = _reverse_euler_maruyama(score, process, x, t, t_next, generator)
         yield SamplerStep(x, t_next, float(process.noise_level(t_next)), i + 1, total)
     if final_denoise:
         yield _final_denoise(score, x, total)

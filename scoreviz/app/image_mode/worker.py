@@ -10,7 +10,6 @@ The MNIST download blocks the thread while it runs (it reads a socket); its canc
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from scoreviz.images.recipe import image_process, image_score, make_image_traine
 from scoreviz.images.unet import count_parameters
 from scoreviz.core.samplers import run_sampler
 
-from ..qt import QtCore
+from ..worker_base import TickingWorker
 from . import frames as fr
 
 TRAIN_EMIT = 0.1          # training stats at most 10 per second
@@ -41,20 +40,13 @@ def _montage(x: torch.Tensor) -> np.ndarray:
     return make_grid(x.detach().float().cpu().numpy(), nrow=8, pad=1)
 
 
-class ImageWorker(QtCore.QObject):
+class ImageWorker(TickingWorker):
     """Create without a parent, move to a QThread, connect `thread.started` to `start`."""
-
-    frame = QtCore.Signal(object)
-    message = QtCore.Signal(str, str)   # (level: "info" | "warning" | "error", text)
-    finished = QtCore.Signal()
 
     def __init__(self, model_size: str = "cpu", device: str = "auto", threads: int | None = None,
                  max_images: int | None = None):
-        super().__init__()
-        self._timer: QtCore.QTimer | None = None
-        self._stopped = False
+        super().__init__(threads)
         self._cancel = threading.Event()
-        self.threads = threads
         self.max_images = max_images
         self.model_size = model_size
         self.device_name = device
@@ -81,42 +73,13 @@ class ImageWorker(QtCore.QObject):
         self._last_sigma = 0.0
 
     # --- lifecycle -------------------------------------------------------------------------------------------
-    @QtCore.Slot()
-    def start(self) -> None:
-        """Runs in the worker thread: leave one core to the GUI (GUIDE §2), then tick."""
-        torch.set_num_threads(self.threads or max(1, (os.cpu_count() or 2) - 1))
-        self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
-
     def request_cancel(self) -> None:
         """Cancel a running download (thread-safe: called directly from the GUI thread)."""
         self._cancel.set()
 
-    @QtCore.Slot(str, object)
-    def handle(self, name: str, payload) -> None:
-        if self._stopped:
-            return
-        method = getattr(self, "_cmd_" + name, None)
-        if method is None:
-            self.message.emit("error", f"internal: unknown image worker command {name!r}")
-            return
-        try:
-            method(payload)
-        except Exception as exc:  # a bad command must not kill the thread
-            self.message.emit("error", f"{name}: {exc}")
-
-    def _cmd_shutdown(self, _=None) -> None:
-        self._stopped = True
-        if self._timer is not None:
-            self._timer.stop()
+    def _release(self) -> None:
         self._sampler = None
         self.trainer = self.model = None
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
-        self.finished.emit()
 
     # --- data ------------------------------------------------------------------------------------------------
     def _cmd_load_data(self, payload: dict) -> None:
