@@ -19,6 +19,7 @@ def test_train_sample_eval_round_trip(tmp_path, capsys):
     assert main(["eval", "--checkpoint", str(ckpt), "--n", "300", "--steps", "20", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["data"] == "rings" and report["sw_floor"] > 0 and report["sliced_wasserstein"] > 0
+    assert np.isfinite(report["heldout_nll_nats"])
 
 
 def test_train_on_a_point_file_and_1d_data(tmp_path):
