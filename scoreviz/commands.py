@@ -11,7 +11,8 @@ from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_chec
 from scoreviz.core.data import DataError, Dataset, from_points, load_data, preset_names
 from scoreviz.core.device import resolve_device
 from scoreviz.core.metrics import quality_report
-from scoreviz.core.recipes import DEFAULT_SAMPLER, draw_samples, make_trainer
+from scoreviz.core.recipes import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
+                                   make_trainer)
 from scoreviz.core.training import TrainingDiverged
 
 
@@ -62,7 +63,10 @@ def train(args) -> dict:
             bar.refresh()
 
         start = time.perf_counter()
-        trainer.train(steps=10**12 if seconds else None, seconds=seconds, callback=report)
+        if seconds or args.steps:
+            trainer.train(steps=10**12 if seconds else None, seconds=seconds, callback=report)
+        else:
+            trainer.train_within(DEFAULT_TRAIN_SECONDS, DEFAULT_MAX_STEPS, callback=report)
         report(trainer.stats())
     save_checkpoint(args.out, trainer=trainer, data_name=dataset.name, fingerprint=dataset.fingerprint(),
                     meta={"data_spec": args.data, "seed": args.seed})

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from scoreviz.core.device import resolve_device
-from scoreviz.core.model import MODEL_SIZES, MLPConfig
+from scoreviz.core.recipes import mlp_config
 from scoreviz.core.processes import NCSNLadder, make_process
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
@@ -280,7 +280,7 @@ class ComputeWorker(TickingWorker):
 
     def _new_trainer(self) -> Trainer:
         d = self.dataset.dim
-        net = MLPConfig(dim=d, **MODEL_SIZES[self.model_size])
+        net = mlp_config(d, self.model_size)
         config = TrainConfig(steps=None, batch_size=self.batch_size, lr=self.lr, loss=self.loss, seed=self.seed,
                              warmup=50, ema_decay=0.99)
         return Trainer(self.dataset.train.to(self.device), self.process, net, config, self.device)

@@ -21,7 +21,7 @@ import torch
 from scoreviz.core.data import make_preset
 from scoreviz.core.device import configure_cpu_threads, resolve_device
 from scoreviz.core.metrics import sliced_wasserstein
-from scoreviz.core.recipes import draw_samples, make_trainer
+from scoreviz.core.recipes import DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS, draw_samples, make_trainer
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 
 PRESETS_2D = ["moons", "rings", "8gaussians", "25gaussians", "swissroll", "spirals", "checkerboard", "pinwheel",
@@ -53,7 +53,7 @@ def bench_train(quick: bool, verbose: bool) -> dict:
         ds = make_preset(name, n_heldout=N_EVAL)
         start = time.perf_counter()
         trainer = make_trainer(ds.train, device="cpu")
-        trainer.train()
+        trainer.train_within(DEFAULT_TRAIN_SECONDS, DEFAULT_MAX_STEPS)
         ours_s = time.perf_counter() - start
         start = time.perf_counter()
         ours = draw_samples(trainer.ema, trainer.process, N_EVAL, seed=1)
@@ -95,7 +95,7 @@ def bench_throughput(verbose: bool) -> dict:
 def bench_modes(verbose: bool) -> dict:
     ds = make_preset("ncsn")
     trainer = make_trainer(ds.train, process="ve", device="cpu")
-    trainer.train()
+    trainer.train_within(DEFAULT_TRAIN_SECONDS, DEFAULT_MAX_STEPS)
     shares = {}
     for sampler in ("annealed", "em", "pc", "ode"):
         x = draw_samples(trainer.ema, trainer.process, 5000, sampler, seed=2)

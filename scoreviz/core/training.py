@@ -177,6 +177,18 @@ class Trainer:
         self._rate = done / max(1e-9, time.perf_counter() - start)
         return self.stats()
 
+    def train_within(self, seconds: float, max_steps: int, callback=None, probe_steps: int = 50) -> TrainStats:
+        """Train for about `seconds` (at most `max_steps`): time `probe_steps` steps, then plan the length of
+        the learning-rate schedule (config.steps) on the measured rate, so the cosine decay ends when time does
+        on any machine."""
+        start = time.perf_counter()
+        self.config.steps = max_steps
+        self.train(min(probe_steps, max_steps), callback)
+        elapsed = time.perf_counter() - start
+        rate = self.step_count / max(elapsed, 1e-9)
+        self.config.steps = min(max_steps, self.step_count + int(rate * max(0.0, seconds - elapsed)))
+        return self.train(self.config.steps - self.step_count, callback)
+
     def note_rate(self, steps_per_second: float) -> None:
         """Set the steps/s figure reported by stats() (for callers that time their own loop)."""
         self._rate = steps_per_second
