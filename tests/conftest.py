@@ -19,6 +19,8 @@ def _isolated_qsettings(tmp_path_factory):
         return
     folder = tmp_path_factory.mktemp("qsettings")
     QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
-    for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
-        QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, scope, str(folder))
+    # QSettings(org, app) uses the native format (INI files on Linux), not the default one: redirect both.
+    for fmt in (QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Format.NativeFormat):
+        for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
+            QtCore.QSettings.setPath(fmt, scope, str(folder))
     yield

@@ -243,3 +243,14 @@ def _left():
     from PySide6 import QtCore
 
     return QtCore.Qt.MouseButton.LeftButton
+
+
+def test_the_suite_never_writes_the_users_settings(tmp_path_factory):
+    """Every way the app opens its settings points into the suite's temporary folder, not ~/.config."""
+    from pathlib import Path
+
+    from PySide6 import QtCore
+
+    temp_root = Path(tmp_path_factory.getbasetemp())
+    for settings in (QtCore.QSettings("scoreviz", "scoreviz"), QtCore.QSettings()):
+        assert Path(settings.fileName()).resolve().is_relative_to(temp_root.resolve()), settings.fileName()

@@ -334,12 +334,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.modes.addWidget(self.image_mode)
             self.set_training(False)
             self.modes.setCurrentWidget(self.image_mode)
-            self.dock.hide()
         elif mode == "2d":
             self.modes.setCurrentIndex(0)
-            self.dock.show()
         else:
             raise ValueError(f"unknown mode {mode!r}")
+        for widget in (self.dock, self.status_data, self.status_perf):  # the 2D lab's controls and read-outs
+            widget.setVisible(mode == "2d")
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -71,8 +71,10 @@ class ImageModeWidget(QtWidgets.QWidget):
         if model_size not in RECIPES:
             raise ValueError(f"unknown image model size {model_size!r}; choose one of {', '.join(RECIPES)}")
         self.settings = settings or QtCore.QSettings(SETTINGS_ORG, SETTINGS_APP)
-        remembered = self.settings.value(KEY_DIR, "") or ""
-        self.data_dir: str = str(data_dir) if data_dir else str(remembered)
+        remembered = str(self.settings.value(KEY_DIR, "") or "")
+        if remembered and not Path(remembered).exists():
+            remembered = ""  # a remembered folder that has gone: search the usual places instead
+        self.data_dir: str = str(data_dir) if data_dir else remembered
         self.kind: str = kind or str(self.settings.value(KEY_KIND, "mnist") or "mnist")
         self.model_size = model_size
         # download target and sources (tests point these at a local server)
