@@ -11,6 +11,7 @@ import numpy as np
 from pyqtgraph.Qt import compat
 
 from ..qt import QtCore, QtGui, QtWidgets, pg
+from .bounds import box, set_bounds
 
 # Fixed band edges on |σ·s| (dimensionless): the same colour means the same thing at every σ.
 BAND_EDGES = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.7, 2.2], dtype=np.float64)
@@ -123,14 +124,10 @@ class VectorFieldItem(pg.GraphicsObject):
         self._lines = [(3 * int(starts[k]), 3 * int(starts[k + 1] - starts[k])) for k in range(self.n_bands)]
         if len(segs):
             xs, ys = self._segs[:, 0::2], self._segs[:, 1::2]
-            x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
-            rect = QtCore.QRectF(x0, y0, max(x1 - x0, 1e-9), max(y1 - y0, 1e-9))
+            rect = box(xs.min(), ys.min(), xs.max(), ys.max())
         else:
             rect = QtCore.QRectF()
-        if rect != self._bounds:
-            self.prepareGeometryChange()
-            self._bounds = rect
-        self.update()
+        set_bounds(self, rect)
 
     def clear(self) -> None:
         self._lines = []

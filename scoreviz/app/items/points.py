@@ -11,6 +11,7 @@ import numpy as np
 from pyqtgraph.Qt import compat
 
 from ..qt import QtCore, QtGui, pg
+from .bounds import box, set_bounds
 
 
 def _premultiplied_argb(c: QtGui.QColor) -> int:
@@ -82,14 +83,10 @@ class PointCloudItem(pg.GraphicsObject):
             if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
                 finite = positions[np.isfinite(positions).all(1)]
                 lo, hi = (finite.min(0), finite.max(0)) if len(finite) else (np.zeros(2), np.zeros(2))
-            lo, hi = lo.astype(float), hi.astype(float)
-            rect = QtCore.QRectF(lo[0], lo[1], max(hi[0] - lo[0], 1e-9), max(hi[1] - lo[1], 1e-9))
+            rect = box(lo[0], lo[1], hi[0], hi[1])
         else:
             rect = QtCore.QRectF()
-        if rect != self._bounds:
-            self.prepareGeometryChange()
-            self._bounds = rect
-        self.update()
+        set_bounds(self, rect)
 
     def positions(self) -> np.ndarray:
         return self._positions
