@@ -1,6 +1,7 @@
 """Training (quality reached, divergence guarded), checkpoints (round trip, corruption), likelihood."""
 import os
 import pickle
+import random
 
 import pytest
 import torch
@@ -76,7 +77,9 @@ def test_checkpoint_round_trip(tmp_path, trained_8gaussians):
 def _bad_files(tmp_path, good_path):
     raw = good_path.read_bytes()
     (tmp_path / "truncated.ckpt").write_bytes(raw[: len(raw) // 2])
-    (tmp_path / "garbage.ckpt").write_bytes(os.urandom(2000))
+    (tmp_path / "garbage.ckpt").write_bytes(random.Random(0).randbytes(2000))
+    for seed in range(1, 30):  # random bytes fail the unpickler in many different ways; all must be caught
+        (tmp_path / f"garbage{seed}.ckpt").write_bytes(random.Random(seed).randbytes(300 + 50 * seed))
     (tmp_path / "empty.ckpt").write_bytes(b"")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.ckpt")
     payload = torch.load(good_path, weights_only=True)
@@ -94,7 +97,7 @@ def test_bad_checkpoints_give_clear_errors_and_never_run_code(tmp_path, trained_
     ds, trainer = trained_8gaussians
     good = tmp_path / "good.ckpt"
     save_checkpoint(good, trainer=trainer, data_name=ds.name, fingerprint=ds.fingerprint())
-    for name in _bad_files(tmp_path, good):
+    for name in _bad_files(tmp_path, good) + [f"garbage{seed}" for seed in range(1, 30)]:
         with pytest.raises(CheckpointError, match=name + ".ckpt"):
             load_checkpoint(tmp_path / f"{name}.ckpt")
     monkeypatch.chdir(tmp_path)
