@@ -27,13 +27,15 @@ def prepare_gui_thread_for_worker() -> None:
 
 
 class WorkerHost(QtCore.QObject):
+    """The thread and command channel of one worker (default: the 2D lab's ComputeWorker)."""
+
     command = QtCore.Signal(str, object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, worker: QtCore.QObject | None = None, name: str = "scoreviz-worker"):
         super().__init__(parent)
         self.thread = QtCore.QThread()
-        self.thread.setObjectName("scoreviz-worker")
-        self.worker = ComputeWorker()
+        self.thread.setObjectName(name)
+        self.worker = worker if worker is not None else ComputeWorker()
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.start)
         self.worker.finished.connect(self.thread.quit, QtCore.Qt.ConnectionType.DirectConnection)

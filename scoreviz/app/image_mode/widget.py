@@ -20,6 +20,7 @@ from scoreviz.images.recipe import RECIPES, SAMPLER_STEPS
 
 from ..qt import QtCore, QtGui, QtWidgets, pg
 from . import frames as fr
+from ..worker_host import WorkerHost
 from .worker import ImageWorker
 
 SETTINGS_ORG = "scoreviz"
@@ -61,7 +62,6 @@ class ImageModeWidget(QtWidgets.QWidget):
     """The image mode. ``data_dir``: a folder or ``.npz`` to use (else the remembered one, else the usual
     places); ``model_size``: ``"cpu"``, ``"gpu"`` or ``"tiny"`` (tests). Call :meth:`shutdown` before closing."""
 
-    command = QtCore.Signal(str, object)
     frameApplied = QtCore.Signal(str)      # GUI-side relay for tests: the kind of frame just shown
 
     def __init__(self, parent=None, data_dir=None, model_size: str = "cpu", *, device: str = "auto",
@@ -103,35 +103,20 @@ class ImageModeWidget(QtWidgets.QWidget):
 
     # --- worker ----------------------------------------------------------------------------------------------
     def _start_worker(self, device, threads, max_images) -> None:
-        self._thread = QtCore.QThread()
-        self._thread.setObjectName("scoreviz-image-worker")
-        self.worker = ImageWorker(self.model_size, device, threads, max_images)
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.start)
-        self.worker.finished.connect(self._thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
-        self.command.connect(self.worker.handle)
+        self.host = WorkerHost(self, ImageWorker(self.model_size, device, threads, max_images), "scoreviz-image-worker")
+        self.worker, self._thread = self.host.worker, self.host.thread
         self.worker.frame.connect(self._on_frame)      # bound methods of this GUI-thread object only
         self.worker.message.connect(self._on_message)
-        self._running = True
-        self._thread.start()
+        self.host.start()
 
     def send(self, name: str, payload=None) -> None:
-        if self._running:
-            self.command.emit(name, payload)
+        self.host.send(name, payload)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop the worker and its thread (cancels a download); True if the thread ended in time."""
-        if not self._running:
-            return True
-        self._running = False
         self._repaint_timer.stop()
         self.worker.request_cancel()
-        self.command.emit("shutdown", None)
-        ended = self._thread.wait(timeout_ms)
-        if not ended:
-            self._thread.quit()
-            ended = self._thread.wait(timeout_ms)
-        return ended
+        return self.host.shutdown(timeout_ms)
 
     # --- UI --------------------------------------------------------------------------------------------------
     def _build_ui(self) -> None:
