@@ -80,10 +80,6 @@ def _load(args):
     return load_checkpoint(args.checkpoint, device=resolve_device(args.device))
 
 
-def _default_sampler(ckpt) -> str:
-    return DEFAULT_SAMPLER
-
-
 def sample(args) -> None:
     _positive("n", args.n, allow_none=False)
     _positive("steps", args.steps)
@@ -94,7 +90,7 @@ def sample(args) -> None:
         from scoreviz.images.cli import sample_images
 
         return sample_images(args, ckpt)
-    samples = draw_samples(ckpt.model, ckpt.process, args.n, args.sampler or _default_sampler(ckpt), args.steps,
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, args.sampler or DEFAULT_SAMPLER, args.steps,
                            seed=args.seed)
     np.save(args.out, samples.cpu().numpy())
     print(f"wrote {args.n} samples of dimension {samples.shape[1]} to {args.out}", file=sys.stderr)
@@ -131,7 +127,7 @@ def evaluate(args) -> dict:
     _positive("n", args.n, allow_none=False)
     ckpt = _load(args)
     dataset = reference_dataset(ckpt)
-    sampler = args.sampler or _default_sampler(ckpt)
+    sampler = args.sampler or DEFAULT_SAMPLER
     samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed).cpu()
     report = quality_report(samples, dataset, torch.Generator().manual_seed(args.seed))
     report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler})

@@ -21,7 +21,7 @@ from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
 
 from . import frames as fr
 from .datasource import dataset_from_spec
-from .exact_grid import exact_on_grid, grid_points
+from scoreviz.core.exact_grid import exact_on_grid, grid_points
 from .qt import QtCore
 from .worker_base import TickingWorker
 
