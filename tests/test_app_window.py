@@ -253,3 +253,34 @@ def test_image_mode_switch_builds_it_once_pauses_2d_and_shuts_down(window, qtbot
     assert window.image_mode is image_mode
     window.set_mode("2d")
     assert window.modes.currentIndex() == 0
+
+
+def test_keyboard_shortcuts_from_real_key_events(window, qtbot):
+    """Key presses go through Qt's shortcut map (QTest key events on the active window), not the slots."""
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is window, timeout=5_000)
+    target = window.scene.widget
+    key = QtCore.Qt.Key
+    s = window.sigma_bar.sigma
+    qtbot.keyClick(target, key.Key_Right)
+    assert window.sigma_bar.sigma > s
+    qtbot.keyClick(target, key.Key_Left)
+    qtbot.keyClick(target, key.Key_Left)
+    assert window.sigma_bar.sigma < s
+    qtbot.keyClick(target, key.Key_T)   # train
+    qtbot.waitUntil(lambda: window.last_train is not None and window.last_train.running, timeout=10_000)
+    qtbot.keyClick(target, key.Key_T)   # pause
+    qtbot.waitUntil(lambda: not window.last_train.running, timeout=10_000)
+    window.sampling_panel.set_options({"sampler": "langevin", "source": "exact", "n": 200, "steps": 5000})
+    window.release_particles()
+    qtbot.waitUntil(lambda: window.last_particles is not None and window.last_particles.running, timeout=10_000)
+    qtbot.keyClick(target, key.Key_Space)   # pause the particles
+    qtbot.waitUntil(lambda: not window.last_particles.running, timeout=10_000)
+    qtbot.keyClick(target, key.Key_R)       # reset them
+    qtbot.waitUntil(lambda: not window.last_particles.sampler, timeout=10_000)
+    n = len(window.data_points())
+    window.editor.clear()
+    assert len(window.data_points()) == 0
+    qtbot.keyClick(target, key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)   # undo the clear
+    assert len(window.data_points()) == n

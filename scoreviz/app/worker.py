@@ -25,10 +25,12 @@ from scoreviz.core.exact_grid import exact_on_grid, grid_points
 from .qt import QtCore
 from .worker_base import TickingWorker
 
-FRAME_INTERVAL = 1 / 30        # at most ~30 particle/training frames per second
+FRAME_INTERVAL = 1 / 30        # at most ~30 particle frames per second
+TRAIN_FRAME_INTERVAL = 0.1     # training read-outs (loss curve, steps/s) 10 times a second: each one repaints
+                               # the loss plots on the GUI thread, which holds the GIL the trainer also needs
 TRAIN_BUDGET = 0.008           # seconds of training per tick
 SAMPLE_BUDGET = 0.010          # seconds of sampler steps per tick
-FIELD_REFRESH = 0.15           # the learned field is redrawn this often while the model trains
+FIELD_REFRESH = 0.2            # the learned field is redrawn this often while the model trains
 ERROR_REFRESH = 0.2            # the middle-σ error is measured this often while the model trains
 MATCH_THRESHOLD = 0.3          # the "learned field matches the exact one" target (median relative error)
 MAX_HISTORY = 2000
@@ -46,7 +48,7 @@ class ComputeWorker(TickingWorker):
         self.model_size = "medium"
         self.device_name = "auto"
         self.device = torch.device("cpu")
-        self.batch_size = 512
+        self.batch_size = 1024
         self.lr = 1e-2
         self.seed = 0
         # data and model
@@ -331,7 +333,7 @@ class ComputeWorker(TickingWorker):
         now = time.perf_counter()
         if self._particles_dirty and now - self._last_particle_emit >= FRAME_INTERVAL:
             self._emit_particles()
-        if self._train_dirty and now - self._last_train_emit >= FRAME_INTERVAL:
+        if self._train_dirty and now - self._last_train_emit >= TRAIN_FRAME_INTERVAL:
             self._emit_train()
         pending = self._particles_dirty or self._train_dirty
         if self._timer is not None:

@@ -110,7 +110,8 @@ def bench_gui(verbose: bool) -> dict:
 
     out = gui_benchmarks()
     _say(verbose, f"  frame {out['frame_ms']:.1f} ms, GUI stall {out['gui_stall_ms']:.0f} ms, "
-                  f"time to match {out.get('time_to_match_s', float('nan')):.1f} s")
+                  f"time to match " + ", ".join(f"{k[14:-2]} {v:.1f} s" for k, v in out.items()
+                                                if k.startswith("time_to_match_") and k != "time_to_match_s"))
     return out
 
 

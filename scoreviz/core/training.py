@@ -60,6 +60,14 @@ class TrainStats:
     loss_history: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
+def make_adam(params: list[Tensor], lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam with the fused kernel where torch has one for the device (CPU and CUDA): one call per step instead
+    of ~50 small ops, which is most of the optimiser's cost for the small 2-D models (measured ~7 % of a step)."""
+    if device.type in ("cpu", "cuda"):
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    return torch.optim.Adam(params, lr=lr, foreach=True)
+
+
 class Trainer:
     """Denoising / sliced score matching on `data` (N, *shape) under `process` with a backbone from net_config."""
 
@@ -72,11 +80,13 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
         self.set_data(data, labels)
         sigma_data = float(self.data.std()) or 1.0
-        self.model: Denoiser = build_denoiser(net_config, sigma_data).to(self.device)
+        with torch.random.fork_rng(devices=[]):  # initial weights from config.seed, global RNG untouched
+            torch.manual_seed(self.config.seed)
+            self.model: Denoiser = build_denoiser(net_config, sigma_data).to(self.device)
         self.ema: Denoiser = copy.deepcopy(self.model).requires_grad_(False)
         self._params = list(self.model.parameters())
         self._ema_params = list(self.ema.parameters())
-        self.optimizer = torch.optim.Adam(self._params, lr=self.config.lr, foreach=True)
+        self.optimizer = make_adam(self._params, self.config.lr, self.device)
         self.loss_fn = LOSSES[self.config.loss]
         self.step_count = 0
         lo, hi = process.noise_range()

@@ -163,7 +163,6 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
                   label_dropout=recipe.label_dropout if conditional else 0.0, amp=recipe.amp,
                   snapshot_every=500)
     config.update({k: v for k, v in overrides.items() if v is not None})
-    torch.manual_seed(seed)  # the network's initial weights
     trainer = Trainer(images, proc, net, TrainConfig(**config), device=device, labels=labels)
     if loss == "dsm" and recipe.edm_weighting:
         trainer.loss_fn = edm_weighted(trainer.loss_fn, trainer.model.sigma_data)
