@@ -45,6 +45,9 @@ def _add_sample(sub):
     p.add_argument("--png", default=None, help="images: also save an 8-column grid PNG")
     p.add_argument("--class", dest="class_label", type=int, default=None, help="images: the class to draw")
     p.add_argument("--guidance", type=float, default=0.0, help="images: classifier-free guidance weight")
+    p.add_argument("--autoguidance", type=float, default=None, metavar="W",
+                   help="images: step W away from the checkpoint's early model (1 = off; default 3 for "
+                        "unconditional samples when the checkpoint has one)")
 
 
 def _add_eval(sub):

@@ -57,7 +57,8 @@ def _close(widget: ImageModeWidget) -> None:
     assert widget._thread.isFinished()
 
 
-def test_train_sample_slider_save(qtbot, npz_file, tmp_path):
+def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(worker_module, "GUIDE_FIRST_MARK", 4)   # early copies at steps 4, 8, 16, ...
     widget = _make(qtbot, tmp_path, data_dir=npz_file)
     try:
         qtbot.waitUntil(lambda: widget.data_info is not None and widget.model_info is not None, timeout=WAIT)
@@ -82,6 +83,9 @@ def test_train_sample_slider_save(qtbot, npz_file, tmp_path):
         widget.set_training(False)
         assert "images/s" in widget.train_label.text() and "cpu" in widget.train_label.text()
         assert widget.level_curve.getData()[0] is not None
+        # an unconditional model keeps an early copy of itself for autoguidance (the copy from the last mark but one)
+        assert widget.worker.guide is not None and widget.worker.guide is widget.worker.trainer.guide
+        assert widget.autoguidance_spin.isEnabled() and widget.autoguidance_spin.value() == 3.0
 
         # sampling: every step reaches the grid and the Tweedie grid; the last one holds the images
         widget.sampler_combo.setCurrentIndex(widget.sampler_combo.findData("em"))

@@ -75,6 +75,25 @@ def test_time_budget_plans_the_schedule(small_mnist):
     assert trainer.learning_rate(trainer.step_count) < 0.2 * trainer.config.lr
 
 
+def test_a_run_keeps_its_early_model_for_autoguidance(small_mnist, tmp_path):
+    images, _ = small_mnist
+    trainer = make_image_trainer(images, model_size="tiny", seed=0)
+    kept = {}
+    train_for(trainer, steps=40, every=1, guide_at=0.3,
+              callback=lambda s: kept.setdefault("step", s.step) if trainer.guide is not None else None)
+    assert kept["step"] == 12                       # frozen at 30 % of the run ...
+    probe = torch.rand(4, 1, 28, 28)
+    assert not torch.allclose(trainer.guide(probe, 0.5), trainer.ema(probe, 0.5))   # ... and not updated since
+    from scoreviz.core.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "g.pt", trainer=trainer, data_name="x", fingerprint="", store_data=False)
+    loaded = load_checkpoint(tmp_path / "g.pt")
+    assert torch.allclose(loaded.guide(probe, 0.5), trainer.guide(probe, 0.5))
+    guided = draw_images(loaded.model, loaded.process, 3, "ode", 3, seed=1, guide=loaded.guide, autoguidance=2.0)
+    plain = draw_images(loaded.model, loaded.process, 3, "ode", 3, seed=1)
+    assert guided.shape == plain.shape and not torch.equal(guided, plain)
+
+
 @pytest.mark.parametrize("sampler,steps", [("ode", 4), ("em", 6), ("pc", 3), ("annealed", 1)])
 def test_sampling_shapes_and_ranges(small_mnist, sampler, steps):
     images, labels = small_mnist
@@ -112,6 +131,11 @@ def test_cli_round_trip(npz_file, tmp_path, capsys):
 
     with Image.open(png) as grid:
         assert grid.size == (6 * 30 + 2, 30 + 2)  # one row of 6 tiles, 2-pixel padding
+    assert loaded.guide is not None   # the early model for autoguidance, used by default when unconditional
+    capsys.readouterr()
+    assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "2", "--out", str(out), "--steps", "2",
+                     "--autoguidance", "0.5"]) == 2
+    assert "--autoguidance" in capsys.readouterr().err
     # --class needs a conditional model
     assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "2", "--out", str(out), "--class", "3"]) == 2
     assert "conditional" in capsys.readouterr().err

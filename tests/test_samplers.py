@@ -120,3 +120,23 @@ def test_annealed_defaults_recover_the_weights_of_the_ncsn_preset():
     x = sample("annealed", _exact(ds.mixture, process), process.prior_sample((2000, 2), gen), steps_per_level=100,
                generator=gen)
     assert float((x[:, 0] > 0).float().mean()) == pytest.approx(0.8, abs=0.03)
+
+
+def test_autoguidance_steps_away_from_the_guide_model():
+    """s_guide + w·(s − s_guide), checked with two Denoiser stand-ins whose scores are exact Gaussians
+    (means 1 and 0, variance 1 + σ²): the guided score is that of a Gaussian with mean w at every σ."""
+    from scoreviz.core.samplers import model_score
+
+    class Gaussian:
+        def __init__(self, mean):
+            self.mean = mean
+
+        def score(self, y, sigma, labels=None):
+            return -(y - self.mean) / (1 + sigma**2)
+
+    good, bad = Gaussian(1.0), Gaussian(0.0)
+    y = torch.linspace(-3, 3, 13)[:, None]
+    for w in (1.0, 2.0, 3.5):
+        s = model_score(good, guide=bad, autoguidance=w)(y, 0.7)
+        assert torch.allclose(s, -(y - w) / (1 + 0.49), atol=1e-6)
+    assert torch.equal(model_score(good)(y, 0.7), good.score(y, 0.7))

@@ -36,6 +36,7 @@ class LoadedCheckpoint:
     data_name: str
     fingerprint: str
     meta: dict               # steps, loss kind, anything else recorded
+    guide: Denoiser | None = None   # an earlier EMA kept for autoguidance (Trainer.keep_guide), if any
 
 
 def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_data: bool = True, meta=None) -> None:
@@ -54,6 +55,8 @@ def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_da
         "fingerprint": fingerprint,
         "meta": {"steps": trainer.step_count, "loss": trainer.config.loss, **(meta or {})},
     }
+    if getattr(trainer, "guide", None) is not None:
+        payload["guide"] = trainer.guide.state_dict()
     tmp = path.with_name(path.name + ".part")
     torch.save(payload, tmp)
     os.replace(tmp, path)
@@ -81,8 +84,14 @@ def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
         process = process_from_config(payload["process"])
         model = build_denoiser(net_config, payload["sigma_data"]).to(device)
         model.load_state_dict(payload["ema"])
+        guide = None
+        if "guide" in payload:
+            guide = build_denoiser(net_config, payload["sigma_data"]).to(device)
+            guide.load_state_dict(payload["guide"])
+            guide.eval().requires_grad_(False)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: checkpoint is inconsistent ({type(exc).__name__}: {str(exc)[:200]})") from None
     model.eval().requires_grad_(False)
     return LoadedCheckpoint(model, process, net_config, payload.get("data", torch.zeros(0)),
-                            payload.get("data_name", ""), payload.get("fingerprint", ""), payload.get("meta", {}))
+                            payload.get("data_name", ""), payload.get("fingerprint", ""), payload.get("meta", {}),
+                            guide)

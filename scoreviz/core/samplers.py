@@ -56,20 +56,32 @@ class ScoreFunction:
         return (x + std**2 * self(x, t)) / alpha
 
 
-def model_score(model, labels: Tensor | None = None, guidance: float = 0.0) -> VEScore:
-    """A VEScore from a Denoiser, without gradients. With labels and guidance w > 0, classifier-free
-    guidance: (1 + w)·s(y, σ, c) − w·s(y, σ, ∅) (Ho & Salimans 2022), ∅ being the label `num_classes`."""
+def model_score(model, labels: Tensor | None = None, guidance: float = 0.0, guide=None,
+                autoguidance: float = 1.0) -> VEScore:
+    """A VEScore from a Denoiser, without gradients.
+
+    With labels and guidance w > 0, classifier-free guidance: (1 + w)·s(y, σ, c) − w·s(y, σ, ∅) (Ho & Salimans
+    2022), ∅ being the label `num_classes`. With a `guide` model (an under-trained copy, Trainer.keep_guide)
+    and autoguidance w ≠ 1, autoguidance: s_guide + w·(s − s_guide) (Karras et al. 2024); w = 1 is the model
+    alone."""
+
+    def one(net, y: Tensor, sigma: float, w: float) -> Tensor:
+        if labels is None:
+            return net.score(y, sigma)
+        lab = labels[: y.shape[0]] if labels.shape[0] >= y.shape[0] else labels.expand(y.shape[0])
+        cond = net.score(y, sigma, lab)
+        if w == 0.0:
+            return cond
+        null = torch.full_like(lab, net.backbone.config.num_classes)
+        return (1 + w) * cond - w * net.score(y, sigma, null)
 
     def score(y: Tensor, sigma: float) -> Tensor:
         with torch.inference_mode():
-            if labels is None:
-                return model.score(y, sigma)
-            lab = labels[: y.shape[0]] if labels.shape[0] >= y.shape[0] else labels.expand(y.shape[0])
-            cond = model.score(y, sigma, lab)
-            if guidance == 0.0:
-                return cond
-            null = torch.full_like(lab, model.backbone.config.num_classes)
-            return (1 + guidance) * cond - guidance * model.score(y, sigma, null)
+            s = one(model, y, sigma, guidance)
+            if guide is None or autoguidance == 1.0:
+                return s
+            s_guide = one(guide, y, sigma, 0.0)
+            return s_guide + autoguidance * (s - s_guide)
 
     return score
 

@@ -86,6 +86,7 @@ class Trainer:
         self.ema: Denoiser = copy.deepcopy(self.model).requires_grad_(False)
         self._params = list(self.model.parameters())
         self._ema_params = list(self.ema.parameters())
+        self.guide: Denoiser | None = None   # a frozen earlier EMA for autoguidance (keep_guide)
         self.optimizer = make_adam(self._params, self.config.lr, self.device)
         self.loss_fn = LOSSES[self.config.loss]
         self.step_count = 0
@@ -210,6 +211,13 @@ class Trainer:
                           self._rate, self.learning_rate(self.step_count), np.asarray(self._loss_history))
 
     # --- divergence guard and checkpoints --------------------------------------------------------------------
+    def keep_guide(self) -> None:
+        """Freeze a copy of the current EMA weights as the *guiding* model for autoguidance (Karras et al. 2024,
+        "Guiding a diffusion model with a bad version of itself"): an under-trained version of the same network
+        makes the same kinds of errors, more strongly, so stepping away from it, s_guide + w·(s − s_guide) with
+        w > 1, removes them. Called part-way through a run (images/recipe.train_for)."""
+        self.guide = copy.deepcopy(self.ema).requires_grad_(False)
+
     def _take_snapshot(self) -> dict:
         return {"model": copy.deepcopy(self.model.state_dict()), "ema": copy.deepcopy(self.ema.state_dict()),
                 "optimizer": copy.deepcopy(self.optimizer.state_dict()), "step": self.step_count}

@@ -15,7 +15,8 @@ import torch
 from scoreviz.core.device import resolve_device
 
 from .locate import find_dataset
-from .recipe import DEFAULT_SAMPLER, DEFAULT_STEPS, RECIPES, draw_images, make_image_trainer, train_for
+from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES, draw_images,
+                     make_image_trainer, train_for)
 from .unet import count_parameters
 
 __all__ = ["image_benchmarks"]
@@ -56,7 +57,7 @@ def _sampling_speed(images, device, n: int, steps: int) -> dict:
     start = time.perf_counter()
     draw_images(trainer.ema, trainer.process, n, DEFAULT_SAMPLER, steps, seed=0)
     seconds = time.perf_counter() - start
-    evals = 2 * steps + 1 if DEFAULT_SAMPLER == "ode" else steps + 1
+    evals = 2 * steps + 1 if DEFAULT_SAMPLER in ("ode", "pc") else steps + 1   # Heun / predictor + corrector
     return {"sampler": DEFAULT_SAMPLER, "steps": steps, "n": n, "seconds": round(seconds, 2),
             "images_per_second": round(n / seconds, 2), "image_evals_per_second": round(n * evals / seconds, 1)}
 
@@ -66,12 +67,13 @@ def _recognisability(images, labels, device, seconds: float) -> dict:
 
     size = "cpu" if device.type == "cpu" else "gpu"
     trainer = make_image_trainer(images, model_size=size, device=device)
-    done = train_for(trainer, seconds=seconds)
-    samples = draw_images(trainer.ema, trainer.process, 256, DEFAULT_SAMPLER, DEFAULT_STEPS, seed=1).cpu()
+    done = train_for(trainer, seconds=seconds, guide_at=GUIDE_FRACTION)
+    samples = draw_images(trainer.ema, trainer.process, 256, DEFAULT_SAMPLER, DEFAULT_STEPS, seed=1,
+                          guide=trainer.guide, autoguidance=DEFAULT_AUTOGUIDANCE).cpu()
     classifier, accuracy = get_classifier(images, labels)
     report = recognisability(classifier, samples).as_dict()
     report.update({"model_size": size, "train_seconds": seconds, "train_steps": done,
-                   "sampler": f"{DEFAULT_SAMPLER} {DEFAULT_STEPS} steps", "classifier_accuracy": round(accuracy, 4)})
+                   "sampler": f"{DEFAULT_SAMPLER} {DEFAULT_STEPS} steps, autoguidance {DEFAULT_AUTOGUIDANCE}", "classifier_accuracy": round(accuracy, 4)})
     return report
 
 

@@ -19,7 +19,8 @@ from scoreviz.core.device import resolve_device
 from .grid import save_grid_png
 from .idx import ImageDataset, load_image_dataset
 from .locate import candidate_dirs, find_dataset
-from .recipe import DEFAULT_SAMPLER, RECIPES, draw_images, make_image_trainer, train_for
+from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, draw_images, make_image_trainer,
+                     train_for)
 
 __all__ = ["load_data_spec", "sample_images", "train_images"]
 
@@ -83,7 +84,7 @@ def train_images(args) -> dict:
                             refresh=False)
             bar.refresh()
 
-        done = train_for(trainer, seconds=seconds, steps=steps, callback=report)
+        done = train_for(trainer, seconds=seconds, steps=steps, callback=report, guide_at=GUIDE_FRACTION)
         report(trainer.stats())
     elapsed = time.perf_counter() - start
     rate = done * trainer.config.batch_size / max(elapsed, 1e-9)
@@ -115,12 +116,19 @@ def sample_images(args, ckpt) -> dict:
         raise ValueError("--guidance needs --class K")
     if args.guidance < 0:
         raise ValueError(f"--guidance must be ≥ 0 (got {args.guidance})")
+    autoguidance = getattr(args, "autoguidance", None)
+    if autoguidance is None:
+        autoguidance = DEFAULT_AUTOGUIDANCE if ckpt.guide is not None and labels is None else 1.0
+    elif autoguidance < 1:
+        raise ValueError(f"--autoguidance must be ≥ 1 (1 turns it off; got {autoguidance})")
+    elif autoguidance != 1 and ckpt.guide is None:
+        raise ValueError("--autoguidance needs a checkpoint with an early model: train it with this version of scoreviz")
     sampler = args.sampler or meta.get("sampler", DEFAULT_SAMPLER)
     if sampler == "ddpm" and type(ckpt.process).__name__ != "VPSDE":
         raise ValueError("--sampler ddpm needs a model trained with --process vp")
     shape = tuple(meta.get("image_shape", (1, 28, 28)))
     images = draw_images(model, ckpt.process, args.n, sampler, args.steps, seed=args.seed, labels=labels,
-                         guidance=args.guidance, shape=shape)
+                         guidance=args.guidance, shape=shape, guide=ckpt.guide, autoguidance=autoguidance)
     array = images.detach().cpu().numpy().astype(np.float32)
     np.save(args.out, array)
     msg = f"wrote {args.n} images {shape} to {args.out}"
@@ -128,4 +136,4 @@ def sample_images(args, ckpt) -> dict:
         save_grid_png(array[:64], args.png, nrow=8)
         msg += f" and a grid to {args.png}"
     print(msg, file=sys.stderr)
-    return {"n": args.n, "sampler": sampler, "out": str(Path(args.out))}
+    return {"n": args.n, "sampler": sampler, "autoguidance": autoguidance, "out": str(Path(args.out))}

@@ -84,3 +84,4 @@ class SamplerRequest:
     n: int = 64
     class_label: int | None = None    # None: unconditional / every class in turn
     guidance: float = 0.0
+    autoguidance: float = 1.0         # unconditional models: step this far from the early model (1 = off)

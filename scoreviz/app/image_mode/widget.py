@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scoreviz.images.grid import save_grid_png
-from scoreviz.images.recipe import RECIPES, SAMPLER_STEPS
+from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, SAMPLER_STEPS
 
 from ..qt import QtCore, QtGui, QtWidgets, pg
 from . import frames as fr
@@ -227,7 +227,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.sampler_combo.currentIndexChanged.connect(self._sampler_changed)
         self.steps_spin = QtWidgets.QSpinBox()
         self.steps_spin.setRange(1, 2000)
-        self.steps_spin.setValue(SAMPLER_STEPS["ode"])
+        self.sampler_combo.setCurrentIndex(SAMPLERS.index(DEFAULT_SAMPLER))
+        self.steps_spin.setValue(SAMPLER_STEPS[DEFAULT_SAMPLER])
         self.seed_spin = QtWidgets.QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.class_combo = QtWidgets.QComboBox()
@@ -236,6 +237,12 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.guidance_spin.setRange(0.0, 10.0)
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setValue(2.0)
+        self.autoguidance_spin = QtWidgets.QDoubleSpinBox()
+        self.autoguidance_spin.setRange(1.0, 5.0)
+        self.autoguidance_spin.setSingleStep(0.5)
+        self.autoguidance_spin.setValue(DEFAULT_AUTOGUIDANCE)
+        self.autoguidance_spin.setToolTip("Unconditional models: step this far away from an early copy of the model "
+                                          "(autoguidance, Karras et al. 2024); 1 turns it off")
         self.sample_button = QtWidgets.QPushButton("Sample")
         self.sample_button.clicked.connect(self.sample)
         self.save_png_button = QtWidgets.QPushButton("Save PNG…")
@@ -251,10 +258,12 @@ class ImageModeWidget(QtWidgets.QWidget):
         sg.addWidget(self.class_combo, 2, 1)
         sg.addWidget(QtWidgets.QLabel("guidance"), 2, 2)
         sg.addWidget(self.guidance_spin, 2, 3)
-        sg.addWidget(self.sample_button, 3, 0, 1, 2)
-        sg.addWidget(self.save_png_button, 3, 2, 1, 2)
+        sg.addWidget(QtWidgets.QLabel("autoguidance"), 3, 2)
+        sg.addWidget(self.autoguidance_spin, 3, 3)
+        sg.addWidget(self.sample_button, 4, 0, 1, 2)
+        sg.addWidget(self.save_png_button, 4, 2, 1, 2)
         self.sample_label = QtWidgets.QLabel("")
-        sg.addWidget(self.sample_label, 4, 0, 1, 4)
+        sg.addWidget(self.sample_label, 5, 0, 1, 4)
         side.addWidget(sample_box)
         side.addStretch(1)
         self.message_label = QtWidgets.QLabel("")
@@ -353,6 +362,7 @@ class ImageModeWidget(QtWidgets.QWidget):
             self.class_combo.setCurrentIndex(current + 1)
         self.class_combo.setEnabled(conditional)
         self.guidance_spin.setEnabled(conditional)
+        self.autoguidance_spin.setEnabled(not conditional)
 
     # --- sampling --------------------------------------------------------------------------------------------
     def _sampler_changed(self) -> None:
@@ -363,7 +373,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.send("sample", fr.SamplerRequest(
             sampler=self.sampler_combo.currentData(), steps=self.steps_spin.value(), seed=self.seed_spin.value(),
             class_label=self.class_combo.currentData() if conditional else None,
-            guidance=self.guidance_spin.value() if conditional else 0.0))
+            guidance=self.guidance_spin.value() if conditional else 0.0,
+            autoguidance=1.0 if conditional else self.autoguidance_spin.value()))
 
     def save_png(self, path: str | Path) -> Path:
         """Save the last finished 8×8 grid of samples as a PNG."""

@@ -40,6 +40,12 @@ def _montage(x: torch.Tensor) -> np.ndarray:
     return make_grid(x.detach().float().cpu().numpy(), nrow=8, pad=1)
 
 
+#: While training live (open-ended), the EMA is copied at steps 200, 400, 800, ... and each copy becomes the
+#: autoguidance model at the next mark, so the guide is always an EMA from a quarter to a half of the run ago
+#: (the command line freezes it at GUIDE_FRACTION = 0.3 of a planned run).
+GUIDE_FIRST_MARK = 200
+
+
 class ImageWorker(TickingWorker):
     """Create without a parent, move to a QThread, connect `thread.started` to `start`."""
 
@@ -59,6 +65,9 @@ class ImageWorker(TickingWorker):
         # model
         self.trainer = None
         self.model = None            # the model sampled from: the trainer's EMA or a loaded checkpoint's
+        self.guide = None            # the early model for autoguidance (a checkpoint's, or kept while training)
+        self._guide_candidate = None
+        self._next_guide_mark = GUIDE_FIRST_MARK
         self.process = None
         self.training = False
         self._rate_window: list[tuple[float, int]] = []
@@ -167,6 +176,7 @@ class ImageWorker(TickingWorker):
         self.trainer = make_image_trainer(data.images, data.labels, model_size=self.model_size, device=self.device,
                                           conditional=conditional, num_classes=max(1, len(data.class_names)))
         self.model, self.process = self.trainer.ema, self.trainer.process
+        self.guide, self._guide_candidate, self._next_guide_mark = None, None, GUIDE_FIRST_MARK
         self._sampler = None
         self._rate_window.clear()
         self._sigma_dirty = True
@@ -182,6 +192,7 @@ class ImageWorker(TickingWorker):
         self._stop_training()
         self.trainer = None
         self.model = ckpt.model
+        self.guide = ckpt.guide
         self.process = image_process(ckpt.process, ckpt.model.sigma_data)
         self._sampler = None
         self._sigma_dirty = True
@@ -231,7 +242,12 @@ class ImageWorker(TickingWorker):
                 labels = torch.full((req.n,), int(req.class_label), device=self.device, dtype=torch.long)
         gen = torch.Generator(device=self.device).manual_seed(int(req.seed))
         shape = tuple(self._real.shape[1:]) if self._real is not None else (1, 28, 28)
-        self._score = image_score(self.model, self.process, labels, req.guidance if labels is not None else 0.0)
+        autoguidance = req.autoguidance if labels is None and self.guide is not None else 1.0
+        if labels is None and req.autoguidance != 1.0 and self.guide is None:
+            self.message.emit("info", f"Autoguidance starts once training has kept an early copy of the model "
+                                      f"(after {2 * GUIDE_FIRST_MARK} steps); sampling without it.")
+        self._score = image_score(self.model, self.process, labels, req.guidance if labels is not None else 0.0,
+                                  self.guide, autoguidance)
         x = self.process.prior_sample((req.n, *shape), gen, self.device)
         self._sampler = run_sampler(req.sampler, self._score, x, generator=gen,
                                     **sampler_options(req.sampler, self.process, req.steps))
@@ -281,6 +297,11 @@ class ImageWorker(TickingWorker):
             self.training = False
             self.message.emit("error", str(exc))
             return
+        if self.trainer.step_count >= self._next_guide_mark:
+            self.trainer.keep_guide()   # a fresh copy of the EMA waits one mark; the previous copy guides now
+            fresh, self.trainer.guide = self.trainer.guide, self._guide_candidate   # (and is what a save keeps)
+            self.guide, self._guide_candidate = self._guide_candidate, fresh
+            self._next_guide_mark *= 2
         now = time.perf_counter()
         self._rate_window.append((now, self.trainer.step_count))
         if len(self._rate_window) > 40:

@@ -62,12 +62,10 @@ class SamplingPanel(QtWidgets.QGroupBox):
 
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 4, 6, 4)
-        form.addRow("Sampler", self.sampler)
-        form.addRow("Score", self.source)
+        form.addRow("Sampler", row(self.sampler, self.source))   # compact rows: the chart below fits at 900 px
         form.addRow("Particles", row(self.count, QtWidgets.QLabel("steps"), self.steps))
         form.addRow(row(self.release, self.play, self.step, self.reset))
-        form.addRow("Speed", row(self.speed, self.speed_label, stretch_last=False))
-        form.addRow(row(self.trails))
+        form.addRow("Speed", row(self.speed, self.speed_label, self.trails, stretch_last=False))
         form.addRow(self.status)
         form.addRow(self.modes_hint)
         form.addRow(self.modes_plot)

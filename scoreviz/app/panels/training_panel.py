@@ -67,8 +67,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 4, 6, 4)
         form.addRow("Process", self.process)
-        form.addRow("Loss", self.loss)
-        form.addRow("Model", self.size)
+        form.addRow("Loss, model", row(self.loss, self.size))   # one row: the mode-weight chart must fit at 900 px
         form.addRow("Device", row(self.device, self.device_label))
         form.addRow(row(self.train, self.reset, self.step_label))
         form.addRow(self.rate_label)
