@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "GUIDE_FRACTION",
+    "LIVE_SAMPLER",
     "ImageRecipe",
     "ImageVE",
     "RECIPES",
@@ -99,6 +100,10 @@ SAMPLER_STEPS = {"ode": 40, "em": 200, "pc": 100, "annealed": 20, "ddpm": 200, "
 #: the same digits): the Langevin corrector repairs what an under-trained score gets wrong; ~1.8× the ODE's time.
 DEFAULT_SAMPLER = "pc"
 DEFAULT_STEPS = SAMPLER_STEPS[DEFAULT_SAMPLER]
+#: The window's default: the ODE's 40 Heun steps draw the live 8×8 grid with 2.5× fewer network evaluations than
+#: PC 100 (160 against 400 with autoguidance; PC took 100 s in the window on one CPU thread), which matters
+#: more while people watch.
+LIVE_SAMPLER = "ode"
 #: Autoguidance (Trainer.keep_guide): the guiding model is the EMA frozen at this fraction of a run, and samples
 #: step w away from it. Measured (`scoreviz train --unconditional --minutes 10`, 3,640 steps, PC 100, 256
 #: samples): 58.6 % recognisable without, 60.9 % with w = 2, 67.2 % with w = 3, all ten classes each time (w = 3

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scoreviz.images.grid import save_grid_png
-from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, SAMPLER_STEPS
+from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, LIVE_SAMPLER, RECIPES, SAMPLER_STEPS
 
 from ..qt import QtCore, QtGui, QtWidgets, pg
 from . import frames as fr
@@ -122,7 +122,7 @@ class ImageModeWidget(QtWidgets.QWidget):
     def _build_ui(self) -> None:
         outer = QtWidgets.QHBoxLayout(self)
         controls = QtWidgets.QWidget()
-        controls.setFixedWidth(330)
+        controls.setFixedWidth(360)
         side = QtWidgets.QVBoxLayout(controls)
         side.setContentsMargins(0, 0, 0, 0)
 
@@ -227,8 +227,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.sampler_combo.currentIndexChanged.connect(self._sampler_changed)
         self.steps_spin = QtWidgets.QSpinBox()
         self.steps_spin.setRange(1, 2000)
-        self.sampler_combo.setCurrentIndex(SAMPLERS.index(DEFAULT_SAMPLER))
-        self.steps_spin.setValue(SAMPLER_STEPS[DEFAULT_SAMPLER])
+        self.sampler_combo.setCurrentIndex(SAMPLERS.index(LIVE_SAMPLER))
+        self.steps_spin.setValue(SAMPLER_STEPS[LIVE_SAMPLER])
         self.seed_spin = QtWidgets.QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.class_combo = QtWidgets.QComboBox()

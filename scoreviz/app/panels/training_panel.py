@@ -25,7 +25,8 @@ def _small_plot(height: int = 96) -> pg.PlotWidget:
     for name in ("left", "bottom"):
         ax = p.getAxis(name)
         ax.setStyle(tickLength=-4, tickTextOffset=2)
-    p.getAxis("left").setWidth(34)
+    p.getAxis("left").setWidth(44)            # room for the axis title beside the tick labels
+    p.getAxis("left").enableAutoSIPrefix(False)
     return w
 
 
