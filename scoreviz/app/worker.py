@@ -284,7 +284,7 @@ class ComputeWorker(TickingWorker):
         d = self.dataset.dim
         net = mlp_config(d, self.model_size)
         config = TrainConfig(steps=None, batch_size=self.batch_size, lr=self.lr, loss=self.loss, seed=self.seed,
-                             warmup=50, ema_decay=0.99)
+                             warmup=20, ema_decay=0.99)   # warm-up 20: ~10 % fewer steps to match (moons, 8 Gaussians)
         return Trainer(self.dataset.train.to(self.device), self.process, net, config, self.device)
 
     def _reset_model(self) -> None:
