@@ -2,9 +2,9 @@
 
 Left: data (folder chooser remembered in QSettings, the "MNIST not found — download?" offer with progress and
 cancel), model (size, class-conditional, train/pause, open/save checkpoint), training progress (loss, loss per
-noise level, images/s, device) and sampling (sampler, steps, seed, class + guidance, save PNG). Right: the live
-8×8 grid of samples beside the grid of Tweedie estimates x + σ²s(x, σ); under them, a batch of real images
-noised at the σ of the slider beside the model's denoising of them.
+noise level, images/s, device) and sampling (sampler, steps, seed, class + guidance or autoguidance, save
+PNG). Right: the live 8×8 grid of samples beside the grid of Tweedie estimates x + σ²s(x, σ); under them, a
+batch of real images noised at the σ of the slider beside the model's denoising of them.
 
 The GUI keeps only the latest frame of each kind (a mailbox) and repaints from its own 30 Hz timer when dirty.
 """
