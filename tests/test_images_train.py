@@ -155,3 +155,17 @@ def test_cli_conditional_and_errors(npz_file, tmp_path, capsys):
     assert str(missing) in capsys.readouterr().err
     assert cli_main(["train", "--data", "mnist", "--out", str(ckpt), "--steps", "1", "--model", "huge",
                      "--quiet"]) == 2
+
+
+def test_textbook_image_reference_runs_and_has_the_tutorials_noise():
+    """The yardstick of the CPU goal (scoreviz/bench/textbook_images.py): its s(t) is the VE SDE's, it has
+    ~0.35 M parameters as the issue describes, and a few steps train and sample images in [0, 1]."""
+    from scoreviz.bench import textbook_images as tb
+
+    t = torch.tensor([0.0, 0.5, 1.0])
+    expected = torch.sqrt((25.0 ** (2 * t) - 1) / (2 * math.log(25.0)))
+    assert torch.allclose(tb.marginal_std(t), expected)
+    model, done = tb.train(torch.rand(40, 1, 28, 28), steps=3)
+    assert done == 3 and 0.3e6 < sum(p.numel() for p in model.parameters()) < 0.4e6
+    out = tb.sample(model, 2, steps=4)
+    assert out.shape == (2, 1, 28, 28) and float(out.min()) >= 0 and float(out.max()) <= 1

@@ -1,0 +1,140 @@
+"""The plain textbook image recipe, written from the equations of Song's 2021 tutorial, as the yardstick for the
+image mode's CPU goal (the issue's reference: "~0.35 M parameters, VE SDE σ = 25, DSM, Adam 1e-3, batch 64,
+Euler–Maruyama 500 steps"):
+
+    s_θ(x, t) = UNet(x, t) / s(t),   s(t)² = (σ^(2t) − 1) / (2 ln σ),   g(t) = σ^t,   σ = 25
+    ℓ = E_t E_ε ‖s(t) s_θ(x₀ + s(t)ε, t) + ε‖²  (summed over pixels),   t ~ U(1e-5, 1)
+    reverse SDE by Euler–Maruyama from t = 1 to 1e-3, x ← x + g² s_θ Δt + g √Δt z, returning the last mean
+
+The network is the tutorial's ScoreNet at half width (channels 16/32/64/128, Gaussian Fourier time features of
+dimension 256): 0.35 M parameters. No EMA, no preconditioning, no learning-rate schedule.
+
+    python -m scoreviz.bench.textbook_images --minutes 10      # train, sample 256, print the classifier's verdict
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import torch
+from torch import nn
+
+SIGMA = 25.0
+T_EPS = 1e-5
+
+
+def marginal_std(t: torch.Tensor) -> torch.Tensor:
+    """s(t) of the tutorial's VE SDE dx = σ^t dw started at t = 0."""
+    return torch.sqrt((SIGMA ** (2 * t) - 1) / (2 * math.log(SIGMA)))
+
+
+class TimeFeatures(nn.Module):
+    """Fixed random Fourier features of t (scale 30), as in the tutorial."""
+
+    def __init__(self, dim: int = 256, scale: float = 30.0):
+        super().__init__()
+        self.register_buffer("w", torch.randn(dim // 2) * scale)
+
+    def forward(self, t):
+        proj = t[:, None] * self.w[None, :] * 2 * math.pi
+        return torch.cat([torch.sin(proj), torch.cos(proj)], dim=-1)
+
+
+class TextbookScoreNet(nn.Module):
+    """The tutorial's ScoreNet: x (N, 1, 28, 28), t (N,) → score (N, 1, 28, 28)."""
+
+    def __init__(self, channels=(16, 32, 64, 128), embed_dim: int = 256):
+        super().__init__()
+        c1, c2, c3, c4 = channels
+        self.embed = nn.Sequential(TimeFeatures(embed_dim), nn.Linear(embed_dim, embed_dim))
+        self.down = nn.ModuleList([nn.Conv2d(1, c1, 3, 1, bias=False), nn.Conv2d(c1, c2, 3, 2, bias=False),
+                                   nn.Conv2d(c2, c3, 3, 2, bias=False), nn.Conv2d(c3, c4, 3, 2, bias=False)])
+        self.up = nn.ModuleList([nn.ConvTranspose2d(c4, c3, 3, 2, bias=False),
+                                 nn.ConvTranspose2d(2 * c3, c2, 3, 2, bias=False, output_padding=1),
+                                 nn.ConvTranspose2d(2 * c2, c1, 3, 2, bias=False, output_padding=1)])
+        self.out = nn.ConvTranspose2d(2 * c1, 1, 3, 1)
+        widths = (c1, c2, c3, c4, c3, c2, c1)
+        self.dense = nn.ModuleList(nn.Linear(embed_dim, c) for c in widths)
+        self.norms = nn.ModuleList(nn.GroupNorm(4 if i == 0 else min(32, c // 2), c) for i, c in enumerate(widths))
+
+    def forward(self, x, t):
+        act = nn.functional.silu
+        emb = act(self.embed(t))
+        hs, h, k = [], x, 0
+        for conv in self.down:
+            h = act(self.norms[k](conv(h) + self.dense[k](emb)[:, :, None, None]))
+            hs.append(h)
+            k += 1
+        for i, conv in enumerate(self.up):
+            h = conv(h if i == 0 else torch.cat([h, hs[-1 - i]], dim=1))
+            h = act(self.norms[k](h + self.dense[k](emb)[:, :, None, None]))
+            k += 1
+        h = self.out(torch.cat([h, hs[0]], dim=1))
+        return h / marginal_std(t)[:, None, None, None]
+
+
+def dsm_loss(model, x0, gen):
+    t = torch.rand(x0.shape[0], generator=gen) * (1 - T_EPS) + T_EPS
+    z = torch.randn(x0.shape, generator=gen)
+    std = marginal_std(t)[:, None, None, None]
+    score = model(x0 + z * std, t)
+    return ((score * std + z) ** 2).sum(dim=(1, 2, 3)).mean()
+
+
+def train(images: torch.Tensor, seconds: float | None = None, steps: int | None = None, seed: int = 0):
+    """Adam 1e-3, batch 64, for `seconds` or `steps`. Returns (model, steps done)."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = TextbookScoreNet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start, done = time.perf_counter(), 0
+    while (steps is None or done < steps) and (seconds is None or time.perf_counter() - start < seconds):
+        idx = torch.randint(0, images.shape[0], (64,), generator=gen)
+        loss = dsm_loss(model, images[idx], gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        done += 1
+    return model, done
+
+
+@torch.inference_mode()
+def sample(model, n: int, steps: int = 500, seed: int = 1) -> torch.Tensor:
+    """Euler–Maruyama on the reverse SDE; returns the last step's mean (N, 1, 28, 28), clipped to [0, 1]."""
+    gen = torch.Generator().manual_seed(seed)
+    times = torch.linspace(1.0, 1e-3, steps)
+    dt = float(times[0] - times[1])
+    x = torch.randn((n, 1, 28, 28), generator=gen) * marginal_std(torch.ones(()))
+    mean = x
+    for t in times:
+        g2 = SIGMA ** (2 * float(t))
+        mean = x + g2 * model(x, t.expand(n)) * dt
+        x = mean + math.sqrt(g2 * dt) * torch.randn(x.shape, generator=gen)
+    return mean.clamp(0, 1)
+
+
+def main(argv=None) -> dict:
+    from scoreviz.images.bench import _data
+    from scoreviz.images.classifier import get_classifier, recognisability
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--n", type=int, default=256)
+    args = p.parse_args(argv)
+    images, labels, source = _data()
+    if labels is None:
+        raise SystemExit("the shared MNIST set was not found")
+    model, done = train(images, seconds=60 * args.minutes)
+    samples = sample(model, args.n)
+    classifier, accuracy = get_classifier(images, labels)
+    report = recognisability(classifier, samples).as_dict()
+    report.update({"recipe": "textbook", "train_steps": done, "minutes": args.minutes, "data": source,
+                   "parameters": sum(q.numel() for q in model.parameters()), "classifier_accuracy": accuracy})
+    print(json.dumps(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
