@@ -20,9 +20,12 @@ class ExactGaussianScore(torch.nn.Module):
 
 
 def test_score_equals_tweedie_of_the_denoiser():
-    model = build_denoiser(MLPConfig(dim=2), sigma_data=0.7)
+    # float64: at σ = 0.01 the reference (D − y)/σ² loses four digits to cancellation, which in float32 is
+    # ~1e-3 — as large as the tolerance (the model's own formula has no cancellation; that is its point)
+    torch.manual_seed(0)
+    model = build_denoiser(MLPConfig(dim=2), sigma_data=0.7).double()
     torch.nn.init.normal_(model.backbone.output.weight, std=0.3)
-    y = torch.randn(16, 2)
+    y = torch.randn(16, 2, dtype=torch.float64)
     for sigma in (0.01, 0.5, 20.0):
         assert torch.allclose(model.score(y, sigma), (model(y, sigma) - y) / sigma**2, rtol=1e-3, atol=1e-3)
 
@@ -35,11 +38,13 @@ def test_untrained_model_is_the_score_of_a_wide_gaussian():
 
 
 def test_per_sample_sigma_and_scalar_sigma_agree_and_samples_are_independent():
-    model = build_denoiser(MLPConfig(dim=3, width=32, depth=2), sigma_data=1.0)
+    # float64: batches of different sizes may take different float32 matmul kernels (last-bit differences)
+    torch.manual_seed(0)
+    model = build_denoiser(MLPConfig(dim=3, width=32, depth=2), sigma_data=1.0).double()
     torch.nn.init.normal_(model.backbone.output.weight)
-    y = torch.randn(5, 3)
+    y = torch.randn(5, 3, dtype=torch.float64)
     scalar = model.score(y, 0.3)
-    per_sample = model.score(y, torch.full((5,), 0.3))
+    per_sample = model.score(y, torch.full((5,), 0.3, dtype=torch.float64))
     assert torch.allclose(scalar, per_sample, atol=1e-6)
     assert torch.allclose(model.score(y[:2], 0.3), scalar[:2], atol=1e-6)
 
