@@ -14,6 +14,7 @@ from scoreviz.core.metrics import quality_report
 from scoreviz.core.recipes import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                    make_trainer)
 from scoreviz.core.training import TrainingDiverged
+from scoreviz.progress import training_progress
 
 
 class UserError(Exception):
@@ -31,12 +32,6 @@ def _positive(name: str, value, allow_none=True):
         raise UserError(f"--{name} must be positive (got {value})")
 
 
-def _progress(total: int | None, quiet: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="step", disable=quiet, file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
-
-
 def presets(args) -> None:
     print("\n".join(preset_names()))
 
@@ -50,23 +45,15 @@ def train(args) -> dict:
         return train_images(args)
     dataset = load_data(args.data, seed=args.seed)
     overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch), ("lr", args.lr)) if v}
-    if args.minutes:
-        overrides.setdefault("steps", None)
     trainer = make_trainer(dataset.train, args.process, args.model or "medium", args.device, loss=args.loss,
                            seed=args.seed, **overrides)
-    seconds = args.minutes * 60 if args.minutes else None
-    total = None if seconds else trainer.config.steps
-    with _progress(total, args.quiet) as bar:
-        def report(stats):
-            bar.n = stats.step
-            bar.set_postfix(loss=f"{stats.smoothed_loss:.4f}", refresh=False)
-            bar.refresh()
-
+    steps, seconds = args.steps, (args.minutes * 60 if args.minutes else None)   # both: the first reached
+    if not (steps or seconds):  # the default: about DEFAULT_TRAIN_SECONDS, at most DEFAULT_MAX_STEPS steps
+        steps, seconds = DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS
+    bar, report = training_progress(steps, args.quiet)
+    with bar:
         start = time.perf_counter()
-        if seconds or args.steps:
-            trainer.train(steps=10**12 if seconds else None, seconds=seconds, callback=report)
-        else:
-            trainer.train_within(DEFAULT_TRAIN_SECONDS, DEFAULT_MAX_STEPS, callback=report)
+        trainer.train(steps, report, seconds)
         report(trainer.stats())
     save_checkpoint(args.out, trainer=trainer, data_name=dataset.name, fingerprint=dataset.fingerprint(),
                     meta={"data_spec": args.data, "seed": args.seed})

@@ -12,7 +12,7 @@ from scoreviz.cli import main as cli_main
 from scoreviz.core.checkpoint import load_checkpoint
 from scoreviz.core.processes import VESDE, process_from_config
 from scoreviz.images.classifier import DigitClassifier, recognisability
-from scoreviz.images.recipe import ImageVE, draw_images, image_process, make_image_trainer, train_for
+from scoreviz.images.recipe import ImageVE, draw_images, image_process, make_image_trainer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
@@ -62,7 +62,7 @@ def test_short_training_loss_falls(small_mnist):
     images, labels = small_mnist
     trainer = make_image_trainer(images, labels, model_size="tiny", steps=60, seed=0, batch_size=16)
     losses = []
-    train_for(trainer, steps=60, callback=lambda s: losses.append(s.loss), every=1)
+    trainer.train(60, lambda s: losses.append(s.loss), every=1)
     assert trainer.step_count == 60
     assert np.mean(losses[-15:]) < 0.7 * np.mean(losses[:5])
 
@@ -70,7 +70,8 @@ def test_short_training_loss_falls(small_mnist):
 def test_time_budget_plans_the_schedule(small_mnist):
     images, _ = small_mnist
     trainer = make_image_trainer(images, model_size="tiny", seed=0)
-    done = train_for(trainer, seconds=1.0, every=1)
+    trainer.train(seconds=1.0, every=1)
+    done = trainer.step_count
     assert done > 0 and trainer.config.steps == pytest.approx(done, abs=3)
     assert trainer.learning_rate(trainer.step_count) < 0.2 * trainer.config.lr
 
@@ -79,8 +80,8 @@ def test_a_run_keeps_its_early_model_for_autoguidance(small_mnist, tmp_path):
     images, _ = small_mnist
     trainer = make_image_trainer(images, model_size="tiny", seed=0)
     kept = {}
-    train_for(trainer, steps=40, every=1, guide_at=0.3,
-              callback=lambda s: kept.setdefault("step", s.step) if trainer.guide is not None else None)
+    trainer.train(40, every=1, guide_at=0.3,
+                  callback=lambda s: kept.setdefault("step", s.step) if trainer.guide is not None else None)
     assert kept["step"] == 12                       # frozen at 30 % of the run ...
     probe = torch.rand(4, 1, 28, 28)
     assert not torch.allclose(trainer.guide(probe, 0.5), trainer.ema(probe, 0.5))   # ... and not updated since
@@ -98,7 +99,7 @@ def test_a_run_keeps_its_early_model_for_autoguidance(small_mnist, tmp_path):
 def test_sampling_shapes_and_ranges(small_mnist, sampler, steps):
     images, labels = small_mnist
     trainer = make_image_trainer(images, labels, model_size="tiny", conditional=True, seed=0)
-    train_for(trainer, steps=5)
+    trainer.train(5)
     out = draw_images(trainer.ema, trainer.process, 5, sampler, steps, seed=3,
                       labels=torch.full((5,), 7), guidance=1.5)
     assert out.shape == (5, 1, 28, 28) and out.dtype == torch.float32

@@ -118,13 +118,13 @@ def test_probability_flow_likelihood_matches_closed_form(process_name):
     assert torch.allclose(ll, expected, atol=0.03)
 
 
-def test_train_within_plans_the_schedule_on_the_measured_rate():
+def test_a_time_budget_plans_the_schedule_on_the_measured_rate():
     ds = make_preset("gaussian")
     capped = make_trainer(ds.train, device="cpu", batch_size=32)
-    capped.train_within(seconds=60.0, max_steps=70, probe_steps=20)
+    capped.train(70, seconds=60.0)
     assert capped.step_count == capped.config.steps == 70
     timed = make_trainer(ds.train, device="cpu", batch_size=32)
-    timed.train_within(seconds=0.3, max_steps=10**6, probe_steps=20)
+    timed.train(10**6, seconds=0.3)
     assert 20 <= timed.step_count == timed.config.steps < 10**6
     # the cosine decay has run its course: the last learning rate is the final fraction of the peak
     c, k = timed.config, timed.step_count

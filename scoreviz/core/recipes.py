@@ -19,7 +19,7 @@ from .training import TrainConfig, Trainer
 #: training steps, SW / floor: EM 500 → 1.60, EM 200 → 1.98, PC 300 → 2.00, ODE 200 → 1.73 (textbook: 3.02).
 DEFAULT_SAMPLER_STEPS = {"langevin": 500, "annealed": 100, "em": 500, "pc": 300, "ode": 200, "ddpm": 500}
 DEFAULT_SAMPLER = "em"
-#: `scoreviz train` without --steps: about this long, and at most DEFAULT_MAX_STEPS steps (Trainer.train_within).
+#: `scoreviz train` without --steps: about this long, and at most DEFAULT_MAX_STEPS steps (Trainer.train).
 #: 4,000 steps take 16–24 s on a 2-core CPU; start-up (torch import, data, checkpoint) adds 3–4 s, so 11 s of
 #: training keeps the whole command at about 15 s (bench: 12 s beat the textbook on every preset, 9 s lost on pinwheel).
 DEFAULT_TRAIN_SECONDS = 11.0

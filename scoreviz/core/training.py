@@ -175,30 +175,43 @@ class Trainer:
         self._level_weight[seen] = 0.9 * self._level_weight[seen] + 0.1
 
     # --- many steps ------------------------------------------------------------------------------------------
-    def train(self, steps: int | None = None, callback=None, seconds: float | None = None) -> TrainStats:
-        """Run `steps` (default: config.steps) or until `seconds` pass; callback(stats) every 50 steps."""
-        steps = steps if steps is not None else (self.config.steps or 0)
-        start, done = time.perf_counter(), 0
-        while done < steps and (seconds is None or time.perf_counter() - start < seconds):
+    def train(self, steps: int | None = None, callback=None, seconds: float | None = None, *, every: int = 25,
+              should_stop=None, guide_at: float | None = None) -> TrainStats:
+        """Run `steps` more steps, or for `seconds`, whichever ends first (neither: config.steps steps).
+
+        With `seconds` the learning-rate schedule is planned on the measured rate: every `every` steps
+        config.steps is re-estimated as the steps done plus the rate times the time left (at most `steps`), and
+        at the end it is the number of steps actually taken, so the cosine decay ends when time does on any
+        machine. `callback(stats)` runs every `every` steps; `should_stop()` (polled as often) ends the run
+        early. With `guide_at` (a fraction) the EMA is frozen as the autoguidance model (keep_guide) once that
+        fraction of the run is done.
+        """
+        if steps is None and seconds is None:
+            steps = self.config.steps or 0
+        start, first, done = time.perf_counter(), self.step_count, 0
+        if seconds is not None:
+            self.config.steps = first + (steps if steps is not None else 10**6)  # no decay before a rate estimate
+        while (steps is None or done < steps) and (seconds is None or time.perf_counter() - start < seconds):
             self.step()
             done += 1
-            if callback is not None and (done % 50 == 0 or done == steps):
-                self._rate = done / max(1e-9, time.perf_counter() - start)
-                callback(self.stats())
+            elapsed = time.perf_counter() - start
+            if guide_at is not None and self.guide is None:
+                progress = max(done / steps if steps else 0.0, elapsed / seconds if seconds else 0.0)
+                if progress >= guide_at:
+                    self.keep_guide()
+            if done % every == 0 or done == steps:
+                self._rate = done / max(elapsed, 1e-9)
+                if seconds is not None:
+                    planned = first + done + int(self._rate * max(0.0, seconds - elapsed))
+                    self.config.steps = planned if steps is None else min(planned, first + steps)
+                if callback is not None:
+                    callback(self.stats())
+                if should_stop is not None and should_stop():
+                    break
         self._rate = done / max(1e-9, time.perf_counter() - start)
+        if seconds is not None:
+            self.config.steps = self.step_count  # the schedule as it ran
         return self.stats()
-
-    def train_within(self, seconds: float, max_steps: int, callback=None, probe_steps: int = 50) -> TrainStats:
-        """Train for about `seconds` (at most `max_steps`): time `probe_steps` steps, then plan the length of
-        the learning-rate schedule (config.steps) on the measured rate, so the cosine decay ends when time does
-        on any machine."""
-        start = time.perf_counter()
-        self.config.steps = max_steps
-        self.train(min(probe_steps, max_steps), callback)
-        elapsed = time.perf_counter() - start
-        rate = self.step_count / max(elapsed, 1e-9)
-        self.config.steps = min(max_steps, self.step_count + int(rate * max(0.0, seconds - elapsed)))
-        return self.train(self.config.steps - self.step_count, callback)
 
     def note_rate(self, steps_per_second: float) -> None:
         """Set the steps/s figure reported by stats() (for callers that time their own loop)."""
@@ -215,7 +228,7 @@ class Trainer:
         """Freeze a copy of the current EMA weights as the *guiding* model for autoguidance (Karras et al. 2024,
         "Guiding a diffusion model with a bad version of itself"): an under-trained version of the same network
         makes the same kinds of errors, more strongly, so stepping away from it, s_guide + w·(s − s_guide) with
-        w > 1, removes them. Called part-way through a run (images/recipe.train_for)."""
+        w > 1, removes them. Called part-way through a run (train's guide_at)."""
         self.guide = copy.deepcopy(self.ema).requires_grad_(False)
 
     def _take_snapshot(self) -> dict:

@@ -16,7 +16,7 @@ from scoreviz.core.device import resolve_device
 
 from .locate import find_dataset
 from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES, draw_images,
-                     make_image_trainer, train_for)
+                     make_image_trainer)
 from .unet import count_parameters
 
 __all__ = ["image_benchmarks"]
@@ -67,12 +67,12 @@ def _recognisability(images, labels, device, seconds: float) -> dict:
 
     size = "cpu" if device.type == "cpu" else "gpu"
     trainer = make_image_trainer(images, model_size=size, device=device)
-    done = train_for(trainer, seconds=seconds, guide_at=GUIDE_FRACTION)
+    trainer.train(seconds=seconds, guide_at=GUIDE_FRACTION)
     samples = draw_images(trainer.ema, trainer.process, 256, DEFAULT_SAMPLER, DEFAULT_STEPS, seed=1,
                           guide=trainer.guide, autoguidance=DEFAULT_AUTOGUIDANCE).cpu()
     classifier, accuracy = get_classifier(images, labels)
     report = recognisability(classifier, samples).as_dict()
-    report.update({"model_size": size, "train_seconds": seconds, "train_steps": done,
+    report.update({"model_size": size, "train_seconds": seconds, "train_steps": trainer.step_count,
                    "sampler": f"{DEFAULT_SAMPLER} {DEFAULT_STEPS} steps, autoguidance {DEFAULT_AUTOGUIDANCE}", "classifier_accuracy": round(accuracy, 4)})
     return report
 

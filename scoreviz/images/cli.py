@@ -15,12 +15,12 @@ import torch
 
 from scoreviz.core.checkpoint import save_checkpoint
 from scoreviz.core.device import resolve_device
+from scoreviz.progress import training_progress
 
 from .grid import save_grid_png
 from .idx import ImageDataset, load_image_dataset
 from .locate import candidate_dirs, find_dataset
-from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, draw_images, make_image_trainer,
-                     train_for)
+from .recipe import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, draw_images, make_image_trainer
 
 __all__ = ["load_data_spec", "sample_images", "train_images"]
 
@@ -49,12 +49,6 @@ def fingerprint(images: torch.Tensor) -> str:
     return h.hexdigest()[:16]
 
 
-def _progress(total, quiet: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="step", disable=quiet, file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
-
-
 def train_images(args) -> dict:
     data = load_data_spec(args.data)
     device = resolve_device(args.device)
@@ -77,17 +71,12 @@ def train_images(args) -> dict:
         print(f"{data.name}: {len(data)} images {tuple(data.images.shape[1:])} from {data.source}; model {size}, "
               f"{'class-conditional, ' if args.conditional else ''}on {device}", file=sys.stderr)
     start = time.perf_counter()
-    with _progress(steps, args.quiet) as bar:
-        def report(stats):
-            bar.n = stats.step
-            bar.set_postfix(loss=f"{stats.smoothed_loss:.4f}", img_s=f"{stats.steps_per_second * trainer.config.batch_size:.0f}",
-                            refresh=False)
-            bar.refresh()
-
-        done = train_for(trainer, seconds=seconds, steps=steps, callback=report, guide_at=GUIDE_FRACTION)
+    bar, report = training_progress(steps, args.quiet, trainer.config.batch_size)
+    with bar:
+        trainer.train(steps, report, seconds, guide_at=GUIDE_FRACTION)
         report(trainer.stats())
     elapsed = time.perf_counter() - start
-    rate = done * trainer.config.batch_size / max(elapsed, 1e-9)
+    rate = trainer.step_count * trainer.config.batch_size / max(elapsed, 1e-9)
     meta = {
         "kind": "images", "data_spec": args.data, "data_name": data.name, "class_names": data.class_names,
         "image_shape": list(data.images.shape[1:]), "model_size": size, "conditional": bool(args.conditional),

@@ -11,9 +11,8 @@ images need on top of it is:
 * **Where sampling spends its steps.** :meth:`ImageVE.sampling_times` follows EDM's ρ = 7 schedule
   σ_i = (σ_max^(1/ρ) + i/N (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, mapped back to the VE time t(σ), so every core
   sampler (Euler–Maruyama, predictor–corrector, probability-flow ODE) takes small steps where detail forms.
-* **A learning-rate schedule for a time budget** (:func:`train_for`): cosine decay planned from the measured
-  step rate, so a ``--minutes`` run still ends at a low learning rate (then the EMA is sharp).
-* **EMA decay and batch size sized to the run**: 0.995 for the ~1,000–3,000 steps a CPU gets in ten minutes.
+* **EMA decay and batch size sized to the run**: 0.995 for the ~1,000–3,000 steps a CPU gets in ten minutes
+  (a ``--minutes`` run plans its cosine schedule on the measured step rate: ``Trainer.train(seconds=...)``).
 
 The process saved with a checkpoint is the plain core ``VESDE`` (same σ_min, σ_max): any core tool can load
 it; :func:`image_process` wraps it back into :class:`ImageVE` for sampling.
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -50,7 +48,6 @@ __all__ = [
     "image_score",
     "make_image_trainer",
     "sampler_options",
-    "train_for",
 ]
 
 
@@ -202,48 +199,6 @@ def edm_weighted(loss_fn, sigma_data: float):
 
     weighted.__name__ = "edm_weighted_dsm"
     return weighted
-
-
-def train_for(trainer: Trainer, seconds: float | None = None, steps: int | None = None, callback=None,
-              every: int = 25, should_stop=None, guide_at: float | None = None) -> int:
-    """Train for ``steps`` or ``seconds`` (whichever is given; both: the first reached).
-
-    With a time budget the cosine schedule is planned from the measured step rate: ``config.steps`` is
-    re-estimated every ``every`` steps as the steps done plus the rate times the time left. ``callback(stats)``
-    runs every ``every`` steps; ``should_stop()`` (polled as often) ends the run early. With ``guide_at``
-    (a fraction, e.g. GUIDE_FRACTION) the EMA is frozen as the autoguidance model once that fraction of the
-    budget is spent (``trainer.guide``). Returns steps done.
-    """
-    if seconds is None and steps is None:
-        steps = trainer.config.steps
-    start = time.perf_counter()
-    first = trainer.step_count
-    done = 0
-    if seconds is not None and steps is None:
-        trainer.config.steps = first + 10**6  # no decay until the first rate estimate
-    while True:
-        elapsed = time.perf_counter() - start
-        if (steps is not None and done >= steps) or (seconds is not None and elapsed >= seconds):
-            break
-        trainer.step()
-        done += 1
-        if guide_at is not None and trainer.guide is None:
-            progress = max(done / steps if steps else 0.0, elapsed / seconds if seconds else 0.0)
-            if progress >= guide_at:
-                trainer.keep_guide()
-        if done % every == 0 or done == steps:
-            elapsed = time.perf_counter() - start
-            rate = done / max(elapsed, 1e-9)
-            trainer.note_rate(rate)
-            if seconds is not None:
-                planned = first + done + int(rate * max(0.0, seconds - elapsed))
-                trainer.config.steps = planned if steps is None else min(planned, first + steps)
-            if callback is not None:
-                callback(trainer.stats())
-            if should_stop is not None and should_stop():
-                break
-    trainer.note_rate(done / max(time.perf_counter() - start, 1e-9))
-    return done
 
 
 # --------------------------------------------------------------------------------------------- sampling
