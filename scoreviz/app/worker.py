@@ -23,7 +23,7 @@ from . import frames as fr
 from .datasource import dataset_from_spec
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
 from .qt import QtCore
-from .worker_base import TickingWorker
+from .worker_base import RateMeter, TickingWorker
 
 FRAME_INTERVAL = 1 / 30        # at most ~30 particle frames per second
 TRAIN_FRAME_INTERVAL = 0.1     # training read-outs (loss curve, steps/s) 10 times a second: each one repaints
@@ -64,7 +64,7 @@ class ComputeWorker(TickingWorker):
         self._mid_error = math.nan
         self._mid_cache = None
         self._last_error_eval = 0.0
-        self._steps_window: list[tuple[float, int]] = []
+        self._rate = RateMeter()
         # field
         self.sigma = 0.5
         self.view = (-3.0, 3.0, -3.0, 3.0)
@@ -145,7 +145,7 @@ class ComputeWorker(TickingWorker):
             self._mid_error = math.nan
         if not self.training:
             self._train_started = time.perf_counter()
-            self._steps_window.clear()
+            self._rate.clear()
         self.training = True
         self._train_dirty = True
 
@@ -341,24 +341,15 @@ class ComputeWorker(TickingWorker):
 
     def _train_for(self, budget: float) -> None:
         end = time.perf_counter() + budget
-        done = 0
         try:
             while True:
                 self.trainer.step()
-                done += 1
                 if time.perf_counter() >= end:
                     break
         except TrainingDiverged as exc:
             self._cmd_train(False)
             self.message.emit("error", str(exc))
-        now = time.perf_counter()
-        self._steps_window.append((now, self.trainer.step_count))
-        while len(self._steps_window) > 2 and now - self._steps_window[0][0] > 2.0:
-            self._steps_window.pop(0)
-        if len(self._steps_window) >= 2:
-            (t0, s0), (t1, s1) = self._steps_window[0], self._steps_window[-1]
-            if t1 > t0:
-                self.trainer.note_rate((s1 - s0) / (t1 - t0))
+        self.trainer.note_rate(self._rate.mark(self.trainer.step_count))
         self._train_dirty = True
 
     # --- measurements ----------------------------------------------------------------------------------------
@@ -378,8 +369,7 @@ class ComputeWorker(TickingWorker):
             pts, exact = self._exact_over_data(32, sigma)
             self._mid_cache = (key, pts, exact)
         _, pts, exact = self._mid_cache
-        with torch.inference_mode():
-            learned = self.trainer.ema.score(pts.to(self.device), sigma).double().cpu()
+        learned = self._learned_score(pts, sigma)
         self._mid_error = relative_error(learned, exact)
         if math.isnan(self._time_to_match) and self._mid_error <= MATCH_THRESHOLD:
             self._time_to_match = self._train_seconds + time.perf_counter() - self._train_started

@@ -7,6 +7,8 @@ Subclasses implement `_tick()` (a few ms of work per call) and `_cmd_<name>(payl
 from __future__ import annotations
 
 import os
+import time
+from collections import deque
 
 import torch
 
@@ -65,3 +67,31 @@ class TickingWorker(QtCore.QObject):
 
     def _release(self) -> None:
         """Drop torch state (model, sampler) at shutdown."""
+
+
+class RateMeter:
+    """Training steps per second over the last `window` seconds of wall time (ticks and pauses of the worker
+    included, so the figure is what the window delivers, not what one step costs)."""
+
+    def __init__(self, window: float = 2.0):
+        self.window = window
+        self._marks: deque[tuple[float, int]] = deque()
+
+    def clear(self) -> None:
+        """Forget the marks (after a pause, so the pause does not count)."""
+        self._marks.clear()
+
+    def mark(self, step_count: int) -> float:
+        """Record that `step_count` steps are done now; returns the current rate."""
+        now = time.perf_counter()
+        self._marks.append((now, step_count))
+        while len(self._marks) > 2 and now - self._marks[0][0] > self.window:
+            self._marks.popleft()
+        return self.rate
+
+    @property
+    def rate(self) -> float:
+        if len(self._marks) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from scoreviz.core.checkpoint import load_checkpoint
+from scoreviz.core.checkpoint import load_checkpoint, save_checkpoint
 from scoreviz.core.device import resolve_device
 from scoreviz.core.training import TrainingDiverged
 from scoreviz.images.download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
@@ -28,7 +28,7 @@ from scoreviz.images.recipe import image_process, image_score, make_image_traine
 from scoreviz.images.unet import count_parameters
 from scoreviz.core.samplers import run_sampler
 
-from ..worker_base import TickingWorker
+from ..worker_base import RateMeter, TickingWorker
 from . import frames as fr
 
 TRAIN_EMIT = 0.1          # training stats at most 10 per second
@@ -70,7 +70,7 @@ class ImageWorker(TickingWorker):
         self._next_guide_mark = GUIDE_FIRST_MARK
         self.process = None
         self.training = False
-        self._rate_window: list[tuple[float, int]] = []
+        self._rate = RateMeter(window=5.0)
         self._last_train_emit = 0.0
         # sampling
         self._sampler = None
@@ -178,7 +178,7 @@ class ImageWorker(TickingWorker):
         self.model, self.process = self.trainer.ema, self.trainer.process
         self.guide, self._guide_candidate, self._next_guide_mark = None, None, GUIDE_FIRST_MARK
         self._sampler = None
-        self._rate_window.clear()
+        self._rate.clear()
         self._sigma_dirty = True
         cfg = self.trainer.net_config
         self.frame.emit(fr.ModelInfo(self.model_size, count_parameters(self.trainer.model), conditional,
@@ -197,8 +197,9 @@ class ImageWorker(TickingWorker):
         self._sampler = None
         self._sigma_dirty = True
         cfg = ckpt.model.backbone.config
-        n_params = sum(p.numel() for p in ckpt.model.parameters())
-        self.frame.emit(fr.ModelInfo(ckpt.meta.get("model_size", "checkpoint"), n_params, cfg.num_classes > 0, cfg.num_classes, str(self.device), str(path)))
+        n_params = sum(p.numel() for p in ckpt.model.parameters())   # (count_parameters skips frozen weights)
+        self.frame.emit(fr.ModelInfo(ckpt.meta.get("model_size", "checkpoint"), n_params, cfg.num_classes > 0,
+                                     cfg.num_classes, str(self.device), str(path)))
 
     def _cmd_train(self, on: bool) -> None:
         if on and self.trainer is None:
@@ -207,15 +208,13 @@ class ImageWorker(TickingWorker):
                 return
             self._new_model()
         self.training = bool(on) and self.trainer is not None
-        self._rate_window.clear()
+        self._rate.clear()
         self._emit_train(force=True)
 
     def _stop_training(self) -> None:
         self.training = False
 
     def _cmd_save_checkpoint(self, path: str) -> None:
-        from scoreviz.core.checkpoint import save_checkpoint
-
         if self.trainer is None:
             raise ValueError("no model trained in this window to save")
         data = self.dataset
@@ -298,14 +297,12 @@ class ImageWorker(TickingWorker):
             self.message.emit("error", str(exc))
             return
         if self.trainer.step_count >= self._next_guide_mark:
-            self.trainer.keep_guide()   # a fresh copy of the EMA waits one mark; the previous copy guides now
-            fresh, self.trainer.guide = self.trainer.guide, self._guide_candidate   # (and is what a save keeps)
-            self.guide, self._guide_candidate = self._guide_candidate, fresh
+            previous = self._guide_candidate
+            self.trainer.keep_guide()                      # copy the EMA now: it guides from the next mark on;
+            self._guide_candidate = self.trainer.guide
+            self.guide = self.trainer.guide = previous     # the copy from the last mark guides now (and is saved)
             self._next_guide_mark *= 2
-        now = time.perf_counter()
-        self._rate_window.append((now, self.trainer.step_count))
-        if len(self._rate_window) > 40:
-            del self._rate_window[0]
+        self.trainer.note_rate(self._rate.mark(self.trainer.step_count))
 
     def _emit_train(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -313,10 +310,7 @@ class ImageWorker(TickingWorker):
             return
         self._last_train_emit = now
         stats = self.trainer.stats()
-        rate = 0.0
-        if len(self._rate_window) >= 2:
-            (t0, s0), (t1, s1) = self._rate_window[0], self._rate_window[-1]
-            rate = (s1 - s0) * self.trainer.config.batch_size / max(t1 - t0, 1e-9)
+        rate = stats.steps_per_second * self.trainer.config.batch_size
         edges = stats.level_edges
         centres = np.sqrt(edges[:-1] * edges[1:])
         hist = stats.loss_history[-2000:]
