@@ -55,11 +55,18 @@ def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_da
         "fingerprint": fingerprint,
         "meta": {"steps": trainer.step_count, "loss": trainer.config.loss, **(meta or {})},
     }
-    if getattr(trainer, "guide", None) is not None:
+    if trainer.guide is not None:
         payload["guide"] = trainer.guide.state_dict()
     tmp = path.with_name(path.name + ".part")
     torch.save(payload, tmp)
     os.replace(tmp, path)
+
+
+def _frozen_denoiser(net_config, sigma_data: float, state: dict, device) -> Denoiser:
+    """A Denoiser with these weights, in eval mode and without gradients (for sampling)."""
+    net = build_denoiser(net_config, sigma_data).to(device)
+    net.load_state_dict(state)
+    return net.eval().requires_grad_(False)
 
 
 def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
@@ -82,16 +89,10 @@ def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
     try:
         net_config = config_from_dict(payload["net_config"])
         process = process_from_config(payload["process"])
-        model = build_denoiser(net_config, payload["sigma_data"]).to(device)
-        model.load_state_dict(payload["ema"])
-        guide = None
-        if "guide" in payload:
-            guide = build_denoiser(net_config, payload["sigma_data"]).to(device)
-            guide.load_state_dict(payload["guide"])
-            guide.eval().requires_grad_(False)
+        model = _frozen_denoiser(net_config, payload["sigma_data"], payload["ema"], device)
+        guide = _frozen_denoiser(net_config, payload["sigma_data"], payload["guide"], device) if "guide" in payload else None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: checkpoint is inconsistent ({type(exc).__name__}: {str(exc)[:200]})") from None
-    model.eval().requires_grad_(False)
     return LoadedCheckpoint(model, process, net_config, payload.get("data", torch.zeros(0)),
                             payload.get("data_name", ""), payload.get("fingerprint", ""), payload.get("meta", {}),
                             guide)

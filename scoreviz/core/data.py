@@ -37,6 +37,13 @@ class DataError(ValueError):
 
 
 # ----- the data set -------------------------------------------------------------------------------------------
+def tensor_fingerprint(tensor: Tensor, *tags) -> str:
+    """Short sha256 hex (16 digits) of the tags, the shape and the bytes of a CPU tensor."""
+    h = hashlib.sha256("".join(f"{t}|" for t in (*tags, tuple(tensor.shape))).encode())
+    h.update(tensor.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Training points train (N, D) and held-out points heldout (M, D), float32, D ∈ {1, 2, 3}.
@@ -104,9 +111,7 @@ class Dataset:
 
     def fingerprint(self) -> str:
         """Short sha256 hex (16 digits) of the name, the shape and the bytes of ``train``."""
-        h = hashlib.sha256(f"{self.name}|{tuple(self.train.shape)}|".encode())
-        h.update(self.train.numpy().tobytes())
-        return h.hexdigest()[:16]
+        return tensor_fingerprint(self.train, self.name)
 
     def with_train(self, train) -> Dataset:
         """A copy whose training points are ``train`` (e.g. the user painted points). The old exact

@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import torch
 
 from scoreviz.core.checkpoint import save_checkpoint
+from scoreviz.core.data import tensor_fingerprint
 from scoreviz.core.device import resolve_device
 from scoreviz.progress import training_progress
 
@@ -41,12 +41,6 @@ def load_data_spec(spec: str) -> ImageDataset:
             f"{'MNIST' if kind == 'mnist' else 'Fashion-MNIST'} not found (looked in {tried}); pass "
             f"--data {kind}:DIR, set SCOREVIZ_DATA, or download it from the app's image mode")
     return load_image_dataset(found, kind)
-
-
-def fingerprint(images: torch.Tensor) -> str:
-    h = hashlib.sha256(f"{tuple(images.shape)}|".encode())
-    h.update(images.numpy().tobytes())
-    return h.hexdigest()[:16]
 
 
 def train_images(args) -> dict:
@@ -83,7 +77,7 @@ def train_images(args) -> dict:
         "sampler": DEFAULT_SAMPLER, "seed": args.seed, "seconds": round(elapsed, 1),
         "images_per_second": round(rate, 1), "batch_size": trainer.config.batch_size,
     }
-    save_checkpoint(args.out, trainer=trainer, data_name=data.name, fingerprint=fingerprint(data.images),
+    save_checkpoint(args.out, trainer=trainer, data_name=data.name, fingerprint=tensor_fingerprint(data.images),
                     store_data=False, meta=meta)
     print(f"trained {trainer.step_count} steps ({rate:.0f} images/s) in {elapsed:.1f} s on {device.type} "
           f"(loss {trainer.stats().smoothed_loss:.4f}); wrote {args.out}", file=sys.stderr)
