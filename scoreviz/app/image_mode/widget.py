@@ -18,6 +18,7 @@ import numpy as np
 from scoreviz.images.grid import save_grid_png
 from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, LIVE_SAMPLER, RECIPES, SAMPLER_STEPS
 
+from ..panels.common import combo, select, small_plot, spin_box
 from ..qt import QtCore, QtGui, QtWidgets, pg
 from . import frames as fr
 from ..worker_host import WorkerHost
@@ -130,10 +131,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         data_box = QtWidgets.QGroupBox("Data")
         form = QtWidgets.QVBoxLayout(data_box)
         row = QtWidgets.QHBoxLayout()
-        self.kind_combo = QtWidgets.QComboBox()
-        self.kind_combo.addItem("MNIST", "mnist")
-        self.kind_combo.addItem("Fashion-MNIST", "fashion")
-        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(self.kind)))
+        self.kind_combo = combo([("MNIST", "mnist"), ("Fashion-MNIST", "fashion")])
+        select(self.kind_combo, self.kind)
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.folder_button = QtWidgets.QPushButton("Choose folder…")
         self.folder_button.clicked.connect(self._choose_folder)
@@ -169,10 +168,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         # model
         model_box = QtWidgets.QGroupBox("Model")
         grid = QtWidgets.QGridLayout(model_box)
-        self.size_combo = QtWidgets.QComboBox()
-        for name in RECIPES:
-            self.size_combo.addItem(name, name)
-        self.size_combo.setCurrentIndex(self.size_combo.findData(self.model_size))
+        self.size_combo = combo([(name, name) for name in RECIPES])
+        select(self.size_combo, self.model_size)
         self.conditional_check = QtWidgets.QCheckBox("class-conditional")
         self.conditional_check.setChecked(True)   # the worker's default: far more recognisable digits
         self.size_combo.currentIndexChanged.connect(self._model_changed)
@@ -203,16 +200,12 @@ class ImageModeWidget(QtWidgets.QWidget):
         tv = QtWidgets.QVBoxLayout(train_box)
         self.train_label = QtWidgets.QLabel("step 0")
         tv.addWidget(self.train_label)
-        self.loss_plot = pg.PlotWidget()
-        self.loss_plot.setFixedHeight(90)
-        self.loss_plot.setLabel("left", "loss")
-        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot = small_plot(90)
+        self.loss_plot.setLabels(left="loss", bottom="step")
         self.loss_curve = self.loss_plot.plot([], [])
-        self.level_plot = pg.PlotWidget()
-        self.level_plot.setFixedHeight(90)
+        self.level_plot = small_plot(90)
         self.level_plot.setLogMode(x=True, y=False)
-        self.level_plot.setLabel("left", "loss")
-        self.level_plot.setLabel("bottom", "σ")
+        self.level_plot.setLabels(left="loss", bottom="σ")
         self.level_curve = self.level_plot.plot([], [], symbol="o", symbolSize=4)
         tv.addWidget(self.loss_plot)
         tv.addWidget(self.level_plot)
@@ -221,28 +214,16 @@ class ImageModeWidget(QtWidgets.QWidget):
         # sampling
         sample_box = QtWidgets.QGroupBox("Sampling")
         sg = QtWidgets.QGridLayout(sample_box)
-        self.sampler_combo = QtWidgets.QComboBox()
-        for name in SAMPLERS:
-            self.sampler_combo.addItem(name, name)
+        self.sampler_combo = combo([(name, name) for name in SAMPLERS])
+        select(self.sampler_combo, LIVE_SAMPLER)
         self.sampler_combo.currentIndexChanged.connect(self._sampler_changed)
-        self.steps_spin = QtWidgets.QSpinBox()
-        self.steps_spin.setRange(1, 2000)
-        self.sampler_combo.setCurrentIndex(SAMPLERS.index(LIVE_SAMPLER))
-        self.steps_spin.setValue(SAMPLER_STEPS[LIVE_SAMPLER])
-        self.seed_spin = QtWidgets.QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.class_combo = QtWidgets.QComboBox()
-        self.class_combo.addItem("all classes", None)
-        self.guidance_spin = QtWidgets.QDoubleSpinBox()
-        self.guidance_spin.setRange(0.0, 10.0)
-        self.guidance_spin.setSingleStep(0.5)
-        self.guidance_spin.setValue(2.0)
-        self.autoguidance_spin = QtWidgets.QDoubleSpinBox()
-        self.autoguidance_spin.setRange(1.0, 5.0)
-        self.autoguidance_spin.setSingleStep(0.5)
-        self.autoguidance_spin.setValue(DEFAULT_AUTOGUIDANCE)
-        self.autoguidance_spin.setToolTip("Unconditional models: step this far away from an early copy of the model "
-                                          "(autoguidance, Karras et al. 2024); 1 turns it off")
+        self.steps_spin = spin_box(1, 2000, SAMPLER_STEPS[LIVE_SAMPLER])
+        self.seed_spin = spin_box(0, 2**31 - 1, 0)
+        self.class_combo = combo([("all classes", None)])
+        self.guidance_spin = spin_box(0.0, 10.0, 2.0, 0.5, "Classifier-free guidance weight (conditional models)")
+        self.autoguidance_spin = spin_box(1.0, 5.0, DEFAULT_AUTOGUIDANCE, 0.5,
+                                          "Unconditional models: step this far away from an early copy of the "
+                                          "model (autoguidance, Karras et al. 2024); 1 turns it off")
         self.sample_button = QtWidgets.QPushButton("Sample")
         self.sample_button.clicked.connect(self.sample)
         self.save_png_button = QtWidgets.QPushButton("Save PNG…")

@@ -1,7 +1,7 @@
 """Small widget helpers shared by the panels."""
 from __future__ import annotations
 
-from ..qt import QtCore, QtWidgets
+from ..qt import QtCore, QtWidgets, pg
 
 
 def combo(items: list[tuple[str, str]], tip: str = "") -> QtWidgets.QComboBox:
@@ -60,4 +60,32 @@ def row(*widgets, stretch_last: bool = False) -> QtWidgets.QWidget:
         lay.addWidget(x, 1 if (stretch_last and i == len(widgets) - 1) else 0)
     if not stretch_last:
         lay.addStretch(1)
+    return w
+
+
+def spin_box(lo, hi, value, step=1, tip: str = "") -> QtWidgets.QAbstractSpinBox:
+    """A QSpinBox, or a QDoubleSpinBox when any bound, value or step is a float."""
+    real = any(isinstance(v, float) for v in (lo, hi, value, step))
+    box = QtWidgets.QDoubleSpinBox() if real else QtWidgets.QSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def small_plot(height: int = 96) -> pg.PlotWidget:
+    """A fixed-height read-out plot for a side panel: no menu, buttons or mouse, ticks inside, a left axis
+    with room for its title beside the tick labels and no SI prefix."""
+    w = pg.PlotWidget()
+    w.setMenuEnabled(False)
+    w.hideButtons()
+    w.setMouseEnabled(False, False)
+    w.setFixedHeight(height)
+    p = w.getPlotItem()
+    p.setContentsMargins(0, 0, 2, 0)
+    for name in ("left", "bottom"):
+        p.getAxis(name).setStyle(tickLength=-4, tickTextOffset=2)
+    p.getAxis("left").setWidth(44)
+    p.getAxis("left").enableAutoSIPrefix(False)
     return w

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..qt import QtCore, QtWidgets, pg
-from .common import button, combo, hint, hslider, row, select, value_label
+from .common import button, combo, hint, hslider, row, select, small_plot, spin_box, value_label
 
 SAMPLERS = [("Langevin (at σ slider)", "langevin"), ("Annealed Langevin", "annealed"),
             ("Reverse SDE (Euler–Maruyama)", "em"), ("Predictor–corrector", "pc"),
@@ -26,16 +26,8 @@ class SamplingPanel(QtWidgets.QGroupBox):
         self.sampler = combo(SAMPLERS, "How the particles move")
         self.source = combo([("learned score", "learned"), ("exact score", "exact")],
                             "Follow the trained model or the exact score of the noised data")
-        self.count = QtWidgets.QSpinBox()
-        self.count.setRange(10, 20_000)
-        self.count.setSingleStep(500)
-        self.count.setValue(2000)
-        self.count.setToolTip("Number of particles")
-        self.steps = QtWidgets.QSpinBox()
-        self.steps.setRange(10, 5000)
-        self.steps.setSingleStep(50)
-        self.steps.setValue(500)
-        self.steps.setToolTip("Sampler steps (annealed Langevin: over all levels)")
+        self.count = spin_box(10, 20_000, 2000, 500, "Number of particles")
+        self.steps = spin_box(10, 5000, 500, 50, "Sampler steps (annealed Langevin: over all levels)")
         self.release = button("Release", "Release the particles from the prior (or use the Release tool to start "
                                          "them at a point)")
         self.play = button("Play", "Play / pause (space)", checkable=True)
@@ -47,12 +39,7 @@ class SamplingPanel(QtWidgets.QGroupBox):
         self.trails.setChecked(True)
         self.status = value_label("no particles")
         self.modes_hint = hint("")
-        self.modes_plot = pg.PlotWidget()
-        self.modes_plot.setMenuEnabled(False)
-        self.modes_plot.hideButtons()
-        self.modes_plot.setMouseEnabled(False, False)
-        self.modes_plot.setFixedHeight(76)
-        self.modes_plot.getPlotItem().getAxis("left").setWidth(44)
+        self.modes_plot = small_plot(76)
         self.modes_plot.setYRange(0, 1)
         self.true_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=(150, 150, 150, 120), pen=None)
         self.particle_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brushes=[], pen=None)

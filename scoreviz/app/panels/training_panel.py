@@ -6,28 +6,12 @@ import math
 import numpy as np
 
 from ..qt import QtCore, QtWidgets, pg
-from .common import button, combo, hint, row, select, value_label
+from .common import button, combo, hint, row, select, small_plot, value_label
 
 PROCESSES = [("NCSN ladder (σ levels)", "ncsn"), ("VE SDE", "ve"), ("VP SDE", "vp"), ("sub-VP SDE", "subvp")]
 LOSSES = [("Denoising SM (DSM)", "dsm"), ("Sliced SM (SSM)", "ssm")]
 SIZES = [("small (32×3)", "small"), ("medium (64×4)", "medium"), ("large (128×4)", "large")]
 DEVICES = [("auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"), ("MPS (Apple)", "mps")]
-
-
-def _small_plot(height: int = 96) -> pg.PlotWidget:
-    w = pg.PlotWidget()
-    w.setMenuEnabled(False)
-    w.hideButtons()
-    w.setMouseEnabled(False, False)
-    w.setFixedHeight(height)
-    p = w.getPlotItem()
-    p.setContentsMargins(0, 0, 2, 0)
-    for name in ("left", "bottom"):
-        ax = p.getAxis(name)
-        ax.setStyle(tickLength=-4, tickTextOffset=2)
-    p.getAxis("left").setWidth(44)            # room for the axis title beside the tick labels
-    p.getAxis("left").enableAutoSIPrefix(False)
-    return w
 
 
 class TrainingPanel(QtWidgets.QGroupBox):
@@ -54,12 +38,12 @@ class TrainingPanel(QtWidgets.QGroupBox):
         self.rate_label = value_label("")
         self.error_label = value_label("")
         self.device_label = hint("device: –")
-        self.loss_plot = _small_plot()
+        self.loss_plot = small_plot()
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=1.2))
         self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#ffcc66", width=1.6))
         self.loss_plot.setLogMode(x=False, y=True)
         self.loss_plot.setLabel("left", "loss")
-        self.level_plot = _small_plot(84)
+        self.level_plot = small_plot(84)
         self.level_bars = pg.BarGraphItem(x=[], height=[], width=0.1, brush="#4fa3ff", pen=None)
         self.level_plot.addItem(self.level_bars)
         self.level_plot.setLabel("bottom", "log₁₀ σ")
