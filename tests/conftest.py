@@ -24,3 +24,14 @@ def _isolated_qsettings(tmp_path_factory):
         for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
             QtCore.QSettings.setPath(fmt, scope, str(folder))
     yield
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small models: one torch thread avoids OpenMP spin-waiting on a busy 2-core machine (restored after)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,13 +1,9 @@
 """The image mode widget driven with pytest-qt (offscreen): a tiny model on a few hundred shared MNIST images."""
 from __future__ import annotations
 
-import gzip
 import hashlib
-import http.server
 import subprocess
 import sys
-import threading
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +12,7 @@ import pytest
 pytest.importorskip("pytestqt")
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen plugin's note on show()
 
+from local_server import bypass_proxies, idx_gz, serve  # noqa: E402
 from scoreviz.app.image_mode import ImageModeWidget  # noqa: E402
 from scoreviz.app.image_mode import worker as worker_module  # noqa: E402
 
@@ -151,41 +148,17 @@ def test_bad_folder_gives_a_message(qtbot, npz_file, tmp_path):
 # --------------------------------------------------------------------------------------------- download
 
 
-def _idx_gz(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0)
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass
-
-
 @pytest.fixture
 def site(digits, tmp_path, monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    bypass_proxies(monkeypatch)
     root = tmp_path / "www"
     root.mkdir()
-    files = {"train-images-idx3-ubyte.gz": _idx_gz(digits[0][:200]),
-             "train-labels-idx1-ubyte.gz": _idx_gz(digits[1][:200])}
+    files = {"train-images-idx3-ubyte.gz": idx_gz(digits[0][:200]),
+             "train-labels-idx1-ubyte.gz": idx_gz(digits[1][:200])}
     for name, data in files.items():
         (root / name).write_bytes(data)
-    server = _Server(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", {n: hashlib.md5(d).hexdigest() for n, d in files.items()}
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(root) as base:
+        yield base, {n: hashlib.md5(d).hexdigest() for n, d in files.items()}
 
 
 def test_download_offer_through_the_widget(qtbot, site, tmp_path, monkeypatch):

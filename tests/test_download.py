@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import http.server
 import socket
-import threading
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from local_server import bypass_proxies, idx_gz, serve
 from scoreviz.images.download import DownloadCancelled, DownloadError, download_mnist
 from scoreviz.images.idx import read_idx
 
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 
 
-def fake_idx_gz(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; ``/slow/…`` waits before answering. No logging, no tracebacks for dropped clients."""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        if self.path.startswith("/slow/"):
-            time.sleep(1.5)
-        super().do_GET()
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # the client hung up (cancel test): expected
-
-
 @pytest.fixture(autouse=True)
 def no_proxy(monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    bypass_proxies(monkeypatch)
 
 
 @pytest.fixture
@@ -58,8 +31,8 @@ def site(tmp_path):
     root = tmp_path / "www"
     rng = np.random.default_rng(0)
     contents = {
-        NAMES[0]: fake_idx_gz(rng.integers(0, 256, size=(20, 28, 28))),
-        NAMES[1]: fake_idx_gz(rng.integers(0, 10, size=20)),
+        NAMES[0]: idx_gz(rng.integers(0, 256, size=(20, 28, 28))),
+        NAMES[1]: idx_gz(rng.integers(0, 10, size=20)),
     }
     for sub in ("good", "bad", "empty", "big", "slow"):
         (root / sub).mkdir(parents=True)
@@ -69,16 +42,8 @@ def site(tmp_path):
         (root / "bad" / name).write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
     (root / "big" / "big.bin").write_bytes(rng.integers(0, 256, size=256 * 1024, dtype=np.uint8).tobytes())
 
-    server = _Server(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        files = {name: (data, hashlib.md5(data).hexdigest()) for name, data in contents.items()}
-        yield f"http://127.0.0.1:{server.server_address[1]}/", files
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(root) as base:
+        yield base, {name: (data, hashlib.md5(data).hexdigest()) for name, data in contents.items()}
 
 
 def _checksums(files):

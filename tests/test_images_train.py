@@ -14,6 +14,8 @@ from scoreviz.core.processes import VESDE, process_from_config
 from scoreviz.images.classifier import DigitClassifier, recognisability
 from scoreviz.images.recipe import ImageVE, draw_images, image_process, make_image_trainer
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
 
@@ -33,14 +35,6 @@ def npz_file(small_mnist, tmp_path):
     path = tmp_path / "digits.npz"
     np.savez(path, x=(images.numpy()[:, 0] * 255).round().astype(np.uint8), y=labels.numpy())
     return path
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def test_image_process_schedules():

@@ -9,13 +9,7 @@ import torch
 
 from scoreviz.images.unet import PRESETS, UNet, UNetConfig, count_parameters
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models: one thread avoids OpenMP spin-waiting on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY = UNetConfig(channels=8, channel_mults=(1, 2, 2), num_res_blocks=1, emb_dim=32)
