@@ -116,14 +116,14 @@ def sample(model, n: int, steps: int = 500, seed: int = 1) -> torch.Tensor:
 
 
 def main(argv=None) -> dict:
-    from scoreviz.images.bench import _data
+    from scoreviz.images.bench import bench_data
     from scoreviz.images.classifier import get_classifier, recognisability
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--n", type=int, default=256)
     args = p.parse_args(argv)
-    images, labels, source = _data()
+    images, labels, source = bench_data()
     if labels is None:
         raise SystemExit("the shared MNIST set was not found")
     model, done = train(images, seconds=60 * args.minutes)

@@ -22,7 +22,7 @@ from .unet import count_parameters
 __all__ = ["image_benchmarks"]
 
 
-def _data():
+def bench_data():
     """The shared MNIST images if found (with labels), else random images (throughput only)."""
     folder = find_dataset("mnist")
     if folder is not None:
@@ -80,7 +80,7 @@ def _recognisability(images, labels, device, seconds: float) -> dict:
 def image_benchmarks(quick: bool) -> dict:
     """Figures of the image mode on this machine's default device (see the module docstring)."""
     device = resolve_device("auto")
-    images, labels, source = _data()
+    images, labels, source = bench_data()
     results: dict = {"device": str(device), "threads": torch.get_num_threads(), "data": source, "train": {}}
     for size in ("cpu", "gpu"):
         if device.type == "cpu" and size == "gpu":
