@@ -21,7 +21,7 @@ def _add_train(sub):
     p.add_argument("--minutes", type=float, default=None, help="train for this long instead of a step count")
     p.add_argument("--process", default="ve", choices=["ncsn", "ve", "vp", "subvp"])
     p.add_argument("--loss", default="dsm", choices=["dsm", "ssm"])
-    p.add_argument("--model", default=None, help="model size: small, medium, large (images: cpu, gpu)")
+    p.add_argument("--model", default=None, help="model size: small, medium, large (images: cpu, unet, gpu)")
     p.add_argument("--batch", type=int, default=None, help="batch size")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")

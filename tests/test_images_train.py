@@ -52,9 +52,10 @@ def test_image_process_schedules():
     assert isinstance(image_process(base, 0.31), ImageVE)
 
 
-def test_short_training_loss_falls(small_mnist):
+@pytest.mark.parametrize("size", ["tiny", "cpu"])   # a tiny U-Net, and the CPU default (the conv net)
+def test_short_training_loss_falls(small_mnist, size):
     images, labels = small_mnist
-    trainer = make_image_trainer(images, labels, model_size="tiny", steps=60, seed=0, batch_size=16)
+    trainer = make_image_trainer(images, labels, model_size=size, steps=60, seed=0, batch_size=16)
     losses = []
     trainer.train(60, lambda s: losses.append(s.loss), every=1)
     assert trainer.step_count == 60

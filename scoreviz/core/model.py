@@ -9,7 +9,8 @@ so the 1/σ growth of the score is built in and F only has to be O(1) at every n
 is the one of N(0, (σ²+σ_d²)I) when F = 0: a sensible start before training.
 
 The backbone is any module F(x: (N, *shape), c_noise: (N,) or (1,), labels: (N,) | None) -> (N, *shape):
-`ScoreMLP` here for D ≤ 3, the U-Net of `scoreviz.images.unet` for images.
+`ScoreMLP` here for D ≤ 3; for images the U-Net of `scoreviz.images.unet` or the conv net of
+`scoreviz.images.convnet`.
 """
 from __future__ import annotations
 
@@ -114,28 +115,36 @@ class Denoiser(nn.Module):
         return -y / total_b**2 + (self.sigma_data / (sigma_b * total_b)) * f
 
 
+def _backbones() -> dict:
+    """Image network kind → (config class, backbone class), imported only when asked for (2D never needs them)."""
+    from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet
+    from scoreviz.images.unet import UNet, UNetConfig
+
+    return {"unet": (UNetConfig, UNet), "convnet": (ConvNetConfig, ConvScoreNet)}
+
+
 def build_denoiser(config, sigma_data: float) -> Denoiser:
-    """A Denoiser around the backbone that `config` describes (MLPConfig here; UNetConfig for images)."""
+    """A Denoiser around the backbone that `config` describes (MLPConfig; UNetConfig or ConvNetConfig for images)."""
     if isinstance(config, MLPConfig):
         return Denoiser(ScoreMLP(config), sigma_data)
-    from scoreviz.images.unet import UNet, UNetConfig  # images are optional; only imported when used
-
-    if isinstance(config, UNetConfig):
-        return Denoiser(UNet(config), sigma_data)
+    for config_type, backbone in _backbones().values():
+        if isinstance(config, config_type):
+            return Denoiser(backbone(config), sigma_data)
     raise TypeError(f"no backbone for config {config!r}")
 
 
 def config_to_dict(config) -> dict:
-    return {"kind": config.kind if hasattr(config, "kind") else "unet", **asdict(config)}
+    """A network config as plain data for a checkpoint: its fields and its ``kind``."""
+    return {"kind": config.kind, **asdict(config)}
 
 
 def config_from_dict(d: dict):
+    """The inverse of :func:`config_to_dict` (JSON lists become the tuples the configs hold)."""
     d = dict(d)
     kind = d.pop("kind")
     if kind == "mlp":
         return MLPConfig(**d)
-    if kind == "unet":
-        from scoreviz.images.unet import UNetConfig
-
-        return UNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-    raise ValueError(f"unknown network kind {kind!r}")
+    backbones = _backbones()
+    if kind not in backbones:
+        raise ValueError(f"unknown network kind {kind!r}")
+    return backbones[kind][0](**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})

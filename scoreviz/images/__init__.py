@@ -1,10 +1,11 @@
-"""Image mode: MNIST-style data sets, a small noise-conditional U-Net, and image montages.
+"""Image mode: MNIST-style data sets, small noise-conditional networks (a fast conv net, a U-Net), and montages.
 
 Qt-free (part of the core): reading IDX / ``.npz`` data (:mod:`.idx`), finding it on disk
-(:mod:`.locate`), a user-started verified download (:mod:`.download`), the U-Net backbone (:mod:`.unet`)
-and montages (:mod:`.grid`).
+(:mod:`.locate`), a user-started verified download (:mod:`.download`), the backbones (:mod:`.convnet`, the
+CPU default, and :mod:`.unet`) and montages (:mod:`.grid`).
 """
 
+from .convnet import ConvNetConfig, ConvScoreNet
 from .download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
 from .grid import make_grid, save_grid_png
 from .idx import CLASS_NAMES, ImageDataError, ImageDataset, load_image_dataset, load_npz, read_idx
@@ -13,6 +14,8 @@ from .unet import PRESETS, UNet, UNetConfig, count_parameters
 
 __all__ = [
     "CLASS_NAMES",
+    "ConvNetConfig",
+    "ConvScoreNet",
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "PRESETS",

@@ -2,8 +2,8 @@
 (where the shared MNIST set is present and the run is not quick) the recognisability reached in a short budget.
 
 `image_benchmarks(quick)` returns plain JSON-able numbers. Recognisability is measured with
-:mod:`scoreviz.images.classifier`: the fraction of 256 samples (ODE, the recipe's steps) that a small CNN trained
-on 8,000 of the images classifies with probability ≥ 0.9, and how many classes they cover.
+:mod:`scoreviz.images.classifier`: the fraction of 256 samples (the default sampler and autoguidance) that a small
+CNN trained on 8,000 of the images classifies with probability ≥ 0.9, and how many classes they cover.
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def image_benchmarks(quick: bool) -> dict:
     device = resolve_device("auto")
     images, labels, source = bench_data()
     results: dict = {"device": str(device), "threads": torch.get_num_threads(), "data": source, "train": {}}
-    for size in ("cpu", "gpu"):
+    for size in ("cpu", "unet", "gpu"):
         if device.type == "cpu" and size == "gpu":
             # ~7 M parameters on a CPU: two steps of 32 give the order of magnitude
             results["train"][size] = _throughput(images, size, device, steps=1 if quick else 2, batch=32)

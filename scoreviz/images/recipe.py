@@ -11,7 +11,10 @@ images need on top of it is:
 * **Where sampling spends its steps.** :meth:`ImageVE.sampling_times` follows EDM's ρ = 7 schedule
   σ_i = (σ_max^(1/ρ) + i/N (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, mapped back to the VE time t(σ), so every core
   sampler (Euler–Maruyama, predictor–corrector, probability-flow ODE) takes small steps where detail forms.
-* **EMA decay and batch size sized to the run**: 0.995 for the ~1,000–3,000 steps a CPU gets in ten minutes
+* **A network sized to the machine** (:data:`RECIPES`): on a CPU, images seen per second matter more than
+  quality per step, so the default is the fast conv net of :mod:`.convnet`; the U-Nets of :mod:`.unet` are the
+  alternatives (and the GPU size).
+* **EMA decay and batch size sized to the run**: 0.995 for the ~3,000–10,000 steps a CPU gets in ten minutes
   (a ``--minutes`` run plans its cosine schedule on the measured step rate: ``Trainer.train(seconds=...)``).
 
 The process saved with a checkpoint is the plain core ``VESDE`` (same σ_min, σ_max): any core tool can load
@@ -30,6 +33,7 @@ from scoreviz.core.processes import VESDE, make_process
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 from scoreviz.core.training import TrainConfig, Trainer
 
+from .convnet import ConvNetConfig
 from .unet import PRESETS, UNetConfig
 
 __all__ = [
@@ -37,7 +41,6 @@ __all__ = [
     "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "GUIDE_FRACTION",
-    "LIVE_SAMPLER",
     "ImageRecipe",
     "ImageVE",
     "RECIPES",
@@ -92,20 +95,20 @@ def image_process(process, sigma_data: float = 0.5) -> ImageVE | object:
 
 #: Sampler steps that gave the best digits per sampler (score evaluations: ODE Heun = 2 per step, PC = 2).
 SAMPLER_STEPS = {"ode": 40, "em": 200, "pc": 100, "annealed": 20, "ddpm": 200, "langevin": 200}
-#: Predictor–corrector: on one 10-minute unconditional CPU model (256 samples, classifier test, see
-#: classifier.py) 61 % recognisable against 59 % for Euler–Maruyama 200 and 55 % for the ODE (40 or 100 steps,
-#: the same digits): the Langevin corrector repairs what an under-trained score gets wrong; ~1.8× the ODE's time.
+#: Predictor–corrector. On the 10-minute unconditional CPU default (`scoreviz train --unconditional --minutes 10`,
+#: 9,462 steps; 256 samples, classifier test of classifier.py): PC 100 68 % recognisable, ODE 40 57 %; with
+#: autoguidance w = 3, PC 74 %, Euler–Maruyama 200 73 %, ODE 69 %. The Langevin corrector repairs what an
+#: under-trained score gets wrong. (The small U-Net showed the same order: PC 61 %, EM 59 %, ODE 55 %.)
+#: The window's live grid uses it too: with the U-Net it used the ODE (PC with autoguidance took 100 s on one
+#: thread), but with the conv net PC takes about 17 s, and the ODE's digits keep blobs and specks that PC cleans
+#: up (seen side by side on the same conditional model, class 7).
 DEFAULT_SAMPLER = "pc"
 DEFAULT_STEPS = SAMPLER_STEPS[DEFAULT_SAMPLER]
-#: The window's default: the ODE's 40 Heun steps draw the live 8×8 grid with 2.5× fewer network evaluations than
-#: PC 100 (160 against 400 with autoguidance; PC took 100 s in the window on one CPU thread), which matters
-#: more while people watch.
-LIVE_SAMPLER = "ode"
 #: Autoguidance (Trainer.keep_guide): the guiding model is the EMA frozen at this fraction of a run, and samples
-#: step w away from it. Measured (`scoreviz train --unconditional --minutes 10`, 3,640 steps, PC 100, 256
-#: samples): 58.6 % recognisable without, 60.9 % with w = 2, 67.2 % with w = 3, all ten classes each time (w = 3
-#: favours 0 and 4 a little: 30 and 29 of the 172 recognisable). A guide trained separately for 150 s did better
-#: at w = 2 (68 % against 61 % on the earlier model), but costs a quarter of the training budget.
+#: step w away from it. Measured on the small U-Net (`--unconditional --minutes 10`, 3,640 steps, PC 100, 256
+#: samples): 58.6 % recognisable without, 60.9 % with w = 2, 67.2 % with w = 3, all ten classes each time; on
+#: the conv net (9,462 steps) 67.6 % without and 73.8 % with w = 3. A guide trained separately for 150 s did
+#: better at w = 2 (68 % against 61 % on the U-Net), but costs a quarter of the training budget.
 GUIDE_FRACTION = 0.3
 DEFAULT_AUTOGUIDANCE = 3.0
 
@@ -114,7 +117,7 @@ DEFAULT_AUTOGUIDANCE = 3.0
 class ImageRecipe:
     """Everything that defines one model size's training (see the module docstring for the why)."""
 
-    net: UNetConfig
+    net: UNetConfig | ConvNetConfig
     batch_size: int
     lr: float
     ema_decay: float
@@ -128,14 +131,18 @@ class ImageRecipe:
 
 
 RECIPES: dict[str, ImageRecipe] = {
-    # ~0.35 M parameters: ~190 images/s on this 2-core CPU with both threads (the command line), so ~3,600
-    # steps of 32 in ten minutes. Adam 2e-3 with cosine decay planned from the time budget, EMA 0.995
-    # (≈ 200-step window). Measured on the 10,000 shared MNIST images, 10 minutes, unconditional, alone on the
-    # machine: 55 % of samples recognisable with the ODE, 59 % Euler–Maruyama, 61 % PC, 67 % PC + autoguidance
-    # (classifier confidence ≥ 0.9, all ten classes); runs that shared the CPU got 850–2,100 steps and 47–48 %.
-    "cpu": ImageRecipe(net=PRESETS["cpu"], batch_size=32, lr=2e-3, ema_decay=0.995, steps=3000),
-    # ~7 M parameters, bf16 autocast: the GPU size.
-    "gpu": ImageRecipe(net=PRESETS["gpu"], batch_size=256, lr=1e-3, ema_decay=0.999, amp=True, steps=8000),
+    # The CPU default: the fast conv net (convnet.py, 0.37 M parameters), ~950–1,050 images/s with both threads
+    # of this 2-core CPU, so ~9,000–9,900 steps of 64 in ten minutes (peak RSS 0.46 GB). Measured on the 10,000
+    # shared MNIST images, 10 minutes, alone on the machine (256 samples, classifier confidence ≥ 0.9):
+    # unconditional, 74 % recognisable with PC + autoguidance w = 3 (68 % PC alone), all ten classes;
+    # class-conditional with guidance 2, 99.6 % recognised as the class asked for. The U-Net below gets 67 % and
+    # 86 %: it is better per step, but sees a fifth of the images in the same time.
+    "cpu": ImageRecipe(net=ConvNetConfig(), batch_size=64, lr=2e-3, ema_decay=0.995, steps=8000),
+    # The small U-Net (~0.35 M parameters): ~190 images/s here, ~3,600 steps of 32 in ten minutes; 67 % with PC +
+    # autoguidance, 61 % PC, 59 % Euler–Maruyama, 55 % ODE (same test as above).
+    "unet": ImageRecipe(net=PRESETS["small"], batch_size=32, lr=2e-3, ema_decay=0.995, steps=3000),
+    # The large U-Net (~7 M parameters), bf16 autocast: the GPU size.
+    "gpu": ImageRecipe(net=PRESETS["large"], batch_size=256, lr=1e-3, ema_decay=0.999, amp=True, steps=8000),
     # A toy size for tests and smoke runs (~10 k parameters): it learns blobs, not digits.
     "tiny": ImageRecipe(net=UNetConfig(channels=8, channel_mults=(1, 2), num_res_blocks=1, emb_dim=32),
                         batch_size=32, lr=3e-3, ema_decay=0.99, warmup=10, steps=300),
@@ -144,13 +151,14 @@ RECIPES: dict[str, ImageRecipe] = {
 
 def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_size: str = "cpu",
                        device: torch.device | str = "cpu", conditional: bool = False, num_classes: int = 10,
-                       steps: int | None = None, net: UNetConfig | None = None, seed: int = 0,
+                       steps: int | None = None, net: UNetConfig | ConvNetConfig | None = None, seed: int = 0,
                        process: str = "ve", loss: str = "dsm", **overrides) -> Trainer:
     """A Trainer for images ``(N, C, H, W)`` in [0, 1] with the recipe of ``model_size``.
 
     Args:
         images, labels: the data (``labels`` only used when ``conditional``).
-        model_size: ``"cpu"`` or ``"gpu"`` (see :data:`RECIPES`); ``net`` overrides its network.
+        model_size: a key of :data:`RECIPES` (``"cpu"``, ``"unet"``, ``"gpu"``, ``"tiny"``); ``net`` overrides
+            its network.
         conditional: class-conditional training with label dropout (classifier-free guidance).
         steps: planned length (sets the cosine schedule); ``None`` keeps the recipe's.
         process: ``"ve"`` (the recipe's :class:`ImageVE`) or a core process name.

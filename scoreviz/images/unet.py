@@ -45,13 +45,15 @@ class UNetConfig:
     image_channels: int = 1
     attention: bool = False
 
+    kind = "unet"
+
 
 #: Ready-made sizes (parameters; training throughput at batch 64, forward + backward + Adam).
-#: "cpu": ~0.35 M parameters, ~150 images/s on one thread of a shared 2-core AMD EPYC (AVX2).
-#: "gpu": ~7.0 M parameters, two blocks per level and self-attention at 7×7.
+#: "small": ~0.35 M parameters, ~150 images/s on one thread of a shared 2-core AMD EPYC (AVX2).
+#: "large": ~7.0 M parameters, two blocks per level and self-attention at 7×7 (the GPU size).
 PRESETS: dict[str, UNetConfig] = {
-    "cpu": UNetConfig(channels=16, channel_mults=(1, 2, 2), num_res_blocks=1, emb_dim=128),
-    "gpu": UNetConfig(channels=64, channel_mults=(1, 2, 2), num_res_blocks=2, emb_dim=256, attention=True),
+    "small": UNetConfig(channels=16, channel_mults=(1, 2, 2), num_res_blocks=1, emb_dim=128),
+    "large": UNetConfig(channels=64, channel_mults=(1, 2, 2), num_res_blocks=2, emb_dim=256, attention=True),
 }
 
 

@@ -1,4 +1,4 @@
-"""`python -m scoreviz.app.image_mode [--data DIR] [--model cpu|gpu|tiny] [--quit-after MS]`."""
+"""`python -m scoreviz.app.image_mode [--data DIR] [--model cpu|unet|gpu|tiny] [--quit-after MS]`."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,9 @@ import sys
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scoreviz.app.image_mode")
     parser.add_argument("--data", default=None, help="folder with the IDX files, or an .npz file")
-    parser.add_argument("--model", default="cpu", choices=["cpu", "gpu", "tiny"])
+    from scoreviz.images.recipe import RECIPES
+
+    parser.add_argument("--model", default="cpu", choices=list(RECIPES))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quit-after", type=int, default=0, metavar="MS", help="close after MS ms (smoke tests)")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scoreviz.images.grid import save_grid_png
-from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, LIVE_SAMPLER, RECIPES, SAMPLER_STEPS
+from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, SAMPLER_STEPS
 
 from ..panels.common import combo, select, small_plot, spin_box
 from ..qt import QtCore, QtGui, QtWidgets, pg
@@ -61,7 +61,7 @@ class _ImageView:
 
 class ImageModeWidget(QtWidgets.QWidget):
     """The image mode. ``data_dir``: a folder or ``.npz`` to use (else the remembered one, else the usual
-    places); ``model_size``: ``"cpu"``, ``"gpu"`` or ``"tiny"`` (tests). Call :meth:`shutdown` before closing."""
+    places); ``model_size``: a key of ``RECIPES`` (``"cpu"``, ``"unet"``, ``"gpu"``; ``"tiny"`` for tests). Call :meth:`shutdown` before closing."""
 
     frameApplied = QtCore.Signal(str)      # GUI-side relay for tests: the kind of frame just shown
 
@@ -168,7 +168,9 @@ class ImageModeWidget(QtWidgets.QWidget):
         # model
         model_box = QtWidgets.QGroupBox("Model")
         grid = QtWidgets.QGridLayout(model_box)
-        self.size_combo = combo([(name, name) for name in RECIPES])
+        self.size_combo = combo([(name, name) for name in RECIPES],
+                                "cpu: the fast conv net (the CPU default) · unet: a small U-Net, slower per image · "
+                                "gpu: a 7 M-parameter U-Net for a GPU · tiny: a toy for quick checks")
         select(self.size_combo, self.model_size)
         self.conditional_check = QtWidgets.QCheckBox("class-conditional")
         self.conditional_check.setChecked(True)   # the worker's default: far more recognisable digits
@@ -215,9 +217,9 @@ class ImageModeWidget(QtWidgets.QWidget):
         sample_box = QtWidgets.QGroupBox("Sampling")
         sg = QtWidgets.QGridLayout(sample_box)
         self.sampler_combo = combo([(name, name) for name in SAMPLERS])
-        select(self.sampler_combo, LIVE_SAMPLER)
+        select(self.sampler_combo, DEFAULT_SAMPLER)
         self.sampler_combo.currentIndexChanged.connect(self._sampler_changed)
-        self.steps_spin = spin_box(1, 2000, SAMPLER_STEPS[LIVE_SAMPLER])
+        self.steps_spin = spin_box(1, 2000, SAMPLER_STEPS[DEFAULT_SAMPLER])
         self.seed_spin = spin_box(0, 2**31 - 1, 0)
         self.class_combo = combo([("all classes", None)])
         self.guidance_spin = spin_box(0.0, 10.0, 2.0, 0.5, "Classifier-free guidance weight (conditional models)")

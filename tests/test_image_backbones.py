@@ -1,4 +1,5 @@
-"""The noise-conditional U-Net backbone: shapes, gradients, conditioning on c_noise and labels, presets."""
+"""The image backbones (the U-Net and the fast conv net): shapes, gradients, conditioning on c_noise and labels,
+presets. The contract tests run on both; the layout-specific ones name their network."""
 
 from __future__ import annotations
 
@@ -7,12 +8,25 @@ from dataclasses import replace
 import pytest
 import torch
 
+from scoreviz.core.model import build_denoiser, config_from_dict, config_to_dict
+from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet, padded_size
 from scoreviz.images.unet import PRESETS, UNet, UNetConfig, count_parameters
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY = UNetConfig(channels=8, channel_mults=(1, 2, 2), num_res_blocks=1, emb_dim=32)
+TINY_CONV = ConvNetConfig(channels=(8, 8, 16, 16), emb_dim=32)
+
+
+def network(kind: str, **changes):
+    """A small backbone of `kind` ("unet" or "convnet", the U-Net with self-attention) with config `changes`."""
+    if kind == "unet":
+        return UNet(replace(TINY, attention=True, **changes))
+    return ConvScoreNet(replace(TINY_CONV, **changes))
+
+
+both = pytest.mark.parametrize("kind", ["unet", "convnet"])
 
 
 def perturbed(model: UNet, seed: int = 0, scale: float = 0.05) -> UNet:
@@ -52,13 +66,14 @@ def test_presets_shapes_and_parameter_counts():
         x, c = inputs(2)
         with torch.no_grad():
             assert perturbed(model)(x, c).shape == (2, 1, 28, 28)
-    assert 300_000 <= counts["cpu"] <= 600_000, counts
-    assert counts["gpu"] > 5 * counts["cpu"], counts
-    assert PRESETS["gpu"].attention and PRESETS["gpu"].channels == 64 and PRESETS["gpu"].num_res_blocks == 2
+    assert 300_000 <= counts["small"] <= 600_000, counts
+    assert counts["large"] > 5 * counts["small"], counts
+    assert PRESETS["large"].attention and PRESETS["large"].channels == 64 and PRESETS["large"].num_res_blocks == 2
 
 
-def test_gradients_reach_every_parameter_and_the_input():
-    model = perturbed(UNet(replace(TINY, num_classes=10, attention=True))).train()
+@both
+def test_gradients_reach_every_parameter_and_the_input(kind):
+    model = perturbed(network(kind, num_classes=10)).train()
     x, c = inputs(4)
     x.requires_grad_(True)
     model(x, c, torch.tensor([0, 3, 9, 10])).square().mean().backward()
@@ -74,8 +89,9 @@ def test_fresh_model_trains_its_output_layer_first():
     assert torch.any(model.conv_out.weight.grad != 0)
 
 
-def test_output_depends_on_c_noise():
-    model = perturbed(UNet(TINY))
+@both
+def test_output_depends_on_c_noise(kind):
+    model = perturbed(network(kind))
     x, _ = inputs(3)
     with torch.no_grad():
         low = model(x, torch.full((3,), -1.0))
@@ -88,31 +104,33 @@ def test_output_depends_on_c_noise():
     torch.testing.assert_close(scalar, high)  # a scalar c_noise is broadcast
 
 
-def test_output_depends_on_labels_and_null_label():
-    config = replace(TINY, num_classes=10)
-    model = perturbed(UNet(config))
+@both
+def test_output_depends_on_labels_and_null_label(kind):
+    model = perturbed(network(kind, num_classes=10))
     x, c = inputs(4)
     with torch.no_grad():
         a = model(x, c, torch.tensor([0, 1, 2, 3]))
         b = model(x, c, torch.tensor([5, 6, 7, 8]))
-        null = model(x, c, torch.full((4,), config.num_classes))
+        null = model(x, c, torch.full((4,), 10))
         none = model(x, c, None)
     assert (a - b).abs().amax(dim=(1, 2, 3)).min() > 1e-4
     torch.testing.assert_close(none, null)  # labels=None means the null token
     assert (null - a).abs().max() > 1e-4
     with pytest.raises(IndexError):
-        model(x, c, torch.full((4,), config.num_classes + 1))
+        model(x, c, torch.full((4,), 11))
 
 
-def test_unconditional_model_ignores_labels():
-    model = perturbed(UNet(TINY))
+@both
+def test_unconditional_model_ignores_labels(kind):
+    model = perturbed(network(kind))
     x, c = inputs(2)
     with torch.no_grad():
         torch.testing.assert_close(model(x, c, torch.tensor([1, 2])), model(x, c))
 
 
-def test_samples_do_not_interact_within_a_batch():
-    model = perturbed(UNet(replace(TINY, attention=True, num_classes=3)))
+@both
+def test_samples_do_not_interact_within_a_batch(kind):
+    model = perturbed(network(kind, num_classes=3))
     x, c = inputs(5)
     labels = torch.tensor([0, 1, 2, 3, 1])
     with torch.no_grad():
@@ -121,9 +139,16 @@ def test_samples_do_not_interact_within_a_batch():
     torch.testing.assert_close(batch, single, atol=1e-5, rtol=1e-4)
 
 
-def test_state_dict_round_trip():
-    source = perturbed(UNet(TINY))
-    copy = UNet(TINY)
+@both
+def test_config_and_weights_round_trip_through_plain_data(kind):
+    """What a checkpoint stores: the config as JSON-able data (kind + fields) and the state dict."""
+    import json
+
+    source = perturbed(network(kind, num_classes=10))
+    config = config_from_dict(json.loads(json.dumps(config_to_dict(source.config))))
+    assert config == source.config and config.kind == kind
+    copy = build_denoiser(config, 0.3).backbone
+    assert type(copy) is type(source)
     copy.load_state_dict(source.state_dict())
     x, c = inputs(2)
     with torch.no_grad():
@@ -136,3 +161,22 @@ def test_rejects_bad_sizes():
         model(torch.zeros(1, 1, 30, 30), torch.zeros(1))
     with pytest.raises(ValueError):
         UNet(replace(TINY, channels=6))
+
+
+def test_convnet_maps_its_sizes_back_exactly_and_pads_the_others():
+    """The strided path inverts exactly at 8k + 12 (20, 28, 36, ...); other sizes are padded, then cropped."""
+    assert [padded_size(s) for s in (1, 20, 21, 28, 29, 36)] == [20, 20, 28, 28, 36, 36]
+    model = perturbed(network("convnet"))
+    for h, w in ((28, 28), (20, 36), (32, 32), (9, 30)):
+        x = torch.randn(2, 1, h, w)
+        with torch.no_grad():
+            out = model(x, torch.zeros(2))
+        assert out.shape == x.shape and torch.isfinite(out).all()
+
+
+def test_convnet_default_is_the_tutorials_half_width_scorenet():
+    model = ConvScoreNet()
+    assert 300_000 <= count_parameters(model) <= 450_000   # the issue's "~0.35 M"
+    assert [conv.stride[0] for conv in model.down] == [1, 2, 2, 2]
+    with pytest.raises(ValueError, match="four even widths"):
+        ConvScoreNet(ConvNetConfig(channels=(8, 16, 32)))
