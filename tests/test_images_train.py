@@ -139,8 +139,10 @@ def test_cli_round_trip(npz_file, tmp_path, capsys):
 
 def test_cli_conditional_and_errors(npz_file, tmp_path, capsys):
     ckpt, out = tmp_path / "c.pt", tmp_path / "c.npy"
-    assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "10", "--model", "tiny",
+    # the default size (the conv net) through a checkpoint, class-conditional
+    assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "10",
                      "--device", "cpu", "--conditional", "--quiet"]) == 0
+    assert load_checkpoint(ckpt).net_config.kind == "convnet"
     assert cli_main(["sample", "--checkpoint", str(ckpt), "--n", "3", "--out", str(out), "--class", "3",
                      "--guidance", "2", "--steps", "2", "--sampler", "em", "--device", "cpu"]) == 0
     assert np.load(out).shape == (3, 1, 28, 28)
