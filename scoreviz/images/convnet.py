@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .conditioning import add_class, class_embedding, per_sample
+
 __all__ = ["ConvNetConfig", "ConvScoreNet"]
 
 
@@ -82,7 +84,7 @@ class ConvScoreNet(nn.Module):
         emb = cfg.emb_dim
         self.features = FourierFeatures(emb, cfg.fourier_scale, cfg.seed)
         self.embed = nn.Linear(emb, emb)
-        self.class_emb = nn.Embedding(cfg.num_classes + 1, emb) if cfg.num_classes > 0 else None
+        self.class_emb = class_embedding(cfg.num_classes, emb)
         self.down = nn.ModuleList([nn.Conv2d(cfg.image_channels, c1, 3, 1, bias=False),
                                    nn.Conv2d(c1, c2, 3, 2, bias=False),
                                    nn.Conv2d(c2, c3, 3, 2, bias=False),
@@ -95,19 +97,9 @@ class ConvScoreNet(nn.Module):
         self.dense = nn.ModuleList(nn.Linear(emb, c) for c in widths)
         self.norms = nn.ModuleList(nn.GroupNorm(4 if i == 0 else min(32, c // 2), c) for i, c in enumerate(widths))
 
-    def embedding(self, c_noise: Tensor, labels: Tensor | None) -> Tensor:
-        """Conditioning vector ``(N, emb_dim)`` (after SiLU) from ``c_noise (N,)`` and ``labels (N,)``."""
-        emb = self.embed(self.features(c_noise))
-        if self.class_emb is not None:
-            if labels is None:
-                labels = torch.full_like(c_noise, self.config.num_classes, dtype=torch.long)
-            emb = emb + self.class_emb(labels.long())
-        return F.silu(emb)
-
     def forward(self, x: Tensor, c_noise: Tensor, labels: Tensor | None = None) -> Tensor:
         n, _, h, w = x.shape
-        c_noise = c_noise.reshape(-1).expand(n) if c_noise.numel() == 1 else c_noise.reshape(n)
-        emb = self.embedding(c_noise, labels).to(x.dtype)
+        emb = add_class(self.embed(self.features(per_sample(c_noise, n))), self.class_emb, labels).to(x.dtype)
         ph, pw = padded_size(h), padded_size(w)
         out = F.pad(x, (0, pw - w, 0, ph - h)) if (ph, pw) != (h, w) else x
         skips, k = [], 0

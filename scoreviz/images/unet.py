@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .conditioning import add_class, class_embedding, per_sample
+
 __all__ = ["PRESETS", "UNet", "UNetConfig", "count_parameters"]
 
 
@@ -180,7 +182,7 @@ class UNet(nn.Module):
         emb = cfg.emb_dim
         self.noise_features = NoiseEmbedding(emb)
         self.noise_mlp = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
-        self.class_emb = nn.Embedding(cfg.num_classes + 1, emb) if cfg.num_classes > 0 else None
+        self.class_emb = class_embedding(cfg.num_classes, emb)
 
         widths = [cfg.channels * m for m in cfg.channel_mults]
         last = len(widths) - 1
@@ -227,15 +229,6 @@ class UNet(nn.Module):
             stage.append(SelfAttention(out_ch))
         return stage
 
-    def embed(self, c_noise: Tensor, labels: Tensor | None) -> Tensor:
-        """Conditioning vector ``(N, emb_dim)`` (after SiLU) from ``c_noise (N,)`` and ``labels (N,)``."""
-        emb = self.noise_mlp(self.noise_features(c_noise))
-        if self.class_emb is not None:
-            if labels is None:
-                labels = torch.full_like(c_noise, self.config.num_classes, dtype=torch.long)
-            emb = emb + self.class_emb(labels.long())
-        return F.silu(emb)
-
     def forward(self, x: Tensor, c_noise: Tensor, labels: Tensor | None = None) -> Tensor:
         """``x (N, C, H, W)``, ``c_noise (N,)``, ``labels (N,)`` int or ``None`` → ``(N, C, H, W)``.
 
@@ -245,8 +238,8 @@ class UNet(nn.Module):
         n, _, h, w = x.shape
         if h % self._divisor or w % self._divisor:
             raise ValueError(f"image size {h}×{w} must be divisible by {self._divisor}")
-        c_noise = c_noise.reshape(-1).expand(n) if c_noise.numel() == 1 else c_noise.reshape(n)
-        emb = self.embed(c_noise, labels).to(x.dtype)
+        noise_emb = self.noise_mlp(self.noise_features(per_sample(c_noise, n)))
+        emb = add_class(noise_emb, self.class_emb, labels).to(x.dtype)
 
         skips = [self.conv_in(x)]
         for stage in self.down:
