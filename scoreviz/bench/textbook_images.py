@@ -21,6 +21,7 @@ import time
 import torch
 from torch import nn
 
+from scoreviz.core.model import count_parameters
 from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet
 
 SIGMA = 25.0
@@ -103,7 +104,7 @@ def main(argv=None) -> dict:
     classifier, accuracy = get_classifier(images, labels)
     report = recognisability(classifier, samples).as_dict()
     report.update({"recipe": "textbook", "train_steps": done, "minutes": args.minutes, "data": source,
-                   "parameters": sum(q.numel() for q in model.parameters()), "classifier_accuracy": accuracy})
+                   "parameters": count_parameters(model), "classifier_accuracy": accuracy})
     print(json.dumps(report))
     return report
 

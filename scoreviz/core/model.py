@@ -115,6 +115,11 @@ class Denoiser(nn.Module):
         return -y / total_b**2 + (self.sigma_data / (sigma_b * total_b)) * f
 
 
+def count_parameters(module: nn.Module) -> int:
+    """Number of parameters (weights), trainable or frozen (a loaded checkpoint's models are frozen)."""
+    return sum(p.numel() for p in module.parameters())
+
+
 def _backbones() -> dict:
     """Image network kind → (config class, backbone class), imported only when asked for (2D never needs them)."""
     from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet

@@ -5,12 +5,14 @@ Qt-free (part of the core): reading IDX / ``.npz`` data (:mod:`.idx`), finding i
 CPU default, and :mod:`.unet`) and montages (:mod:`.grid`).
 """
 
+from scoreviz.core.model import count_parameters
+
 from .convnet import ConvNetConfig, ConvScoreNet
 from .download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
 from .grid import make_grid, save_grid_png
 from .idx import CLASS_NAMES, ImageDataError, ImageDataset, load_image_dataset, load_npz, read_idx
 from .locate import candidate_dirs, default_download_dir, find_dataset
-from .unet import PRESETS, UNet, UNetConfig, count_parameters
+from .unet import PRESETS, UNet, UNetConfig
 
 __all__ = [
     "CLASS_NAMES",

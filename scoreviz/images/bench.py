@@ -13,11 +13,11 @@ import time
 import torch
 
 from scoreviz.core.device import resolve_device
+from scoreviz.core.model import count_parameters
 
 from .locate import find_dataset
 from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES, draw_images,
                      make_image_trainer)
-from .unet import count_parameters
 
 __all__ = ["image_benchmarks"]
 

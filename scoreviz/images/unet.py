@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from .conditioning import add_class, class_embedding, per_sample
 
-__all__ = ["PRESETS", "UNet", "UNetConfig", "count_parameters"]
+__all__ = ["PRESETS", "UNet", "UNetConfig"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,6 @@ PRESETS: dict[str, UNetConfig] = {
     "small": UNetConfig(channels=16, channel_mults=(1, 2, 2), num_res_blocks=1, emb_dim=128),
     "large": UNetConfig(channels=64, channel_mults=(1, 2, 2), num_res_blocks=2, emb_dim=256, attention=True),
 }
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def _groups(channels: int) -> int:

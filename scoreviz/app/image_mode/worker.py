@@ -19,13 +19,13 @@ import torch
 
 from scoreviz.core.checkpoint import load_checkpoint, save_checkpoint
 from scoreviz.core.device import resolve_device
+from scoreviz.core.model import count_parameters
 from scoreviz.core.training import TrainingDiverged
 from scoreviz.images.download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
 from scoreviz.images.grid import make_grid
 from scoreviz.images.idx import ImageDataError, load_image_dataset
 from scoreviz.images.locate import default_download_dir, find_dataset
 from scoreviz.images.recipe import image_process, image_score, make_image_trainer, sampler_options
-from scoreviz.images.unet import count_parameters
 from scoreviz.core.samplers import run_sampler
 
 from ..worker_base import RateMeter, TickingWorker
@@ -197,9 +197,8 @@ class ImageWorker(TickingWorker):
         self._sampler = None
         self._sigma_dirty = True
         cfg = ckpt.model.backbone.config
-        n_params = sum(p.numel() for p in ckpt.model.parameters())   # (count_parameters skips frozen weights)
-        self.frame.emit(fr.ModelInfo(ckpt.meta.get("model_size", "checkpoint"), n_params, cfg.num_classes > 0,
-                                     cfg.num_classes, str(self.device), str(path)))
+        self.frame.emit(fr.ModelInfo(ckpt.meta.get("model_size", "checkpoint"), count_parameters(ckpt.model),
+                                     cfg.num_classes > 0, cfg.num_classes, str(self.device), str(path)))
 
     def _cmd_train(self, on: bool) -> None:
         if on and self.trainer is None:
