@@ -327,10 +327,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if mode == "images":
             if self.image_mode is None:
                 from .image_mode import ImageModeWidget
-                from scoreviz.core.device import available_devices
+                from scoreviz.core.device import resolve_device
+                from scoreviz.images.recipe import default_model_size
 
-                size = "gpu" if "cuda" in available_devices() else "cpu"
-                self.image_mode = ImageModeWidget(self, model_size=size)
+                self.image_mode = ImageModeWidget(self, model_size=default_model_size(resolve_device("auto")))
                 self.modes.addWidget(self.image_mode)
             self.set_training(False)
             self.modes.setCurrentWidget(self.image_mode)

@@ -16,8 +16,8 @@ from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
 
 from .locate import find_dataset
-from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES, draw_images,
-                     make_image_trainer)
+from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES,
+                     default_model_size, draw_images, make_image_trainer)
 
 __all__ = ["image_benchmarks"]
 
@@ -53,7 +53,7 @@ def _throughput(images, size: str, device, steps: int, batch: int | None = None)
 
 
 def _sampling_speed(images, device, n: int, steps: int) -> dict:
-    trainer = make_image_trainer(images, model_size="cpu" if device.type == "cpu" else "gpu", device=device)
+    trainer = make_image_trainer(images, model_size=default_model_size(device), device=device)
     start = time.perf_counter()
     draw_images(trainer.ema, trainer.process, n, DEFAULT_SAMPLER, steps, seed=0)
     seconds = time.perf_counter() - start
@@ -65,7 +65,7 @@ def _sampling_speed(images, device, n: int, steps: int) -> dict:
 def _recognisability(images, labels, device, seconds: float) -> dict:
     from .classifier import get_classifier, recognisability
 
-    size = "cpu" if device.type == "cpu" else "gpu"
+    size = default_model_size(device)
     trainer = make_image_trainer(images, model_size=size, device=device)
     trainer.train(seconds=seconds, guide_at=GUIDE_FRACTION)
     samples = draw_images(trainer.ema, trainer.process, 256, DEFAULT_SAMPLER, DEFAULT_STEPS, seed=1,

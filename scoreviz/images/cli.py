@@ -20,7 +20,8 @@ from scoreviz.progress import training_progress
 from .grid import save_grid_png
 from .idx import ImageDataset, load_image_dataset
 from .locate import candidate_dirs, find_dataset
-from .recipe import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, draw_images, make_image_trainer
+from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, default_model_size, draw_images,
+                     make_image_trainer)
 
 __all__ = ["load_data_spec", "sample_images", "train_images"]
 
@@ -46,7 +47,7 @@ def load_data_spec(spec: str) -> ImageDataset:
 def train_images(args) -> dict:
     data = load_data_spec(args.data)
     device = resolve_device(args.device)
-    size = args.model or ("gpu" if device.type == "cuda" else "cpu")
+    size = args.model or default_model_size(device)
     if size not in RECIPES:
         raise ValueError(f"unknown image model size {size!r}; choose one of {', '.join(RECIPES)}")
     if args.conditional is None:  # class-conditional whenever the data have labels (measured: far more digits)

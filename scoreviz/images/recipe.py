@@ -45,6 +45,7 @@ __all__ = [
     "ImageVE",
     "RECIPES",
     "SAMPLER_STEPS",
+    "default_model_size",
     "draw_images",
     "edm_weighted",
     "image_process",
@@ -147,6 +148,11 @@ RECIPES: dict[str, ImageRecipe] = {
     "tiny": ImageRecipe(net=UNetConfig(channels=8, channel_mults=(1, 2), num_res_blocks=1, emb_dim=32),
                         batch_size=32, lr=3e-3, ema_decay=0.99, warmup=10, steps=300),
 }
+
+
+def default_model_size(device: torch.device | str) -> str:
+    """The recipe for a device: the 7 M-parameter U-Net on CUDA (bf16 autocast), the fast conv net elsewhere."""
+    return "gpu" if torch.device(device).type == "cuda" else "cpu"
 
 
 def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_size: str = "cpu",
