@@ -120,22 +120,28 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _backbones() -> dict:
-    """Image network kind → (config class, backbone class), imported only when asked for (2D never needs them)."""
-    from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet
-    from scoreviz.images.unet import UNet, UNetConfig
+def network(kind: str) -> tuple[type, type]:
+    """(config class, backbone class) of a network kind: "mlp" here, "unet" or "convnet" for images (imported
+    only when asked for: the 2D lab never needs them)."""
+    if kind == "mlp":
+        return MLPConfig, ScoreMLP
+    if kind == "unet":
+        from scoreviz.images.unet import UNet, UNetConfig
 
-    return {"unet": (UNetConfig, UNet), "convnet": (ConvNetConfig, ConvScoreNet)}
+        return UNetConfig, UNet
+    if kind == "convnet":
+        from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet
+
+        return ConvNetConfig, ConvScoreNet
+    raise ValueError(f"unknown network kind {kind!r}")
 
 
 def build_denoiser(config, sigma_data: float) -> Denoiser:
-    """A Denoiser around the backbone that `config` describes (MLPConfig; UNetConfig or ConvNetConfig for images)."""
-    if isinstance(config, MLPConfig):
-        return Denoiser(ScoreMLP(config), sigma_data)
-    for config_type, backbone in _backbones().values():
-        if isinstance(config, config_type):
-            return Denoiser(backbone(config), sigma_data)
-    raise TypeError(f"no backbone for config {config!r}")
+    """A Denoiser around the backbone that `config` describes (its ``kind`` names the network)."""
+    kind = getattr(config, "kind", None)
+    if kind is None:
+        raise TypeError(f"no backbone for config {config!r}")
+    return Denoiser(network(kind)[1](config), sigma_data)
 
 
 def config_to_dict(config) -> dict:
@@ -146,10 +152,5 @@ def config_to_dict(config) -> dict:
 def config_from_dict(d: dict):
     """The inverse of :func:`config_to_dict` (JSON lists become the tuples the configs hold)."""
     d = dict(d)
-    kind = d.pop("kind")
-    if kind == "mlp":
-        return MLPConfig(**d)
-    backbones = _backbones()
-    if kind not in backbones:
-        raise ValueError(f"unknown network kind {kind!r}")
-    return backbones[kind][0](**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    config_type = network(d.pop("kind"))[0]
+    return config_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
