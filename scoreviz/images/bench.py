@@ -73,7 +73,8 @@ def _recognisability(images, labels, device, seconds: float) -> dict:
     classifier, accuracy = get_classifier(images, labels)
     report = recognisability(classifier, samples).as_dict()
     report.update({"model_size": size, "train_seconds": seconds, "train_steps": trainer.step_count,
-                   "sampler": f"{DEFAULT_SAMPLER} {DEFAULT_STEPS} steps, autoguidance {DEFAULT_AUTOGUIDANCE}", "classifier_accuracy": round(accuracy, 4)})
+                   "sampler": f"{DEFAULT_SAMPLER} {DEFAULT_STEPS} steps, autoguidance {DEFAULT_AUTOGUIDANCE}",
+                   "classifier_accuracy": round(accuracy, 4)})
     return report
 
 

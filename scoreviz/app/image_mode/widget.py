@@ -61,7 +61,8 @@ class _ImageView:
 
 class ImageModeWidget(QtWidgets.QWidget):
     """The image mode. ``data_dir``: a folder or ``.npz`` to use (else the remembered one, else the usual
-    places); ``model_size``: a key of ``RECIPES`` (``"cpu"``, ``"unet"``, ``"gpu"``; ``"tiny"`` for tests). Call :meth:`shutdown` before closing."""
+    places); ``model_size``: a key of ``RECIPES`` (``"cpu"``, ``"unet"``, ``"gpu"``; ``"tiny"`` for tests).
+    Call :meth:`shutdown` before closing."""
 
     frameApplied = QtCore.Signal(str)      # GUI-side relay for tests: the kind of frame just shown
 
