@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(PY) main.py
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(STAMP)

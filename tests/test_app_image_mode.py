@@ -24,7 +24,7 @@ WAIT = 30_000
 def digits():
     if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip("the shared MNIST test set is absent")
-    from scoreviz.images.idx import read_idx
+    from scoreviz.datasets.idx import read_idx
 
     images = read_idx(SHARED / "t10k-images-idx3-ubyte.gz")[:300]
     labels = read_idx(SHARED / "t10k-labels-idx1-ubyte.gz")[:300]

@@ -55,8 +55,8 @@ def test_bad_arguments_exit_nonzero_with_usage():
 
 
 def test_core_and_images_never_import_qt():
-    code = ("import sys, pkgutil, importlib, scoreviz.core, scoreviz.images, scoreviz.cli, scoreviz.commands\n"
-            "for pkg in (scoreviz.core, scoreviz.images):\n"
+    code = ("import sys, pkgutil, importlib, scoreviz.core, scoreviz.datasets, scoreviz.cli, scoreviz.commands\n"
+            "for pkg in (scoreviz.core, scoreviz.datasets):\n"
             "    for m in pkgutil.iter_modules(pkg.__path__):\n"
             "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'shiboken'))]\n"

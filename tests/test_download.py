@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from local_server import bypass_proxies, idx_gz, serve
-from scoreviz.images.download import DownloadCancelled, DownloadError, download_mnist
-from scoreviz.images.idx import read_idx
+from scoreviz.datasets.download import DownloadCancelled, DownloadError, download_mnist
+from scoreviz.datasets.idx import read_idx
 
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from scoreviz.core.model import build_denoiser, config_from_dict, config_to_dict, count_parameters
-from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet, padded_size
-from scoreviz.images.unet import PRESETS, UNet, UNetConfig
+from scoreviz.core.networks.convnet import ConvNetConfig, ConvScoreNet, padded_size
+from scoreviz.core.networks.unet import PRESETS, UNet, UNetConfig
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -13,8 +13,9 @@ import pytest
 import torch
 from PIL import Image
 
-from scoreviz.images import grid, idx, locate
-from scoreviz.images.idx import ImageDataError, load_image_dataset, load_npz, read_idx
+from scoreviz.datasets import idx, locate
+from scoreviz.datasets import montage as grid
+from scoreviz.datasets.idx import ImageDataError, load_image_dataset, load_npz, read_idx
 
 REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
@@ -328,8 +329,8 @@ def test_make_grid_inputs_and_png(tmp_path):
 
 def test_images_package_is_qt_free():
     code = (
-        "import sys, scoreviz.images, scoreviz.images.idx, scoreviz.images.locate, scoreviz.images.download,"
-        " scoreviz.images.unet, scoreviz.images.grid\n"
+        "import sys, scoreviz.datasets, scoreviz.datasets.idx, scoreviz.datasets.locate, scoreviz.datasets.download,"
+        " scoreviz.core.networks.unet, scoreviz.datasets.montage\n"
         "qt = ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6', 'pyqtgraph')\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in qt)\n"
         "assert not bad, bad\n"

@@ -11,8 +11,8 @@ import torch
 from scoreviz.cli import main as cli_main
 from scoreviz.core.checkpoint import load_checkpoint
 from scoreviz.core.processes import VESDE, process_from_config
-from scoreviz.images.classifier import DigitClassifier, recognisability
-from scoreviz.images.recipe import ImageVE, draw_images, image_process, make_image_trainer
+from scoreviz.core.digit_classifier import DigitClassifier, recognisability
+from scoreviz.core.recipes.images import ImageVE, draw_images, image_process, make_image_trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -23,7 +23,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist
 def small_mnist():
     if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip("the shared MNIST test set is absent")
-    from scoreviz.images.idx import load_image_dataset
+    from scoreviz.datasets.idx import load_image_dataset
 
     data = load_image_dataset(SHARED)
     return data.images[:300].clone(), data.labels[:300].clone()

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from scoreviz.core.losses import dsm_loss, ssm_loss
-from scoreviz.core.model import MLPConfig, build_denoiser, config_from_dict, config_to_dict
+from scoreviz.core.model import build_denoiser, config_from_dict, config_to_dict
+from scoreviz.core.networks.mlp import MLPConfig
 
 
 class ExactGaussianScore(torch.nn.Module):

@@ -328,7 +328,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if self.image_mode is None:
                 from .image_mode import ImageModeWidget
                 from scoreviz.core.device import resolve_device
-                from scoreviz.images.recipe import default_model_size
+                from scoreviz.core.recipes.images import default_model_size
 
                 self.image_mode = ImageModeWidget(self, model_size=default_model_size(resolve_device("auto")))
                 self.modes.addWidget(self.image_mode)

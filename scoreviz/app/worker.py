@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from scoreviz.core.device import resolve_device
-from scoreviz.core.recipes import mlp_config
+from scoreviz.core.recipes.points import mlp_config
 from scoreviz.core.processes import NCSNLadder, make_process
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged

@@ -21,7 +21,7 @@ import torch
 from scoreviz.core.data import make_preset
 from scoreviz.core.device import configure_cpu_threads, resolve_device
 from scoreviz.core.metrics import sliced_wasserstein
-from scoreviz.core.recipes import DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS, draw_samples, make_trainer
+from scoreviz.core.recipes.points import DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS, draw_samples, make_trainer
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 
 PRESETS_2D = ["moons", "rings", "8gaussians", "25gaussians", "swissroll", "spirals", "checkerboard", "pinwheel",
@@ -117,7 +117,7 @@ def bench_gui(verbose: bool) -> dict:
 
 def bench_images(quick: bool, verbose: bool) -> dict:
     try:
-        from scoreviz.images.bench import image_benchmarks
+        from scoreviz.bench.images import image_benchmarks
     except ImportError:
         return {}
     out = image_benchmarks(quick)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from scoreviz.core.model import count_parameters
-from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet
+from scoreviz.core.networks.convnet import ConvNetConfig, ConvScoreNet
 
 SIGMA = 25.0
 T_EPS = 1e-5
@@ -36,7 +36,7 @@ def marginal_std(t: torch.Tensor) -> torch.Tensor:
 class TextbookScoreNet(nn.Module):
     """The tutorial's ScoreNet: x (N, 1, 28, 28), t (N,) → score (N, 1, 28, 28).
 
-    Its layers are the image mode's conv net (scoreviz.images.convnet, which is shaped after it) fed t itself,
+    Its layers are the image mode's conv net (scoreviz.core.networks.convnet, which is shaped after it) fed t itself,
     with the tutorial's output division by s(t) instead of the EDM preconditioning.
     """
 
@@ -89,8 +89,8 @@ def sample(model, n: int, steps: int = 500, seed: int = 1) -> torch.Tensor:
 
 
 def main(argv=None) -> dict:
-    from scoreviz.images.bench import bench_data
-    from scoreviz.images.classifier import get_classifier, recognisability
+    from scoreviz.bench.images import bench_data
+    from scoreviz.core.digit_classifier import get_classifier, recognisability
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=10.0)

@@ -9,77 +9,17 @@ so the 1/σ growth of the score is built in and F only has to be O(1) at every n
 is the one of N(0, (σ²+σ_d²)I) when F = 0: a sensible start before training.
 
 The backbone is any module F(x: (N, *shape), c_noise: (N,) or (1,), labels: (N,) | None) -> (N, *shape):
-`ScoreMLP` here for D ≤ 3; for images the U-Net of `scoreviz.images.unet` or the conv net of
-`scoreviz.images.convnet`.
+`networks.mlp` for points, `networks.convnet` and `networks.unet` for images (`networks.network(kind)`).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor, nn
 
+from .networks import network
 from .processes import append_dims
-
-
-@dataclass(frozen=True)
-class MLPConfig:
-    """The low-dimensional backbone: Fourier features of x and of log σ, `depth` hidden layers of `width`."""
-
-    dim: int = 2
-    width: int = 64
-    depth: int = 4
-    n_fourier: int = 16          # random Fourier features of x (each gives a sin and a cos)
-    fourier_scale: float = 2.0   # std of their frequencies, in units of the normalised input
-    n_noise_features: int = 16   # sinusoidal features of c_noise
-    seed: int = 0                # the fixed random frequencies
-
-    kind = "mlp"
-
-
-#: Measured on 2D presets (bench): 64×4 with 16 Fourier features matched 128×3 with 32 in quality per step
-#: while training 3× and sampling 2× faster on a CPU, so it is the default.
-MODEL_SIZES = {
-    "small": dict(width=32, depth=3),
-    "medium": dict(width=64, depth=4),
-    "large": dict(width=128, depth=4, n_fourier=32),
-}
-
-
-class ScoreMLP(nn.Module):
-    """F(x, c_noise): x (N, D), c_noise (N,) or (1,) → (N, D).
-
-    h₀ = [x, sin 2πBx, cos 2πBx] (B fixed, (n_fourier, D) ~ N(0, scale²)); each hidden layer adds its own linear
-    embedding of the noise features before the SiLU, with residual connections between equal widths. The noise
-    branch runs once per distinct σ: a sampler passes c_noise of shape (1,) and it broadcasts over particles.
-    """
-
-    def __init__(self, config: MLPConfig):
-        super().__init__()
-        self.config = config
-        gen = torch.Generator().manual_seed(config.seed)
-        self.register_buffer("freqs", config.fourier_scale * torch.randn(config.n_fourier, config.dim, generator=gen))
-        self.register_buffer("noise_freqs", torch.exp(torch.linspace(0.0, math.log(64.0), config.n_noise_features // 2)))
-        in_features = config.dim + 2 * config.n_fourier
-        self.inputs = nn.Linear(in_features, config.width)
-        self.hidden = nn.ModuleList(nn.Linear(config.width, config.width) for _ in range(config.depth - 1))
-        # One projection of the noise features for every layer, computed in a single matmul.
-        self.noise_proj = nn.Linear(2 * (config.n_noise_features // 2), config.width * config.depth)
-        self.output = nn.Linear(config.width, config.dim)
-        nn.init.zeros_(self.output.weight)
-        nn.init.zeros_(self.output.bias)
-
-    def forward(self, x: Tensor, c_noise: Tensor, labels: Tensor | None = None) -> Tensor:
-        proj = 2 * math.pi * x @ self.freqs.T
-        features = torch.cat([x, torch.sin(proj), torch.cos(proj)], dim=-1)
-        angles = c_noise.reshape(-1, 1) * self.noise_freqs
-        emb = self.noise_proj(torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1))
-        embs = emb.chunk(self.config.depth, dim=-1)
-        h = nn.functional.silu(self.inputs(features) + embs[0])
-        for layer, e in zip(self.hidden, embs[1:]):
-            h = h + nn.functional.silu(layer(h) + e)
-        return self.output(h)
 
 
 class Denoiser(nn.Module):
@@ -90,50 +30,34 @@ class Denoiser(nn.Module):
         self.backbone = backbone
         self.sigma_data = float(sigma_data)
 
-    def _coefficients(self, y: Tensor, sigma):
-        sigma = torch.as_tensor(sigma, dtype=y.dtype, device=y.device)
-        if sigma.ndim == 0:
-            sigma = sigma.reshape(1)
-        sd2 = self.sigma_data**2
-        total = torch.sqrt(sigma**2 + sd2)
-        return sigma, total, append_dims(sigma, y.ndim), append_dims(total, y.ndim)
-
-    def _backbone(self, y, sigma, total, total_b, labels):
-        return self.backbone(y / total_b, 0.25 * torch.log(sigma), labels)
+    def scalings(self, sigma, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """EDM's (c_skip, c_out, c_in, c_noise) for σ (scalar or (N,)), the first three shaped to broadcast
+        against y (N, *shape) and c_noise of shape (N,) or (1,) (Karras et al. 2022, Table 1)."""
+        sigma = torch.as_tensor(sigma, dtype=y.dtype, device=y.device).reshape(-1)
+        sd = self.sigma_data
+        total = torch.sqrt(sigma**2 + sd**2)
+        c_skip = sd**2 / total**2
+        c_out = sigma * sd / total
+        c_in = 1 / total
+        c_noise = 0.25 * torch.log(sigma)
+        return (append_dims(c_skip, y.ndim), append_dims(c_out, y.ndim), append_dims(c_in, y.ndim), c_noise)
 
     def forward(self, y: Tensor, sigma, labels: Tensor | None = None) -> Tensor:
-        """D(y, σ) ≈ E[x₀ | y], the denoised estimate."""
-        sigma, total, sigma_b, total_b = self._coefficients(y, sigma)
-        f = self._backbone(y, sigma, total, total_b, labels)
-        sd2 = self.sigma_data**2
-        return (sd2 / total_b**2) * y + (sigma_b * self.sigma_data / total_b) * f
+        """D(y, σ) = c_skip·y + c_out·F(c_in·y, c_noise) ≈ E[x₀ | y], the denoised estimate."""
+        c_skip, c_out, c_in, c_noise = self.scalings(sigma, y)
+        return c_skip * y + c_out * self.backbone(c_in * y, c_noise, labels)
 
     def score(self, y: Tensor, sigma, labels: Tensor | None = None) -> Tensor:
-        """s(y, σ) = ∇_y log p_σ(y) ≈ (D − y)/σ², computed without cancellation."""
-        sigma, total, sigma_b, total_b = self._coefficients(y, sigma)
-        f = self._backbone(y, sigma, total, total_b, labels)
-        return -y / total_b**2 + (self.sigma_data / (sigma_b * total_b)) * f
+        """s(y, σ) = (D − y)/σ² = −c_in²·y + (c_out/σ²)·F, written without the cancellation of D − y."""
+        c_skip, c_out, c_in, c_noise = self.scalings(sigma, y)
+        f = self.backbone(c_in * y, c_noise, labels)
+        sigma2 = append_dims(torch.as_tensor(sigma, dtype=y.dtype, device=y.device).reshape(-1) ** 2, y.ndim)
+        return -c_in**2 * y + (c_out / sigma2) * f
 
 
 def count_parameters(module: nn.Module) -> int:
     """Number of parameters (weights), trainable or frozen (a loaded checkpoint's models are frozen)."""
     return sum(p.numel() for p in module.parameters())
-
-
-def network(kind: str) -> tuple[type, type]:
-    """(config class, backbone class) of a network kind: "mlp" here, "unet" or "convnet" for images (imported
-    only when asked for: the 2D lab never needs them)."""
-    if kind == "mlp":
-        return MLPConfig, ScoreMLP
-    if kind == "unet":
-        from scoreviz.images.unet import UNet, UNetConfig
-
-        return UNetConfig, UNet
-    if kind == "convnet":
-        from scoreviz.images.convnet import ConvNetConfig, ConvScoreNet
-
-        return ConvNetConfig, ConvScoreNet
-    raise ValueError(f"unknown network kind {kind!r}")
 
 
 def build_denoiser(config, sigma_data: float) -> Denoiser:

@@ -8,7 +8,7 @@ import sys
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scoreviz.app.image_mode")
     parser.add_argument("--data", default=None, help="folder with the IDX files, or an .npz file")
-    from scoreviz.images.recipe import RECIPES
+    from scoreviz.core.recipes.images import RECIPES
 
     parser.add_argument("--model", default="cpu", choices=list(RECIPES))
     parser.add_argument("--device", default="auto")

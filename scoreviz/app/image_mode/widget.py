@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scoreviz.images.grid import save_grid_png
-from scoreviz.images.recipe import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, SAMPLER_STEPS
+from scoreviz.datasets.montage import save_grid_png
+from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, SAMPLER_STEPS
 
 from ..panels.common import combo, select, small_plot, spin_box
 from ..qt import QtCore, QtGui, QtWidgets, pg

@@ -21,11 +21,11 @@ from scoreviz.core.checkpoint import load_checkpoint, save_checkpoint
 from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
 from scoreviz.core.training import TrainingDiverged
-from scoreviz.images.download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
-from scoreviz.images.grid import make_grid
-from scoreviz.images.idx import ImageDataError, load_image_dataset
-from scoreviz.images.locate import default_download_dir, find_dataset
-from scoreviz.images.recipe import image_process, image_score, make_image_trainer, sampler_options
+from scoreviz.datasets.download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
+from scoreviz.datasets.montage import make_grid
+from scoreviz.datasets.idx import ImageDataError, load_image_dataset
+from scoreviz.datasets.locate import default_download_dir, find_dataset
+from scoreviz.core.recipes.images import image_process, image_score, make_image_trainer, sampler_options
 from scoreviz.core.samplers import run_sampler
 
 from ..worker_base import RateMeter, TickingWorker
@@ -110,7 +110,7 @@ class ImageWorker(TickingWorker):
 
     def _set_data(self, data) -> None:
         if self.max_images and len(data) > self.max_images:
-            from scoreviz.images.idx import ImageDataset
+            from scoreviz.datasets.idx import ImageDataset
 
             data = ImageDataset(data.name, data.images[: self.max_images],
                                 None if data.labels is None else data.labels[: self.max_images],

@@ -9,11 +9,12 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from .device import resolve_device
-from .model import MODEL_SIZES, MLPConfig
-from .processes import NoiseProcess, make_process
-from .samplers import SAMPLERS, ScoreFunction, model_score, run_sampler
-from .training import TrainConfig, Trainer
+from scoreviz.core.device import resolve_device
+from scoreviz.core.networks.mlp import MLPConfig
+from scoreviz.core.processes import NoiseProcess, make_process
+from scoreviz.core.samplers import SAMPLERS, ScoreFunction, model_score, run_sampler
+from scoreviz.core.training import TrainConfig, Trainer
+from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, POINT_MODEL_SIZES
 
 #: Sampler steps by default (the ODE uses Heun, two score evaluations a step). Measured on 8gaussians at 4,000
 #: training steps, SW / floor: EM 500 → 1.60, EM 200 → 1.98, PC 300 → 2.00, ODE 200 → 1.73 (textbook: 3.02).
@@ -26,10 +27,11 @@ DEFAULT_TRAIN_SECONDS = 11.0
 DEFAULT_MAX_STEPS = 4000
 
 
-def mlp_config(dim: int, size: str = "medium", **overrides) -> MLPConfig:
-    if size not in MODEL_SIZES:
-        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(MODEL_SIZES)}")
-    return replace(MLPConfig(dim=dim, **MODEL_SIZES[size]), **overrides)
+def mlp_config(dim: int, size: str = DEFAULT_POINT_MODEL_SIZE, **overrides) -> MLPConfig:
+    """The MLP of a named size (names.POINT_MODEL_SIZES) for D-dimensional points."""
+    if size not in POINT_MODEL_SIZES:
+        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(POINT_MODEL_SIZES)}")
+    return replace(MLPConfig(dim=dim, **POINT_MODEL_SIZES[size]), **overrides)
 
 
 def make_trainer(data: Tensor, process: str | NoiseProcess = "ve", size: str = "medium", device="auto", **train_overrides):

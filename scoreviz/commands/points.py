@@ -11,10 +11,10 @@ from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_chec
 from scoreviz.core.data import DataError, Dataset, from_points, load_data, preset_names
 from scoreviz.core.device import resolve_device
 from scoreviz.core.metrics import quality_report
-from scoreviz.core.recipes import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
+from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                    make_trainer)
 from scoreviz.core.training import TrainingDiverged
-from scoreviz.progress import training_progress
+from scoreviz.commands.progress import training_progress
 
 
 class UserError(Exception):
@@ -40,7 +40,7 @@ def train(args) -> dict:
     for name in ("steps", "minutes", "batch", "lr"):
         _positive(name, getattr(args, name))
     if args.data.split(":")[0] in ("mnist", "fashion") or args.data.endswith(".npz"):
-        from scoreviz.images.cli import train_images  # image mode
+        from scoreviz.commands.images import train_images  # image mode
 
         return train_images(args)
     dataset = load_data(args.data, seed=args.seed)
@@ -74,7 +74,7 @@ def sample(args) -> None:
         raise UserError(f"--out must be a .npy file (got {args.out})")
     ckpt = _load(args)
     if ckpt.meta.get("kind") == "images":
-        from scoreviz.images.cli import sample_images
+        from scoreviz.commands.images import sample_images
 
         return sample_images(args, ckpt)
     samples = draw_samples(ckpt.model, ckpt.process, args.n, args.sampler or DEFAULT_SAMPLER, args.steps,

@@ -2,7 +2,7 @@
 (where the shared MNIST set is present and the run is not quick) the recognisability reached in a short budget.
 
 `image_benchmarks(quick)` returns plain JSON-able numbers. Recognisability is measured with
-:mod:`scoreviz.images.classifier`: the fraction of 256 samples (the default sampler and autoguidance) that a small
+:mod:`scoreviz.core.digit_classifier`: the fraction of 256 samples (the default sampler and autoguidance) that a small
 CNN trained on 8,000 of the images classifies with probability ≥ 0.9, and how many classes they cover.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import torch
 from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
 
-from .locate import find_dataset
-from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES,
+from scoreviz.datasets.locate import find_dataset
+from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES,
                      default_model_size, draw_images, make_image_trainer)
 
 __all__ = ["image_benchmarks"]
@@ -26,7 +26,7 @@ def bench_data():
     """The shared MNIST images if found (with labels), else random images (throughput only)."""
     folder = find_dataset("mnist")
     if folder is not None:
-        from .idx import load_image_dataset
+        from scoreviz.datasets.idx import load_image_dataset
 
         try:
             data = load_image_dataset(folder, "mnist")
@@ -63,7 +63,7 @@ def _sampling_speed(images, device, n: int, steps: int) -> dict:
 
 
 def _recognisability(images, labels, device, seconds: float) -> dict:
-    from .classifier import get_classifier, recognisability
+    from scoreviz.core.digit_classifier import get_classifier, recognisability
 
     size = default_model_size(device)
     trainer = make_image_trainer(images, model_size=size, device=device)

@@ -1,7 +1,7 @@
 """Finding MNIST / Fashion-MNIST on this machine without any network access.
 
 :func:`candidate_dirs` lists the places we look, in order; :func:`find_dataset` returns the first one that
-holds IDX image files under their standard names (see :func:`scoreviz.images.idx.find_idx_pairs`).
+holds IDX image files under their standard names (see :func:`scoreviz.datasets.idx.find_idx_pairs`).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def find_dataset(name: str = "mnist", user_dir: str | Path | None = None) -> Pat
             exists is returned as is.
 
     Returns:
-        A path to pass to :func:`scoreviz.images.idx.load_image_dataset`, or ``None`` when nothing was found.
+        A path to pass to :func:`scoreviz.datasets.idx.load_image_dataset`, or ``None`` when nothing was found.
     """
     if user_dir and Path(user_dir).expanduser().is_file():
         return Path(user_dir).expanduser()

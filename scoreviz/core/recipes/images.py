@@ -33,8 +33,8 @@ from scoreviz.core.processes import VESDE, make_process
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 from scoreviz.core.training import TrainConfig, Trainer
 
-from .convnet import ConvNetConfig
-from .unet import PRESETS, UNetConfig
+from scoreviz.core.networks.convnet import ConvNetConfig
+from scoreviz.core.networks.unet import PRESETS, UNetConfig
 
 __all__ = [
     "DEFAULT_AUTOGUIDANCE",

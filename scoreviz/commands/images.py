@@ -15,12 +15,12 @@ import torch
 from scoreviz.core.checkpoint import save_checkpoint
 from scoreviz.core.data import tensor_fingerprint
 from scoreviz.core.device import resolve_device
-from scoreviz.progress import training_progress
+from scoreviz.commands.progress import training_progress
 
-from .grid import save_grid_png
-from .idx import ImageDataset, load_image_dataset
-from .locate import candidate_dirs, find_dataset
-from .recipe import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, default_model_size, draw_images,
+from scoreviz.datasets.montage import save_grid_png
+from scoreviz.datasets.idx import ImageDataset, load_image_dataset
+from scoreviz.datasets.locate import candidate_dirs, find_dataset
+from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, default_model_size, draw_images,
                      make_image_trainer)
 
 __all__ = ["load_data_spec", "sample_images", "train_images"]

@@ -156,7 +156,7 @@ def download_mnist(
     Files already present with the right MD5 are kept and not downloaded again.
 
     Args:
-        dest_dir: target folder, e.g. :func:`scoreviz.images.locate.default_download_dir`.
+        dest_dir: target folder, e.g. :func:`scoreviz.datasets.locate.default_download_dir`.
         mirrors: base URLs tried in order for each file (a failed or mismatching mirror → the next one).
         progress: ``progress(done_bytes, total_bytes, filename)``, per file, ``done`` non-decreasing.
         cancelled: polled between chunks; returning True stops the download.

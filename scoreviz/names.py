@@ -1,0 +1,77 @@
+"""The names a user picks from and their labels, in one place (torch-free, Qt-free).
+
+The command line, the launcher and every panel read their option lists here, and the core checks its inputs
+against the same keys, so a new sampler or size is added once. Each table maps a key to the label a window
+shows; ``keys(TABLE)`` gives the choices for argparse.
+"""
+from __future__ import annotations
+
+#: Samplers (core.samplers.SAMPLERS has the same keys).
+SAMPLERS: dict[str, str] = {
+    "langevin": "Langevin (at σ slider)",
+    "annealed": "Annealed Langevin",
+    "em": "Reverse SDE (Euler–Maruyama)",
+    "pc": "Predictor–corrector",
+    "ode": "Probability-flow ODE",
+    "ddpm": "DDPM ancestral (VP)",
+}
+
+#: Noise processes (core.processes.make_process).
+PROCESSES: dict[str, str] = {
+    "ncsn": "NCSN ladder (σ levels)",
+    "ve": "VE SDE",
+    "vp": "VP SDE",
+    "subvp": "sub-VP SDE",
+}
+
+#: Score-matching losses (core.losses.LOSSES).
+LOSSES: dict[str, str] = {"dsm": "Denoising SM (DSM)", "ssm": "Sliced SM (SSM)"}
+
+#: The point-data network sizes (core.networks.mlp reads the widths from here). 64×4 with 16 Fourier features
+#: is the default: as good per step as 128×3 with 32 and cheaper per step (`scoreviz bench`).
+POINT_MODEL_SIZES: dict[str, dict] = {
+    "small": dict(width=32, depth=3),
+    "medium": dict(width=64, depth=4),
+    "large": dict(width=128, depth=4, n_fourier=32),
+}
+DEFAULT_POINT_MODEL_SIZE = "medium"
+
+#: Image network sizes (core.recipes.images.RECIPES has the same keys).
+IMAGE_MODEL_SIZES: dict[str, str] = {
+    "cpu": "cpu: the fast conv net (the CPU default)",
+    "unet": "unet: a small U-Net, slower per image",
+    "gpu": "gpu: a 7 M-parameter U-Net for a GPU",
+    "tiny": "tiny: a toy for quick checks",
+}
+
+#: What the field's arrows show.
+FIELD_KINDS: dict[str, str] = {
+    "learned": "learned",
+    "exact": "exact",
+    "difference": "difference",
+    "denoiser": "denoiser",
+}
+
+#: The score the particles follow.
+SCORE_SOURCES: dict[str, str] = {"learned": "learned score", "exact": "exact score"}
+
+#: Devices; "auto" picks CUDA, then Apple MPS, then the CPU (core.device).
+DEVICES: dict[str, str] = {"auto": "auto", "cpu": "CPU", "cuda": "CUDA", "mps": "MPS (Apple)"}
+
+#: Image data sets the window and `scoreviz train --data KIND[:DIR]` know by name.
+IMAGE_DATA: dict[str, str] = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+
+#: The learned field "matches" the exact one when the median relative error of the score at the middle σ is at
+#: most this (the live training's time-to-match and the window's target line).
+MATCH_THRESHOLD = 0.3
+
+
+def keys(table: dict) -> list[str]:
+    """The keys of a table, in order (argparse choices)."""
+    return list(table)
+
+
+def point_model_label(size: str) -> str:
+    """'medium (64×4)': the size with its width × depth."""
+    spec = POINT_MODEL_SIZES[size]
+    return f"{size} ({spec['width']}×{spec['depth']})"
