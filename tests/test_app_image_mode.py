@@ -206,7 +206,7 @@ class _Nothing:
 
 
 def widget_frames():
-    from scoreviz.app.image_mode import frames
+    from scoreviz.lab import image_frames as frames
 
     return frames
 

@@ -9,7 +9,7 @@ import pytest
 
 from app_helpers import close_and_check, wait_field, window  # noqa: F401
 from scoreviz.app import datasource
-from scoreviz.app import frames as fr
+from scoreviz.lab import frames as fr
 from scoreviz.app.qt import QtCore
 from scoreviz.app.worker_host import WorkerHost
 

@@ -29,7 +29,7 @@ def _app():
 
 def synthetic_frames(n_grid: int = 64, n_particles: int = 10_000, seed: int = 0):
     """A field frame over [−4, 4]² and a generator of particle frames (particles drifting on circles)."""
-    from . import frames as fr
+    from scoreviz.lab import frames as fr
 
     rng = np.random.default_rng(seed)
     cell = 8.0 / n_grid

@@ -12,7 +12,7 @@ from scoreviz.core import data as core_data
 from scoreviz.core.density_grid import DensityGrid
 from scoreviz.core.mixture import GaussianMixture
 
-from . import frames as fr
+from scoreviz.lab import frames as fr
 
 DEFAULT_PRESET = "moons"
 

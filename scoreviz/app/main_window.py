@@ -14,7 +14,7 @@ import numpy as np
 from scoreviz.core.device import available_devices
 
 from . import datasource
-from . import frames as fr
+from scoreviz.lab import frames as fr
 from .data_editor import DataEditor
 from .panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
 from .plot1d import Plot1D

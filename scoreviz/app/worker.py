@@ -19,7 +19,7 @@ from scoreviz.core.processes import NCSNLadder, make_process
 from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
 from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
 
-from . import frames as fr
+from scoreviz.lab import frames as fr
 from .datasource import dataset_from_spec
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
 from .qt import QtCore

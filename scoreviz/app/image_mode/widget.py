@@ -20,7 +20,7 @@ from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, 
 
 from ..panels.common import combo, select, small_plot, spin_box
 from ..qt import QtCore, QtGui, QtWidgets, pg
-from . import frames as fr
+from scoreviz.lab import image_frames as fr
 from ..worker_host import WorkerHost
 from .worker import ImageWorker
 

@@ -29,7 +29,7 @@ from scoreviz.core.recipes.images import image_process, image_score, make_image_
 from scoreviz.core.samplers import run_sampler
 
 from ..worker_base import RateMeter, TickingWorker
-from . import frames as fr
+from scoreviz.lab import image_frames as fr
 
 TRAIN_EMIT = 0.1          # training stats at most 10 per second
 SIGMA_REFRESH = 2.0       # the σ-slider denoising is redone this often while training
