@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app_helpers import close_and_check, wait_field, window  # noqa: F401
-from scoreviz.app import datasource
+from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.app.qt import QtCore
 from scoreviz.app.worker_host import WorkerHost
@@ -45,22 +45,22 @@ def test_worker_start_stop_shutdown(qtbot):
     host.worker.message.connect(sink.on_message)
     host.start()
     try:
-        ds = datasource.preset("8gaussians", 1000)
+        spec = data_specs.preset_spec("8gaussians", 1000)
         host.send("view", (-4.0, 4.0, -4.0, 4.0))
-        host.send("data", datasource.to_spec(ds, 1, True))
+        host.send("data", data_specs.stamped(spec, 1, True))
         qtbot.waitUntil(lambda: bool(sink.of(fr.ProcessFrame) and sink.of(fr.FieldFrame)), timeout=15_000)
         assert sink.threads == {threading.get_ident()}, "frames must be delivered in the GUI thread"
         host.send("configure", {"model_size": "small"})
         host.send("train", True)
-        qtbot.waitUntil(lambda: any(f.step > 20 and f.running for f in sink.of(fr.TrainFrame)), timeout=20_000)
+        qtbot.waitUntil(lambda: any(f.step > 20 and f.running for f in sink.of(fr.TrainingFrame)), timeout=20_000)
         host.send("train", False)
-        qtbot.waitUntil(lambda: not sink.of(fr.TrainFrame)[-1].running, timeout=10_000)
-        step = sink.of(fr.TrainFrame)[-1].step
+        qtbot.waitUntil(lambda: not sink.of(fr.TrainingFrame)[-1].running, timeout=10_000)
+        step = sink.of(fr.TrainingFrame)[-1].step
         qtbot.wait(300)
-        assert sink.of(fr.TrainFrame)[-1].step == step, "training went on after pause"
+        assert sink.of(fr.TrainingFrame)[-1].step == step, "training went on after pause"
         host.send("train", True)
-        qtbot.waitUntil(lambda: sink.of(fr.TrainFrame)[-1].step > step, timeout=10_000)
-        host.send("release", fr.SamplerRequest("em", 500, 2000, None, "learned"))
+        qtbot.waitUntil(lambda: sink.of(fr.TrainingFrame)[-1].step > step, timeout=10_000)
+        host.send("release", fr.ParticleRequest(name="em", n=500, steps=2000, source="learned"))
         qtbot.waitUntil(lambda: any(f.step > 2 for f in sink.of(fr.ParticleFrame)), timeout=15_000)
         host.send("no_such_command", None)
         qtbot.waitUntil(lambda: any("unknown" in m for _, m in sink.messages), timeout=5_000)

@@ -1,15 +1,16 @@
 """The data the user sees and edits (GUI side): presets, files, brush strokes, points, blobs, undo/redo.
 
-Every change produces a new immutable dataset and a `frames.DataSpec` for the worker, with `reset=True` when
-the data is new (a preset, a file: new noise process and model) and `reset=False` for an edit (training goes
-on, on the new points at once). Edits are on points: the brush sprays points from a Gaussian around the cursor,
-the eraser removes the points under it; once edited, the exact score is the one of the point set.
+Every change produces a new immutable `frames.DataSpec` (NumPy only: the GUI thread holds no tensor) for the
+worker, with `reset=True` when the data is new (a preset, a file: new noise process and model) and
+`reset=False` for an edit (training goes on, on the new points at once). Edits are on points: the brush sprays
+points from a Gaussian around the cursor, the eraser removes the points under it; once edited, the exact score
+is the one of the point set. The history (undo/redo) is a list of specs.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import datasource
+from scoreviz.lab import data_specs
 from .qt import QtCore
 
 MAX_POINTS = 20_000
@@ -17,7 +18,7 @@ UNDO_LIMIT = 100
 
 
 class DataEditor(QtCore.QObject):
-    """Holds the current dataset and its history. `changed(spec)` after every change; `failed(message)` when a
+    """Holds the current data (a spec) and its history. `changed(spec)` after every change; `failed(message)` when a
     file or preset cannot be used (nothing changes then)."""
 
     changed = QtCore.Signal(object)   # frames.DataSpec
@@ -25,7 +26,7 @@ class DataEditor(QtCore.QObject):
 
     def __init__(self, seed: int = 0, parent=None):
         super().__init__(parent)
-        self.dataset = None
+        self.spec = None              # frames.DataSpec, or None for the empty canvas
         self.version = 0
         self._undo: list = []
         self._redo: list = []
@@ -36,16 +37,16 @@ class DataEditor(QtCore.QObject):
     # --- queries ---------------------------------------------------------------------------------------------
     @property
     def points(self) -> np.ndarray:
-        return datasource.train_points(self.dataset)
+        return self.spec.train if self.spec is not None else np.zeros((0, 2), dtype=np.float32)
 
     @property
     def dim(self) -> int:
         """The dimension of the data; an empty canvas is 2-D (it is painted on)."""
-        return 2 if self.dataset is None else self.dataset.dim
+        return 2 if self.spec is None else self.spec.dim
 
     @property
     def name(self) -> str:
-        return "empty" if self.dataset is None else self.dataset.name
+        return "empty" if self.spec is None else self.spec.name
 
     def can_undo(self) -> bool:
         return bool(self._undo)
@@ -56,30 +57,27 @@ class DataEditor(QtCore.QObject):
     # --- whole datasets --------------------------------------------------------------------------------------
     def set_preset(self, name: str, n_train: int = 4000) -> bool:
         try:
-            dataset = datasource.preset(name, n_train)
+            spec = data_specs.preset_spec(name, n_train)
         except Exception as exc:  # DataError and anything unexpected: a message, no change
-            self.failed.emit(datasource.user_message(exc, f"preset {name!r}"))
+            self.failed.emit(data_specs.user_message(exc, f"preset {name!r}"))
             return False
-        self._replace(dataset, reset=True)
+        self._replace(spec, reset=True)
         return True
 
     def load_file(self, path: str) -> bool:
         try:
-            dataset = datasource.load(path)
+            spec = data_specs.file_spec(path)
         except Exception as exc:
-            self.failed.emit(datasource.user_message(exc, path))
+            self.failed.emit(data_specs.user_message(exc, path))
             return False
-        if dataset.train.shape[0] == 0:
-            self.failed.emit(f"{path}: the file holds no points")
-            return False
-        self._replace(dataset, reset=True)
+        self._replace(spec, reset=True)
         return True
 
-    def set_dataset(self, dataset, reset: bool = True) -> None:
-        self._replace(dataset, reset=reset)
+    def set_spec(self, spec, reset: bool = True) -> None:
+        self._replace(spec, reset=reset)
 
     def clear(self) -> None:
-        if self.dataset is not None:
+        if self.spec is not None:
             self._replace(None, reset=False)
 
     # --- edits -----------------------------------------------------------------------------------------------
@@ -144,14 +142,14 @@ class DataEditor(QtCore.QObject):
     def undo(self) -> bool:
         if not self._undo:
             return False
-        self._redo.append(self.dataset)
+        self._redo.append(self.spec)
         self._apply(self._undo.pop(), reset=False)
         return True
 
     def redo(self) -> bool:
         if not self._redo:
             return False
-        self._undo.append(self.dataset)
+        self._undo.append(self.spec)
         self._apply(self._redo.pop(), reset=False)
         return True
 
@@ -166,7 +164,7 @@ class DataEditor(QtCore.QObject):
     def _push_undo(self) -> None:
         if self.version == 0:
             return  # nothing to go back to before the first dataset
-        self._undo.append(self.dataset)
+        self._undo.append(self.spec)
         del self._undo[:-UNDO_LIMIT]
         self._redo.clear()
 
@@ -177,12 +175,13 @@ class DataEditor(QtCore.QObject):
     def _edit(self, points: np.ndarray) -> None:
         if not self._stroke_open:
             self._push_undo()
-        self._apply(datasource.edited(self.dataset, points), reset=False)
+        spec = data_specs.edited_spec(self.spec, points)
+        self._apply(None if spec.empty else spec, reset=False)
 
-    def _apply(self, dataset, reset: bool) -> None:
+    def _apply(self, spec, reset: bool) -> None:
         previous_dim = self.dim
-        self.dataset = dataset
         self.version += 1
-        if previous_dim != self.dim:
+        if previous_dim != (2 if spec is None else spec.dim):
             reset = True
-        self.changed.emit(datasource.to_spec(dataset, self.version, reset, self.dim))
+        self.spec = None if spec is None else data_specs.stamped(spec, self.version, reset)
+        self.changed.emit(self.spec or data_specs.stamped(data_specs.empty_spec(self.dim), self.version, reset))

@@ -13,7 +13,7 @@ import numpy as np
 
 from scoreviz.core.device import available_devices
 
-from . import datasource
+from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from .data_editor import DataEditor
 from .panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
@@ -110,7 +110,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if start_worker:
             self.host.start()
         self._send_config()
-        self.load_preset(preset or choices.get("preset") or datasource.DEFAULT_PRESET)
+        self.load_preset(preset or choices.get("preset") or data_specs.DEFAULT_PRESET)
         self._render_timer.start()
 
     # --- construction ----------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.image_mode = None
         self.setCentralWidget(self.modes)
 
-        self.data_panel = DataPanel(datasource.preset_names())
+        self.data_panel = DataPanel(data_specs.preset_names())
         self.training_panel = TrainingPanel(available_devices())
         self.sampling_panel = SamplingPanel()
         self.sampling_panel.set_mode_colours(self.scene.mode_colours())
@@ -270,7 +270,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if ok:
             self.data_panel.show_preset("")
             self.fit_view()
-            self.show_message("info", f"Loaded {datasource.describe(self.editor.dataset)}")
+            self.show_message("info", f"Loaded {data_specs.describe(self.editor.spec)}")
         return ok
 
     def set_training(self, on: bool) -> None:
@@ -287,7 +287,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def release_particles(self, origin: tuple[float, float] | None = None) -> None:
         o = self.sampling_panel.options()
         self.host.send("speed", self.sampling_panel.steps_per_second)
-        self.host.send("release", fr.SamplerRequest(o["sampler"], o["n"], o["steps"], origin, o["source"]))
+        self.host.send("release", fr.ParticleRequest(name=o["sampler"], n=o["n"], steps=o["steps"], origin=origin,
+                                                       source=o["source"]))
         self.sampling_panel.show_running(True)
 
     def toggle_play(self) -> None:
@@ -345,7 +346,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def fit_view(self) -> None:
-        ds = self.editor.dataset
+        ds = self.editor.spec
         if ds is None:
             return
         lo, hi = ds.bounds(0.12)
@@ -367,7 +368,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.grab().save(str(path))
 
     def choices(self) -> dict:
-        return {"preset": self.data_panel.preset.currentData() or datasource.DEFAULT_PRESET,
+        return {"preset": self.data_panel.preset.currentData() or data_specs.DEFAULT_PRESET,
                 **{f"train.{k}": v for k, v in self.training_panel.options().items()},
                 **{f"sample.{k}": v for k, v in self.sampling_panel.options().items()},
                 "sample.speed": self.sampling_panel.steps_per_second,
@@ -437,7 +438,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if spec.empty:
             self.scene.clear_field()
         self.data_panel.set_history(self.editor.can_undo(), self.editor.can_redo())
-        self.status_data.setText(datasource.describe(self.editor.dataset))
+        self.status_data.setText(data_specs.describe(self.editor.spec))
 
     def _flush_data(self) -> None:
         spec, self._pending_spec = self._pending_spec, None
@@ -528,9 +529,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_view_options(self) -> None:
         o = self.view_panel.options()
-        self.host.send("field", {"kind": o["kind"], "grid_n": o["grid_n"], "heat": o["heat"]})
+        self.host.send("field_options", {"kind": o["kind"], "grid_n": o["grid_n"], "heat": o["heat"]})
         self.scene.field.setVisible(o["arrows"])
-        if self.editor.dataset is not None and self.editor.dim == 2:
+        if self.editor.spec is not None and self.editor.dim == 2:
             self.scene.show_data(self.editor.points, o["data"])
         if self.last_field is not None:
             self._mailbox[type(self.last_field)] = self.last_field
@@ -585,7 +586,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.sampling_panel.show_frame(particles)
             self.last_particles = particles
             self.particles_shown.emit(particles)
-        train = box.get(fr.TrainFrame)
+        train = box.get(fr.TrainingFrame)
         if train is not None:
             self.training_panel.show_frame(train)
             self.last_train = train

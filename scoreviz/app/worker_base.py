@@ -1,16 +1,17 @@
 """The shape every compute worker shares (GUIDE §2): a QObject created without a parent and moved to a QThread,
 driven by a zero-interval QTimer, taking commands as queued `handle(name, payload)` calls.
 
-Subclasses implement `_tick()` (a few ms of work per call) and `_cmd_<name>(payload)` for each command, and
+Subclasses implement `_tick()` (a few ms of work per call) and `_cmd_<name>(payload)` for each command (or
+`_command(name)` to hand commands to a lab session), and
 `_release()` to drop their torch state on shutdown. Only frozen NumPy frames and strings leave a worker.
 """
 from __future__ import annotations
 
 import os
-import time
-from collections import deque
 
 import torch
+
+from scoreviz.lab.rate_meter import RateMeter  # noqa: F401  (re-exported for the image worker)
 
 from .qt import QtCore
 
@@ -40,7 +41,7 @@ class TickingWorker(QtCore.QObject):
         """Every GUI command arrives here (queued, in the worker thread); errors become messages."""
         if self._stopped:
             return
-        method = getattr(self, "_cmd_" + name, None)
+        method = getattr(self, "_cmd_" + name, None) or self._command(name)
         if method is None:
             self.message.emit("error", f"internal: unknown command {name!r} for {type(self).__name__}")
             return
@@ -65,33 +66,9 @@ class TickingWorker(QtCore.QObject):
     def _tick(self) -> None:
         raise NotImplementedError
 
+    def _command(self, name: str):
+        """A command handled elsewhere (e.g. by a lab session's method), or None: unknown."""
+        return None
+
     def _release(self) -> None:
         """Drop torch state (model, sampler) at shutdown."""
-
-
-class RateMeter:
-    """Training steps per second over the last `window` seconds of wall time (ticks and pauses of the worker
-    included, so the figure is what the window delivers, not what one step costs)."""
-
-    def __init__(self, window: float = 2.0):
-        self.window = window
-        self._marks: deque[tuple[float, int]] = deque()
-
-    def clear(self) -> None:
-        """Forget the marks (after a pause, so the pause does not count)."""
-        self._marks.clear()
-
-    def mark(self, step_count: int) -> float:
-        """Record that `step_count` steps are done now; returns the current rate."""
-        now = time.perf_counter()
-        self._marks.append((now, step_count))
-        while len(self._marks) > 2 and now - self._marks[0][0] > self.window:
-            self._marks.popleft()
-        return self.rate
-
-    @property
-    def rate(self) -> float:
-        if len(self._marks) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0

@@ -1,8 +1,9 @@
 """What crosses between the GUI thread and the compute worker: frozen dataclasses of NumPy arrays and numbers.
 
 Never tensors or modules (GUIDE §2). Arrays are made read-only so that neither side can change what the other
-holds. Worker → GUI: `ProcessFrame`, `FieldFrame`, `Field1DFrame`, `ParticleFrame`, `TrainFrame`.
-GUI → worker: `DataSpec` (the data to train on and draw against) and plain numbers/strings.
+holds; frames are built with keyword arguments. Session → GUI: `ProcessFrame`, `FieldFrame`, `Field1DFrame`,
+`ParticleFrame`, `TrainingFrame`. GUI → session: `DataSpec` (the data to train on and draw against),
+`ParticleRequest` and plain numbers/strings.
 """
 from __future__ import annotations
 
@@ -61,10 +62,23 @@ class DataSpec(_Frozen):
     def empty(self) -> bool:
         return self.train.shape[0] == 0
 
+    def bounds(self, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+        """Display box (lo (D,), hi (D,)): the training points' extent widened by ``margin`` of its span per
+        axis (a zero span counts as 1), or a density grid's own bounds (as core.data.Dataset.bounds)."""
+        if self.grid is not None:
+            xmin, xmax, ymin, ymax = self.grid.bounds
+            return np.array([xmin, ymin]), np.array([xmax, ymax])
+        pts = self.train.astype(np.float64)
+        lo, hi = pts.min(0), pts.max(0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        return lo - margin * span, hi + margin * span
+
 
 @dataclass(frozen=True)
-class SamplerRequest:
-    name: str                  # a key of core.samplers.SAMPLERS
+class ParticleRequest:
+    """Release particles: which sampler, how many, from where, following which score."""
+
+    name: str                  # a key of names.SAMPLERS
     n: int                     # particles
     steps: int                 # sampler steps (langevin: total; annealed: all levels together)
     origin: tuple[float, ...] | None = None   # start around this point instead of the prior
@@ -138,7 +152,9 @@ class ParticleFrame(_Frozen):
 
 
 @dataclass(frozen=True)
-class TrainFrame(_Frozen):
+class TrainingFrame(_Frozen):
+    """The live training's read-out: losses, rate, and how close the learned field is to the exact one."""
+
     step: int
     loss: float
     smoothed_loss: float
@@ -151,5 +167,5 @@ class TrainFrame(_Frozen):
     device: str
     mid_sigma: float
     mid_error: float                 # median relative error of the learned score at the middle σ (NaN: not yet)
-    time_to_match: float             # seconds from pressing Train until mid_error ≤ 0.3 (NaN: not yet)
+    time_to_match: float             # seconds from pressing Train until mid_error ≤ MATCH_THRESHOLD (NaN: not yet)
     train_seconds: float = 0.0

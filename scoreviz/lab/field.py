@@ -1,0 +1,172 @@
+"""The live score field: arrows of σ·s(x, σ) on a grid over the visible area, and the noised density under them.
+
+`LiveField` holds what the field is drawn for (σ, the view, the grid, which field) and the exact score and
+density it has already computed for them, and turns a learned-score function into a `FieldFrame` (2-D) or
+`Field1DFrame` (1-D). It knows nothing of threads: a test calls `frame()` directly.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+
+from scoreviz.core.exact_grid import exact_on_grid, grid_points
+
+from . import frames as fr
+
+#: Heat-map cells across the view (its rows follow the aspect ratio, at most HEAT_MAX_ROWS).
+HEAT_RESOLUTION = 160
+HEAT_MAX_ROWS = 256
+#: log p_σ − max is clipped here: below it the heat map is black anyway.
+HEAT_FLOOR = -30.0
+GRID_RANGE = (4, 96)          # arrows across the view
+CURVE_POINTS_1D = 400
+
+#: A learned score: query points (M, D) float32 and σ → (M, D) float64 on the CPU, or None without a model.
+LearnedScore = Callable[[torch.Tensor, float], "torch.Tensor | None"]
+
+
+def relative_error(learned: torch.Tensor, exact: torch.Tensor) -> float:
+    """median_i |learned_i − exact_i| / |exact_i| over the rows where the exact score is not ~0."""
+    num = (learned - exact).norm(dim=1)
+    den = exact.norm(dim=1)
+    ok = den > 1e-9 * (den.max() if den.numel() else 1)
+    if not bool(ok.any()):
+        return math.nan
+    return float((num[ok] / den[ok]).median())
+
+
+def geometric_mid(lo: float, hi: float) -> float:
+    """√(lo·hi): the middle of a range on the log-σ axis the slider uses."""
+    return float(math.exp(0.5 * (math.log(lo) + math.log(hi))))
+
+
+class LiveField:
+    """The field's settings and caches for one dataset (set_data); `frame(learned)` computes the next frame."""
+
+    def __init__(self):
+        self.sigma = 0.5
+        self.view = (-3.0, 3.0, -3.0, 3.0)   # xmin, xmax, ymin, ymax
+        self.grid_n = 40
+        self.kind = "learned"                # a key of names.FIELD_KINDS
+        self.heat_on = True
+        self.dataset = None
+        self.version = -1
+        self._exact_cache = None
+        self._heat_cache = None
+
+    # --- settings (each returns whether the field must be recomputed) --------------------------------------------
+    def set_data(self, dataset, version: int) -> None:
+        self.dataset, self.version = dataset, version
+        self._exact_cache = self._heat_cache = None
+
+    def set_sigma(self, sigma: float) -> bool:
+        sigma = float(sigma)
+        changed = sigma != self.sigma
+        self.sigma = sigma
+        return changed
+
+    def clamp_sigma(self, lo: float, hi: float) -> None:
+        """Keep σ inside a new process's range: the middle of the range when it falls outside."""
+        if not (lo <= self.sigma <= hi):
+            self.sigma = geometric_mid(lo, hi)
+
+    def set_view(self, rect) -> bool:
+        rect = tuple(float(v) for v in rect)
+        ok = all(map(math.isfinite, rect)) and rect[1] > rect[0] and rect[3] > rect[2]
+        if not ok or rect == self.view:
+            return False
+        self.view = rect
+        return True
+
+    def set_options(self, options: dict) -> None:
+        self.kind = options.get("kind", self.kind)
+        self.grid_n = int(np.clip(options.get("grid_n", self.grid_n), *GRID_RANGE))
+        self.heat_on = bool(options.get("heat", self.heat_on))
+
+    # --- frames ----------------------------------------------------------------------------------------------
+    def frame(self, learned: LearnedScore):
+        """The field of the current settings, or None without data (or for D > 2, which the window cannot show)."""
+        if self.dataset is None:
+            return None
+        if self.dataset.dim == 1:
+            return self._frame_1d(learned)
+        if self.dataset.dim == 2:
+            return self._frame_2d(learned)
+        return None
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Arrow tails' x (nx,) and y (ny,) at cell centres over the view, and the cell size (square cells)."""
+        xmin, xmax, ymin, ymax = self.view
+        nx = self.grid_n
+        cell = (xmax - xmin) / nx
+        ny = int(np.clip(round((ymax - ymin) / cell), 2, 3 * nx))
+        xs = xmin + (np.arange(nx) + 0.5) * cell
+        ys = ymin + (np.arange(ny) + 0.5) * ((ymax - ymin) / ny)
+        return xs, ys, cell
+
+    def _exact_2d(self, xs: np.ndarray, ys: np.ndarray) -> torch.Tensor:
+        key = (self.version, self.sigma, self.view, self.grid_n)
+        if self._exact_cache is None or self._exact_cache[0] != key:
+            score, _ = exact_on_grid(self.dataset, xs, ys, self.sigma)
+            self._exact_cache = (key, torch.from_numpy(score))
+        return self._exact_cache[1]
+
+    def _frame_2d(self, learned_score: LearnedScore) -> fr.FieldFrame:
+        xs, ys, cell = self.grid()
+        pts_np = grid_points(xs, ys)
+        sigma = self.sigma
+        exact = self._exact_2d(xs, ys)
+        learned = learned_score(torch.from_numpy(pts_np).float(), sigma)
+        kind = self.kind
+        source = "learned" if learned is not None and kind != "exact" else "exact"
+        if kind == "difference":
+            vec = sigma * (learned - exact) if learned is not None else torch.zeros_like(exact)
+        else:
+            vec = sigma * (learned if source == "learned" else exact)
+        magnitude = vec.norm(dim=1)
+        if kind == "denoiser":
+            vec = sigma * vec  # σ²·s: the displacement from x to the denoised estimate D(x) = x + σ² s
+        xmin, xmax, ymin, ymax = self.view
+        return fr.FieldFrame(
+            kind=kind, source=source, sigma=sigma, points=pts_np.astype(np.float32),
+            vectors=vec.numpy().astype(np.float32), magnitude=magnitude.numpy().astype(np.float32), cell=cell,
+            bounded=kind != "denoiser", heat=self.heat() if self.heat_on else None,
+            heat_rect=(xmin, ymin, xmax - xmin, ymax - ymin),
+            rel_error=relative_error(learned, exact) if learned is not None else math.nan,
+            data_version=self.version)
+
+    def heat(self) -> np.ndarray:
+        """log p_σ − max on HEAT_RESOLUTION cells across the view (row 0 = lowest y), clipped at HEAT_FLOOR."""
+        key = (self.version, self.sigma, self.view)
+        if self._heat_cache is not None and self._heat_cache[0] == key:
+            return self._heat_cache[1]
+        xmin, xmax, ymin, ymax = self.view
+        nx = HEAT_RESOLUTION
+        ny = int(np.clip(round(nx * (ymax - ymin) / (xmax - xmin)), 2, HEAT_MAX_ROWS))
+        xs = xmin + (np.arange(nx) + 0.5) * (xmax - xmin) / nx
+        ys = ymin + (np.arange(ny) + 0.5) * (ymax - ymin) / ny
+        _, logp = exact_on_grid(self.dataset, xs, ys, self.sigma, score=False, log_density=True)
+        logp = logp.reshape(ny, nx)
+        logp = np.where(np.isfinite(logp), logp, -np.inf)
+        if np.isfinite(logp).any():
+            heat = (logp - np.max(logp)).astype(np.float32)
+        else:
+            heat = np.full_like(logp, HEAT_FLOOR, np.float32)
+        heat = fr.frozen_array(np.maximum(heat, HEAT_FLOOR))
+        self._heat_cache = (key, heat)
+        return heat
+
+    def _frame_1d(self, learned_score: LearnedScore) -> fr.Field1DFrame:
+        xmin, xmax = self.view[0], self.view[1]
+        xs = torch.linspace(xmin, xmax, CURVE_POINTS_1D)[:, None]
+        sigma = self.sigma
+        exact = self.dataset.exact_score(xs, sigma).double()
+        density = torch.exp(self.dataset.exact_log_density(xs, sigma).double())
+        learned = learned_score(xs, sigma)
+        return fr.Field1DFrame(
+            sigma=sigma, xs=xs[:, 0].double().numpy(), density=density.numpy(), exact=(sigma * exact[:, 0]).numpy(),
+            learned=None if learned is None else (sigma * learned[:, 0]).numpy(),
+            rel_error=relative_error(learned, exact) if learned is not None else math.nan, data_version=self.version)

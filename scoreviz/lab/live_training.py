@@ -1,0 +1,191 @@
+"""Training in ticks while a person watches: a `Trainer` advanced by a time budget, its read-out, and the time it
+takes until the learned field matches the exact one.
+
+The match is measured as in the window's status line: the median relative error of the EMA model's score
+against the exact score of the noised data, at the middle σ of the process, on a 32-per-axis grid over the data
+(`names.MATCH_THRESHOLD`). Qt-free: a test calls `train_for` and `frame()` directly.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from scoreviz.core.device import resolve_device
+from scoreviz.core.exact_grid import exact_on_grid, grid_points
+from scoreviz.core.recipes.points import mlp_config
+from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
+from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, MATCH_THRESHOLD
+
+from . import frames as fr
+from .field import geometric_mid, relative_error
+from .rate_meter import RateMeter
+
+#: The loss curve sent to the window is averaged down to at most this many points.
+MAX_HISTORY = 2000
+#: Points per axis of the grid the middle-σ error is measured on.
+MATCH_GRID = 32
+#: The live recipe differs from `scoreviz train` in two ways: an open-ended run (no cosine decay: nobody knows
+#: when the person stops) and a short warm-up with a fast EMA, so the field changes from the first seconds
+#: (warm-up 20 needs ~10 % fewer steps to match than 100; `scoreviz bench --only gui`).
+LIVE_TRAINING = dict(steps=None, warmup=20, ema_decay=0.99)
+
+
+class LiveTraining:
+    """Settings, the trainer (built on the first `start`), and the timing of one live run."""
+
+    def __init__(self):
+        self.process_name = "ve"
+        self.loss = "dsm"
+        self.model_size = DEFAULT_POINT_MODEL_SIZE
+        self.device_name = "auto"
+        self.device = torch.device("cpu")
+        self.batch_size = 1024      # fewer, larger steps: per-step overhead dominates the small 2-D models
+        self.lr = 1e-2
+        self.seed = 0
+        self.trainer: Trainer | None = None
+        self.running = False
+        self._started = math.nan
+        self._seconds = 0.0          # training time before the current stretch
+        self.time_to_match = math.nan
+        self.mid_error = math.nan
+        self._match_cache = None
+        self._rate = RateMeter()
+
+    # --- settings --------------------------------------------------------------------------------------------
+    def configure(self, options: dict) -> tuple[bool, str | None]:
+        """Apply new settings; (whether the model must be rebuilt, a warning or None). An unavailable device
+        falls back to the CPU with a warning."""
+        old = self._key()
+        self.process_name = options.get("process", self.process_name)
+        self.loss = options.get("loss", self.loss)
+        self.model_size = options.get("model_size", self.model_size)
+        self.batch_size = int(options.get("batch_size", self.batch_size))
+        self.lr = float(options.get("lr", self.lr))
+        self.seed = int(options.get("seed", self.seed))
+        warning = None
+        device_name = options.get("device", self.device_name)
+        try:
+            self.device = resolve_device(device_name)
+            self.device_name = device_name
+        except ValueError as exc:
+            warning = f"{exc}; using the CPU"
+            self.device_name, self.device = "cpu", torch.device("cpu")
+        return self._key() != old, warning
+
+    def _key(self) -> tuple:
+        return (self.process_name, self.loss, self.model_size, self.device_name, self.batch_size, self.lr)
+
+    # --- the run ---------------------------------------------------------------------------------------------
+    def start(self, dataset, process) -> None:
+        """Train from now on (a new trainer on `dataset` under `process` if there is none)."""
+        if self.trainer is None:
+            config = TrainConfig(batch_size=self.batch_size, lr=self.lr, loss=self.loss, seed=self.seed,
+                                 **LIVE_TRAINING)
+            self.trainer = Trainer(dataset.train.to(self.device), process, mlp_config(dataset.dim, self.model_size),
+                                   config, self.device)
+            self._seconds, self.time_to_match, self.mid_error = 0.0, math.nan, math.nan
+        if not self.running:
+            self._started = time.perf_counter()
+            self._rate.clear()
+        self.running = True
+
+    def pause(self) -> None:
+        if self.running:
+            self._seconds += time.perf_counter() - self._started
+        self.running = False
+
+    def reset(self) -> None:
+        """Forget the model (a new one on the next start)."""
+        self.trainer = None
+        self.running = False
+        self._seconds, self.time_to_match, self.mid_error = 0.0, math.nan, math.nan
+
+    def set_data(self, dataset) -> None:
+        """Go on training on edited points (same process and model)."""
+        if self.trainer is not None:
+            self.trainer.set_data(dataset.train.to(self.device))
+
+    def seconds(self) -> float:
+        """Training time so far (pauses excluded)."""
+        return self._seconds + (time.perf_counter() - self._started if self.running else 0.0)
+
+    def train_for(self, budget: float) -> str | None:
+        """Optimiser steps for about `budget` seconds (at least one); an error message if training diverged
+        (the run is then paused with the last good weights)."""
+        end = time.perf_counter() + budget
+        try:
+            while True:
+                self.trainer.step()
+                if time.perf_counter() >= end:
+                    break
+        except TrainingDiverged as exc:
+            self.pause()
+            return str(exc)
+        finally:
+            self.trainer.note_rate(self._rate.mark(self.trainer.step_count))
+        return None
+
+    # --- how close the learned field is ----------------------------------------------------------------------
+    def learned_score(self, pts: torch.Tensor, sigma: float) -> torch.Tensor | None:
+        """The EMA model's score at pts (M, D) float32 → (M, D) float64 on the CPU; None without a model."""
+        if self.trainer is None:
+            return None
+        with torch.inference_mode():
+            return self.trainer.ema.score(pts.to(self.device), sigma).double().cpu()
+
+    def mid_sigma(self) -> float:
+        return geometric_mid(*self.trainer.process.noise_range()) if self.trainer is not None else math.nan
+
+    def measure_match(self, dataset, version: int) -> float:
+        """The middle-σ error now; the first time it is ≤ MATCH_THRESHOLD, the training time is the time to match."""
+        if self.trainer is None or dataset is None:
+            return math.nan
+        sigma = self.mid_sigma()
+        key = (version, sigma)
+        if self._match_cache is None or self._match_cache[0] != key:
+            self._match_cache = (key, *exact_over_data(dataset, MATCH_GRID, sigma))
+        _, pts, exact = self._match_cache
+        self.mid_error = relative_error(self.learned_score(pts, sigma), exact)
+        if math.isnan(self.time_to_match) and self.mid_error <= MATCH_THRESHOLD:
+            self.time_to_match = self.seconds()
+        return self.mid_error
+
+    # --- read-out --------------------------------------------------------------------------------------------
+    def frame(self, mid_sigma: float) -> fr.TrainingFrame:
+        """The read-out for the window; `mid_sigma` is the process's middle σ (shown before a model exists)."""
+        common = dict(running=self.running, device=str(self.device), mid_sigma=mid_sigma, train_seconds=self.seconds())
+        if self.trainer is None:
+            return fr.TrainingFrame(step=0, loss=math.nan, smoothed_loss=math.nan, loss_history=np.zeros(0),
+                                    history_steps=np.zeros(0), level_edges=np.zeros(0), level_losses=np.zeros(0),
+                                    steps_per_second=0.0, mid_error=math.nan, time_to_match=math.nan, **common)
+        s = self.trainer.stats()
+        history, steps = downsample(s.loss_history, MAX_HISTORY)
+        return fr.TrainingFrame(step=s.step, loss=s.loss, smoothed_loss=s.smoothed_loss, loss_history=history,
+                                history_steps=steps, level_edges=s.level_edges, level_losses=s.level_losses,
+                                steps_per_second=s.steps_per_second, mid_error=self.mid_error,
+                                time_to_match=self.time_to_match, **common)
+
+
+def downsample(history: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, 1-based steps) of a loss history averaged in blocks so that at most `limit` points remain (the
+    newest steps are kept whole blocks; each block is labelled with its last step)."""
+    steps = np.arange(1, len(history) + 1)
+    if len(history) <= limit:
+        return history, steps
+    stride = int(math.ceil(len(history) / limit))
+    m = len(history) // stride * stride
+    return history[len(history) - m:].reshape(-1, stride).mean(1), steps[len(steps) - m:].reshape(-1, stride)[:, -1]
+
+
+def exact_over_data(dataset, n: int, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """An n-per-axis grid over the data's display box (float32 points) and the exact score there (float64)."""
+    lo, hi = dataset.bounds(0.15)
+    axes = [np.linspace(float(a), float(b), n) for a, b in zip(lo, hi)]
+    if len(axes) == 1:
+        pts = torch.from_numpy(axes[0][:, None])
+        return pts.float(), dataset.exact_score(pts, sigma).double()
+    score, _ = exact_on_grid(dataset, axes[0], axes[1], sigma)
+    return torch.from_numpy(grid_points(axes[0], axes[1])).float(), torch.from_numpy(score)

@@ -1,0 +1,164 @@
+"""Particles following a sampler, advanced by a budget of steps and time, coloured by the mode they are in.
+
+`Particles` owns one sampler run (a generator of `SamplerStep`s from core.samplers), plays it at a number of
+steps per second, stops it at its end or when a step is not finite, and reports a `ParticleFrame`. Qt-free: a
+test releases, calls `advance(n)` and reads `frame()`.
+"""
+from __future__ import annotations
+
+import math
+import time
+import numpy as np
+import torch
+
+from scoreviz.core.recipes.points import sampler_options
+from scoreviz.core.samplers import ScoreFunction, run_sampler
+
+from . import frames as fr
+
+#: Particles released at a clicked point start in a small cloud: this fraction of the data's std.
+ORIGIN_SPREAD = 0.02
+#: Levels of the window's annealed Langevin: the request's steps are spread over them.
+ANNEALED_LEVELS = 10
+DEFAULT_SPEED = 240.0          # sampler steps per second; 0 = as fast as the budget allows
+#: At most this many seconds of steps are owed after a stall (the animation catches up, then keeps its pace).
+MAX_CATCH_UP = 0.25
+
+
+class Particles:
+    """One sampler run at a time; `release` starts one, `advance`/`advance_due` move it, `frame()` reports it."""
+
+    def __init__(self):
+        self.request: fr.ParticleRequest | None = None
+        self.x: torch.Tensor | None = None
+        self.step = None               # the last SamplerStep
+        self.running = False
+        self.speed = DEFAULT_SPEED
+        self.serial = 0                # one per release or reset (the window restarts trails on a new one)
+        self._run = None               # the sampler's generator
+        self._score: ScoreFunction | None = None
+        self._generator = torch.Generator().manual_seed(0)
+        self._due = 0.0
+        self._last = time.perf_counter()
+
+    @property
+    def active(self) -> bool:
+        """A run is going (playing or paused) and has steps left."""
+        return self._run is not None
+
+    # --- commands --------------------------------------------------------------------------------------------
+    def release(self, request: fr.ParticleRequest, score: ScoreFunction, *, dim: int, sigma: float,
+                device: torch.device, data_std: float = 1.0) -> None:
+        """Start a run of `request` following `score` in `dim` dimensions: from the process's prior or, with
+        `request.origin`, from a small cloud around that point. Raises ValueError for a sampler that cannot run
+        (an unknown option, DDPM without VP) before anything changes."""
+        generator = torch.Generator().manual_seed(request.seed + self.serial)
+        if request.origin is not None:
+            x0 = torch.tensor(request.origin[:dim], dtype=torch.float32) + ORIGIN_SPREAD * data_std * torch.randn(
+                (request.n, dim), generator=generator)
+        else:
+            x0 = score.process.prior_sample((request.n, dim), generator).float()
+        x0 = x0.to(device)
+        run = self._start(request, score, x0, sigma, request.steps, generator, device)
+        self.request, self._score, self._generator = request, score, generator
+        self.x, self.step, self._run = x0, None, run
+        self.serial += 1
+        self.running = True
+        self._due, self._last = 0.0, time.perf_counter()
+
+    def _start(self, request, score, x, sigma: float, steps: int, generator, device):
+        if request.name == "langevin":
+            options = sampler_options("langevin", score.process, steps, noise_level=sigma)
+        elif request.name == "annealed":
+            options = sampler_options("annealed", score.process, n_levels=ANNEALED_LEVELS,
+                                      steps_per_level=max(1, steps // ANNEALED_LEVELS))
+        else:
+            options = sampler_options(request.name, score.process, steps)
+        # a CPU generator cannot draw on another device
+        options["generator"] = generator if device.type == "cpu" else None
+        return run_sampler(request.name, score, x, **options)
+
+    def follow_sigma(self, sigma: float) -> None:
+        """Langevin runs at the slider's σ: carry on from where the particles are, at the new level."""
+        if self.request is not None and self.request.name == "langevin" and self._run is not None:
+            done = self.step.index if self.step is not None else 0
+            self._run = self._start(self.request, self._score, self.x, sigma, max(1, self.request.steps - done),
+                                    self._generator, self.x.device)
+
+    def play(self, on: bool) -> None:
+        if on and self._run is None:
+            return
+        self.running = bool(on)
+        self._due, self._last = 0.0, time.perf_counter()
+
+    def reset(self) -> None:
+        self.request = self.x = self.step = self._run = self._score = None
+        self.running = False
+        self.serial += 1
+
+    def set_speed(self, steps_per_second: float) -> None:
+        self.speed = max(0.0, float(steps_per_second))
+
+    # --- advancing -------------------------------------------------------------------------------------------
+    def advance_due(self, budget: float) -> str | None:
+        """The steps owed since the last call at `speed` steps/s (all it can within `budget` seconds at speed 0)."""
+        now = time.perf_counter()
+        if self.speed <= 0:
+            n = 10**9
+        else:
+            self._due = min(self._due + self.speed * (now - self._last), self.speed * MAX_CATCH_UP + 1)
+            n = int(self._due)
+            self._due -= n
+        self._last = now
+        return self.advance(n, now + budget) if n > 0 else None
+
+    def advance(self, n: int, deadline: float = math.inf) -> str | None:
+        """Up to n steps, stopping at the deadline or the run's end; an error message if the particles diverged
+        (they then stay at their last finite positions and the run ends)."""
+        for _ in range(n):
+            if self._run is None:
+                break
+            try:
+                step = next(self._run)
+            except StopIteration:
+                self._end()
+                break
+            if not torch.isfinite(step.x).all():
+                self._end()
+                return (f"The particles diverged (NaN/inf) at step {step.index}: they were stopped at their last "
+                        "finite positions. Try another sampler or train longer.")
+            self.x, self.step = step.x, step
+            if step.index >= step.total:
+                self._end()
+                break
+            if time.perf_counter() >= deadline:
+                break
+        return None
+
+    def _end(self) -> None:
+        self._run = None
+        self.running = False
+
+    # --- read-out --------------------------------------------------------------------------------------------
+    def frame(self, mixture, sigma: float) -> fr.ParticleFrame:
+        """Positions, the mode each particle is in (the component with the largest responsibility under the
+        data's mixture noised at the current level), and the share of particles per mode."""
+        req, step = self.request, self.step
+        if self.x is None or req is None:
+            return fr.ParticleFrame(positions=np.zeros((0, 2), np.float32), labels=None, mode_weights=np.zeros(0),
+                                    true_weights=np.zeros(0), sampler="", step=0, total=0, t=math.nan,
+                                    noise_level=math.nan, running=False, finished=False, serial=self.serial)
+        pos = self.x.detach().float().cpu()
+        level = step.noise_level if step is not None else (sigma if req.name == "langevin" else math.nan)
+        labels, mode_w, true_w = None, np.zeros(0), np.zeros(0)
+        if mixture is not None and mixture.dim == pos.shape[1]:
+            resp = mixture.responsibilities(pos.double(), level if math.isfinite(level) else 0.0)
+            labels = resp.argmax(1).numpy().astype(np.int8)
+            mode_w = np.bincount(labels, minlength=mixture.n_components) / max(1, len(labels))
+            true_w = mixture.weights.numpy()
+        return fr.ParticleFrame(
+            positions=pos.numpy(), labels=labels, mode_weights=mode_w, true_weights=true_w, sampler=req.name,
+            step=step.index if step else 0, total=step.total if step else req.steps, t=step.t if step else math.nan,
+            noise_level=level, running=self.running, finished=self._run is None and step is not None,
+            serial=self.serial)
+

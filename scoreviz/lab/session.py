@@ -1,0 +1,237 @@
+"""The 2-D lab's session: data, noise process, live training, score field and particles, driven in ticks.
+
+`LabSession` is what the window's compute worker runs, without Qt: commands are plain method calls (the names
+in COMMANDS), and `tick()` does a few milliseconds of work — training for a budget, the field if it is stale,
+the particle steps that are due — and hands out frames through `emit(frame)` and messages through
+`say(level, text)`, at most FRAME_INTERVAL / TRAINING_INTERVAL apart. A test or a notebook drives it the
+same way the worker does.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from typing import Callable
+
+import torch
+
+from scoreviz.core.processes import make_process
+from scoreviz.core.samplers import ScoreFunction, model_score
+
+from . import frames as fr
+from .data_specs import dataset_from_spec
+from .field import LiveField, geometric_mid
+from .live_training import LiveTraining
+from .particles import Particles
+from .process_frame import process_frame
+
+FRAME_INTERVAL = 1 / 30        # at most ~30 particle frames per second
+TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
+                               # thread, which holds the GIL the trainer also needs
+TRAIN_BUDGET = 0.008           # seconds of training per tick
+SAMPLE_BUDGET = 0.010          # seconds of sampler steps per tick
+FIELD_REFRESH = 0.2            # the learned field is redrawn this often while the model trains
+MATCH_REFRESH = 0.2            # the middle-σ error is measured this often while the model trains
+
+Emit = Callable[[object], None]
+Say = Callable[[str, str], None]
+
+
+class LabSession:
+    """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports."""
+
+    COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
+                "sampler_play", "sampler_step", "sampler_reset", "speed")
+
+    def __init__(self, emit: Emit, say: Say):
+        self.emit, self.say = emit, say
+        self.spec: fr.DataSpec | None = None
+        self._pending_spec: fr.DataSpec | None = None
+        self.dataset = None
+        self.process = None
+        self.training = LiveTraining()
+        self.field = LiveField()
+        self.particles = Particles()
+        self._field_dirty = True
+        self._particles_dirty = False
+        self._training_dirty = False
+        self._last_field = self._last_match = self._last_particles_out = self._last_training_out = 0.0
+
+    @property
+    def version(self) -> int:
+        return self.spec.version if self.spec is not None else -1
+
+    # --- commands --------------------------------------------------------------------------------------------
+    def data(self, spec: fr.DataSpec) -> None:
+        """New or edited data, applied at the next tick: a burst of brush strokes costs one rebuild."""
+        self._pending_spec = spec
+
+    def configure(self, options: dict) -> None:
+        process_before = self.training.process_name
+        rebuild, warning = self.training.configure(options)
+        if warning:
+            self.say("warning", warning)
+        if rebuild:
+            was_running = self.training.running
+            self._reset_model()
+            if self.training.process_name != process_before and self.dataset is not None:
+                self._make_process()
+            if was_running:
+                self.train(True)
+
+    def train(self, on: bool) -> None:
+        self._training_dirty = True
+        if not on:
+            self.training.pause()
+            return
+        if self.dataset is None:
+            self.training.pause()
+            self.say("warning", "The canvas is empty: paint some data or pick a preset before training.")
+            return
+        self.training.start(self.dataset, self.process)
+
+    def reset_training(self, _=None) -> None:
+        self._reset_model()
+
+    def sigma(self, sigma: float) -> None:
+        if self.field.set_sigma(sigma):
+            self._field_dirty = True
+            self.particles.follow_sigma(self.field.sigma)
+            self._particles_dirty = True
+
+    def view(self, rect) -> None:
+        if self.field.set_view(rect):
+            self._field_dirty = True
+
+    def field_options(self, options: dict) -> None:
+        self.field.set_options(options)
+        self._field_dirty = True
+
+    def release(self, request: fr.ParticleRequest) -> None:
+        if self.dataset is None or self.process is None:
+            self.say("warning", "The canvas is empty: pick a preset or paint some data first.")
+            return
+        if request.source == "learned" and self.training.trainer is None:
+            self.say("info", "No model trained yet: the particles follow the exact score.")
+            request = replace(request, source="exact")
+        train = self.dataset.train
+        self.particles.release(request, self._score(request.source), dim=self.dataset.dim, sigma=self.field.sigma,
+                               device=self.training.device,
+                               data_std=float(train.std()) if train.shape[0] > 1 else 1.0)
+        self._particles_dirty = True
+
+    def sampler_play(self, on: bool) -> None:
+        self.particles.play(on)
+        self._particles_dirty = True
+
+    def sampler_step(self, _=None) -> None:
+        self.particles.play(False)
+        self._report(self.particles.advance(1))
+        self._particles_dirty = True
+
+    def sampler_reset(self, _=None) -> None:
+        self.particles.reset()
+        self._particles_dirty = True
+
+    def speed(self, steps_per_second: float) -> None:
+        self.particles.set_speed(steps_per_second)
+
+    # --- data, process, model --------------------------------------------------------------------------------
+    def _apply_pending_data(self) -> None:
+        spec, self._pending_spec = self._pending_spec, None
+        try:
+            dataset = dataset_from_spec(spec)
+        except Exception as exc:
+            self.say("error", f"Could not use the data: {exc}")
+            return
+        self.spec, self.dataset = spec, dataset
+        self.field.set_data(dataset, spec.version)
+        self._field_dirty = True
+        if dataset is None:  # the empty canvas: keep the model, stop what needs data
+            if self.training.running:
+                self.train(False)
+                self.say("warning", "The canvas is empty: training paused. Paint some data to go on.")
+            self.sampler_reset()
+            return
+        if spec.reset or self.training.trainer is None or self.process is None:
+            self._reset_model()
+            self._make_process()
+        else:
+            try:
+                self.training.set_data(dataset)
+            except ValueError as exc:
+                self.say("error", str(exc))
+            self.emit(self._process_frame())
+
+    def _make_process(self) -> None:
+        data = self.dataset.train if self.dataset.train.shape[0] > 1 else None
+        self.process = make_process(self.training.process_name, data)
+        self.field.clamp_sigma(*self.process.noise_range())
+        self.emit(self._process_frame())
+
+    def _process_frame(self) -> fr.ProcessFrame:
+        return process_frame(self.process, device=str(self.training.device), data_version=self.version)
+
+    def _reset_model(self) -> None:
+        self.training.reset()
+        self._training_dirty = True
+        self._field_dirty = True
+
+    def _score(self, source: str) -> ScoreFunction:
+        trainer = self.training.trainer
+        if source == "learned" and trainer is not None:
+            return ScoreFunction(model_score(trainer.ema), self.process)
+        dataset = self.dataset
+        return ScoreFunction(lambda y, s: dataset.exact_score(y.cpu(), s).to(y.device, y.dtype), self.process)
+
+    def _report(self, error: str | None) -> None:
+        if error:
+            self.say("error", error)
+
+    # --- the tick --------------------------------------------------------------------------------------------
+    def tick(self) -> tuple[bool, bool]:
+        """A few ms of work. Returns (busy: there is more to do at once, pending: frames wait to go out)."""
+        busy = False
+        if self._pending_spec is not None:
+            self._apply_pending_data()
+            busy = True
+        if self.training.running and self.training.trainer is not None:
+            self._report(self.training.train_for(TRAIN_BUDGET))
+            self._training_dirty = True
+            busy = True
+            now = time.perf_counter()
+            if now - self._last_match > MATCH_REFRESH:
+                self._last_match = now
+                self.training.measure_match(self.dataset, self.version)
+            if now - self._last_field > FIELD_REFRESH and self.field.kind != "exact":
+                self._field_dirty = True
+        if self._field_dirty and self.dataset is not None and self.process is not None:
+            self._field_dirty = False
+            self._last_field = time.perf_counter()
+            frame = self.field.frame(self.training.learned_score)
+            if frame is not None:
+                self.emit(frame)
+            busy = True
+        if self.particles.running and self.particles.active:
+            self._report(self.particles.advance_due(SAMPLE_BUDGET))
+            self._particles_dirty = True
+            busy = True
+        self._emit_due()
+        return busy, self._particles_dirty or self._training_dirty
+
+    def _emit_due(self) -> None:
+        now = time.perf_counter()
+        if self._particles_dirty and now - self._last_particles_out >= FRAME_INTERVAL:
+            self._particles_dirty = False
+            self._last_particles_out = now
+            self.emit(self.particles.frame(getattr(self.dataset, "mixture", None), self.field.sigma))
+        if self._training_dirty and now - self._last_training_out >= TRAINING_INTERVAL:
+            self._training_dirty = False
+            self._last_training_out = now
+            mid = geometric_mid(*self.process.noise_range()) if self.process is not None else math.nan
+            self.emit(self.training.frame(mid))
+
+    def close(self) -> None:
+        """Drop the torch state (the worker's shutdown)."""
+        self.particles.reset()
+        self.training.reset()
