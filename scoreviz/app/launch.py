@@ -14,11 +14,9 @@ import math
 import sys
 import time
 
-from .qt import QtCore, QtWidgets
+from scoreviz.names import FIELD_KINDS, LOSSES, POINT_MODEL_SIZES, PROCESSES, SAMPLERS, SCORE_SOURCES, keys
 
-SAMPLER_CHOICES = ("langevin", "annealed", "em", "pc", "ode", "ddpm")
-PROCESS_CHOICES = ("ncsn", "ve", "vp", "subvp")
-FIELD_CHOICES = ("learned", "exact", "difference", "denoiser")
+from .qt import QtCore, QtWidgets
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,18 +24,18 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", help="preset to open (default: moons, or the last one used)")
     p.add_argument("--data", metavar="FILE", help="a .npy/.csv point file or a .png density to open instead")
-    p.add_argument("--process", choices=PROCESS_CHOICES, help="noise process")
-    p.add_argument("--loss", choices=("dsm", "ssm"), help="score-matching loss")
-    p.add_argument("--model-size", choices=("small", "medium", "large"), help="network size")
+    p.add_argument("--process", choices=keys(PROCESSES), help="noise process")
+    p.add_argument("--loss", choices=keys(LOSSES), help="score-matching loss")
+    p.add_argument("--model-size", choices=keys(POINT_MODEL_SIZES), help="network size")
     p.add_argument("--device", default=None, help="auto, cpu, cuda or mps")
     p.add_argument("--train-steps", type=int, default=0, metavar="N", help="train N steps first")
     p.add_argument("--train", action="store_true", help="start training at once (interactive)")
     p.add_argument("--sample", type=int, default=0, metavar="N", help="then release N particles and run the sampler")
-    p.add_argument("--sampler", choices=SAMPLER_CHOICES, help="sampler for --sample (default: annealed)")
+    p.add_argument("--sampler", choices=keys(SAMPLERS), help="sampler for --sample (default: annealed)")
     p.add_argument("--sampler-steps", type=int, default=None, metavar="K", help="sampler steps")
-    p.add_argument("--score", choices=("learned", "exact"), default=None, help="score the particles follow")
+    p.add_argument("--score", choices=keys(SCORE_SOURCES), default=None, help="score the particles follow")
     p.add_argument("--sigma", type=float, default=None, help="noise level σ of the slider (field, Langevin)")
-    p.add_argument("--field", choices=FIELD_CHOICES, default=None, help="which field to draw")
+    p.add_argument("--field", choices=keys(FIELD_KINDS), default=None, help="which field to draw")
     p.add_argument("--grid", type=int, default=None, help="arrows across the view (12–64)")
     p.add_argument("--theme", choices=("dark", "light"), default=None)
     p.add_argument("--size", default="1440x900", help="window size WxH (default 1440x900)")

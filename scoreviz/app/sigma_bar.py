@@ -60,7 +60,9 @@ class SigmaBar(QtWidgets.QWidget):
 
     # --- API -------------------------------------------------------------------------------------------------
     def set_process(self, process) -> None:
-        """A new process (frames.ProcessFrame): new range; keep σ where it is if it fits."""
+        """A new process (frames.ProcessFrame): its range, and the σ the session uses (`process.sigma`), shown
+        without emitting `sigma_changed`: the session already has it, so nothing echoes back. A frame without a
+        σ keeps the slider's σ if it fits; only when it must move into the new range is the new σ emitted."""
         old = self.sigma
         self.process = process
         self.lo, self.hi = max(process.noise_min, 1e-6), max(process.noise_max, process.noise_min * 1.0001)
@@ -70,11 +72,12 @@ class SigmaBar(QtWidgets.QWidget):
             self.slider.setTickInterval(STEPS // 10)
         self.lo_label.setText(f"{self.lo:.3g}")
         self.hi_label.setText(f"{self.hi:.3g}")
-        self.slider.blockSignals(True)
-        self.slider.setValue(self.value_of(old))
-        self.slider.blockSignals(False)
+        known = math.isfinite(process.sigma)
+        with QtCore.QSignalBlocker(self.slider):
+            self.slider.setValue(self.value_of(process.sigma if known else old))
         self._update_label()
-        self.sigma_changed.emit(self.sigma)
+        if not known and not (self.lo <= old <= self.hi):
+            self.sigma_changed.emit(self.sigma)
 
     def set_sigma(self, sigma: float) -> None:
         self.slider.setValue(self.value_of(sigma))

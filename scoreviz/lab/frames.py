@@ -7,6 +7,7 @@ holds; frames are built with keyword arguments. Session → GUI: `ProcessFrame`,
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -101,6 +102,7 @@ class ProcessFrame(_Frozen):
     is_sde: bool
     device: str
     data_version: int
+    sigma: float = math.nan  # the σ the session's field uses now (NaN: none; the slider keeps its own)
 
     def time_of(self, noise_level: float) -> float:
         return float(np.interp(np.log(noise_level), np.log(self.levels), self.times))

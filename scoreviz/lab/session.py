@@ -170,7 +170,8 @@ class LabSession:
         self.emit(self._process_frame())
 
     def _process_frame(self) -> fr.ProcessFrame:
-        return process_frame(self.process, device=str(self.training.device), data_version=self.version)
+        return process_frame(self.process, device=str(self.training.device), data_version=self.version,
+                             sigma=self.field.sigma)
 
     def _reset_model(self) -> None:
         self.training.reset()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from ..qt import QtCore, QtWidgets, pg
 
 
-def combo(items: list[tuple[str, str]], tip: str = "") -> QtWidgets.QComboBox:
-    """A combo box of (label, key) pairs; `currentData()` is the key."""
+def combo(items: dict[str, str] | list[tuple[str, str]], tip: str = "") -> QtWidgets.QComboBox:
+    """A combo box of a names table ({key: label}) or of (label, key) pairs; `currentData()` is the key."""
     box = QtWidgets.QComboBox()
-    for label, key in items:
+    pairs = [(label, key) for key, label in items.items()] if isinstance(items, dict) else items
+    for label, key in pairs:
         box.addItem(label, key)
     box.setToolTip(tip)
     return box

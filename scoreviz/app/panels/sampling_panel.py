@@ -5,12 +5,11 @@ import math
 
 import numpy as np
 
+from scoreviz.names import SAMPLERS, SCORE_SOURCES
+
 from ..qt import QtCore, QtWidgets, pg
 from .common import button, combo, hint, hslider, row, select, small_plot, spin_box, value_label
 
-SAMPLERS = [("Langevin (at σ slider)", "langevin"), ("Annealed Langevin", "annealed"),
-            ("Reverse SDE (Euler–Maruyama)", "em"), ("Predictor–corrector", "pc"),
-            ("Probability-flow ODE", "ode"), ("DDPM ancestral (VP)", "ddpm")]
 SPEEDS = [15, 30, 60, 120, 240, 480, 960, 2000, 0]   # steps per second; 0 = as fast as possible
 
 
@@ -24,7 +23,7 @@ class SamplingPanel(QtWidgets.QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Particles", parent)
         self.sampler = combo(SAMPLERS, "How the particles move")
-        self.source = combo([("learned score", "learned"), ("exact score", "exact")],
+        self.source = combo(SCORE_SOURCES,
                             "Follow the trained model or the exact score of the noised data")
         self.count = spin_box(10, 20_000, 2000, 500, "Number of particles")
         self.steps = spin_box(10, 5000, 500, 50, "Sampler steps (annealed Langevin: over all levels)")

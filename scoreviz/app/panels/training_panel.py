@@ -5,13 +5,11 @@ import math
 
 import numpy as np
 
+from scoreviz.names import (DEFAULT_POINT_MODEL_SIZE, DEVICES, LOSSES, MATCH_THRESHOLD, POINT_MODEL_SIZES,
+                            PROCESSES, point_model_label)
+
 from ..qt import QtCore, QtWidgets, pg
 from .common import button, combo, hint, row, select, small_plot, value_label
-
-PROCESSES = [("NCSN ladder (σ levels)", "ncsn"), ("VE SDE", "ve"), ("VP SDE", "vp"), ("sub-VP SDE", "subvp")]
-LOSSES = [("Denoising SM (DSM)", "dsm"), ("Sliced SM (SSM)", "ssm")]
-SIZES = [("small (32×3)", "small"), ("medium (64×4)", "medium"), ("large (128×4)", "large")]
-DEVICES = [("auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"), ("MPS (Apple)", "mps")]
 
 
 class TrainingPanel(QtWidgets.QGroupBox):
@@ -23,10 +21,11 @@ class TrainingPanel(QtWidgets.QGroupBox):
         super().__init__("Training", parent)
         self.process = combo(PROCESSES, "How data are noised: NCSN's discrete σ ladder or a continuous SDE")
         self.loss = combo(LOSSES, "Score-matching loss")
-        self.size = combo(SIZES, "Width × depth of the score network")
+        self.size = combo({size: point_model_label(size) for size in POINT_MODEL_SIZES},
+                          "Width × depth of the score network")
         self.device = combo(DEVICES, "Where the model trains")
         select(self.process, "ve")
-        select(self.size, "medium")
+        select(self.size, DEFAULT_POINT_MODEL_SIZE)
         model = self.device.model()
         for i in range(self.device.count()):
             key = self.device.itemData(i)
@@ -99,7 +98,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         self.step_label.setText(f"step {f.step:,}")
         if f.step == 0:
             self.rate_label.setText("press Train (T) to start")
-            self.error_label.setText(f"target: median error ≤ 0.3 at σ = {f.mid_sigma:.3g}"
+            self.error_label.setText(f"target: median error ≤ {MATCH_THRESHOLD} at σ = {f.mid_sigma:.3g}"
                                      if math.isfinite(f.mid_sigma) else "")
             self.loss_curve.setData([], [])
             self.loss_smooth.setData([], [])

@@ -1,10 +1,11 @@
 """View: which field (learned / exact / difference / denoiser), what to draw, grid density, theme."""
 from __future__ import annotations
 
+from scoreviz.names import FIELD_KINDS
+
 from ..qt import QtCore, QtWidgets
 from .common import combo, hint, hslider, row, select
 
-FIELDS = [("learned", "learned"), ("exact", "exact"), ("difference", "difference"), ("denoiser", "denoiser")]
 FIELD_TIPS = {
     "learned": "Arrows of the trained model's score σ·s_θ(x, σ)",
     "exact": "Arrows of the exact score of the data noised at σ",
@@ -21,7 +22,7 @@ class ViewPanel(QtWidgets.QGroupBox):
         super().__init__("View", parent)
         self.field_buttons = QtWidgets.QButtonGroup(self)
         buttons = []
-        for label, key in FIELDS:
+        for key, label in FIELD_KINDS.items():
             b = QtWidgets.QToolButton()
             b.setText(label)
             b.setCheckable(True)
