@@ -71,10 +71,10 @@ def test_paint_strokes_change_the_data(window, qtbot):
 def test_click_tools_drop_points_and_blobs(window):
     n = len(window.data_points())
     window.data_panel.set_tool("point")
-    window._on_click(0.5, 0.5)
+    window.gestures.click(0.5, 0.5)
     assert len(window.data_points()) == n + 1
     window.data_panel.set_tool("blob")
-    window._on_click(-2.0, 3.0)
+    window.gestures.click(-2.0, 3.0)
     assert len(window.data_points()) > n + 1
     window.editor.clear()
     assert len(window.data_points()) == 0
@@ -191,7 +191,7 @@ def test_particles_coloured_by_mode_with_weights(qtbot, tmp_path):
 def test_langevin_from_a_clicked_point_and_keyboard(window, qtbot):
     window.sampling_panel.set_options({"sampler": "langevin", "source": "exact", "n": 300, "steps": 2000})
     window.data_panel.set_tool("release")
-    window._on_click(0.0, 0.0)
+    window.gestures.click(0.0, 0.0)
     qtbot.waitUntil(lambda: window.last_particles is not None and window.last_particles.step > 3, timeout=20_000)
     assert window.last_particles.sampler == "langevin"
     window.toggle_play()   # space: pause

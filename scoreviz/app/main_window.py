@@ -6,59 +6,30 @@ After drawing a frame the window emits a relay signal (`field_shown`, `particles
 """
 from __future__ import annotations
 
-import math
-import time
-
 import numpy as np
 
 from scoreviz.core.device import available_devices
-
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
+
+from . import choices as window_choices
+from .banner import MessageBanner
+from .canvas_gestures import CanvasGestures
+from .control_dock import ControlDock
 from .data_editor import DataEditor
-from .panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
+from .perf_readout import PerfReadout
 from .plot1d import Plot1D
-from .qt import QtCore, QtGui, QtWidgets
+from .qt import QtCore, QtWidgets
 from .scene import Scene2D
 from .settings import Settings
 from .sigma_bar import SigmaBar
 from .theme import THEMES, apply_theme
+from .window_menus import ask_load, build_menus, build_shortcuts
 from .worker_host import WorkerHost
 
 RENDER_INTERVAL_MS = 16
 VIEW_DEBOUNCE_MS = 40
 DATA_DEBOUNCE_MS = 60
-SHORTCUTS_HELP = ("Space play/pause particles · ←/→ noise level · T train/pause · R reset particles · "
-                  "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O load data")
-
-
-class MessageBanner(QtWidgets.QLabel):
-    """A coloured line above the canvas for messages that must be seen (never a modal dialog)."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setVisible(False)
-        self.setContentsMargins(10, 6, 10, 6)
-        self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Click to dismiss")
-        self.level = ""
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.hide)
-
-    def show_message(self, level: str, text: str, theme) -> None:
-        self.level = level
-        colour = {"error": theme.error, "warning": theme.warning}.get(level, theme.accent)
-        self.setStyleSheet(f"background: {colour}26; border-left: 4px solid {colour}; color: {theme.text};"
-                           "border-radius: 3px;")
-        icon = {"error": "✖", "warning": "⚠"}.get(level, "ℹ")
-        self.setText(f"{icon}  {text}")
-        self.setVisible(True)
-        self._timer.start(30_000 if level == "error" else 12_000)
-
-    def mousePressEvent(self, ev):
-        self.hide()
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -79,7 +50,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._mailbox: dict[type, object] = {}
         self._closed = False
         self._frames_drawn = 0
-        self._fps_count, self._fps_time, self.fps = 0, time.perf_counter(), 0.0
         self.last_message: tuple[str, str] = ("", "")
         self.process: fr.ProcessFrame | None = None
         self.last_field = self.last_particles = self.last_train = None
@@ -89,31 +59,30 @@ class MainWindow(QtWidgets.QMainWindow):
         self.host = WorkerHost(self)
         self._build_ui()
         self._connect()
-        self._build_shortcuts()
+        self._shortcuts = build_shortcuts(self)
 
-        self._render_timer = QtCore.QTimer(self)
-        self._render_timer.setInterval(RENDER_INTERVAL_MS)
-        self._render_timer.timeout.connect(self._render)
-        self._view_timer = QtCore.QTimer(self)
-        self._view_timer.setSingleShot(True)
-        self._view_timer.setInterval(VIEW_DEBOUNCE_MS)
-        self._view_timer.timeout.connect(self._send_view)
-        self._data_timer = QtCore.QTimer(self)
-        self._data_timer.setSingleShot(True)
-        self._data_timer.setInterval(DATA_DEBOUNCE_MS)
-        self._data_timer.timeout.connect(self._flush_data)
+        self._render_timer = self._timer(RENDER_INTERVAL_MS, self._render)
+        self._view_timer = self._timer(VIEW_DEBOUNCE_MS, self._send_view, single_shot=True)
+        self._data_timer = self._timer(DATA_DEBOUNCE_MS, self._flush_data, single_shot=True)
 
-        choices = settings.choices() if settings is not None else {}
-        self.apply_choices(choices)
+        remembered = settings.choices() if settings is not None else {}
+        self.apply_choices(remembered)
         if settings is not None:
             settings.restore_window(self)
         if start_worker:
             self.host.start()
         self._send_config()
-        self.load_preset(preset or choices.get("preset") or data_specs.DEFAULT_PRESET)
+        self.load_preset(preset or remembered.get("preset") or data_specs.DEFAULT_PRESET)
         self._render_timer.start()
 
     # --- construction ----------------------------------------------------------------------------------------
+    def _timer(self, interval_ms: int, slot, single_shot: bool = False) -> QtCore.QTimer:
+        timer = QtCore.QTimer(self)
+        timer.setInterval(interval_ms)
+        timer.setSingleShot(single_shot)
+        timer.timeout.connect(slot)
+        return timer
+
     def _build_ui(self) -> None:
         self.resize(1440, 900)
         self.scene = Scene2D(self.theme)
@@ -139,89 +108,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.image_mode = None
         self.setCentralWidget(self.modes)
 
-        self.data_panel = DataPanel(data_specs.preset_names())
-        self.training_panel = TrainingPanel(available_devices())
-        self.sampling_panel = SamplingPanel()
-        self.sampling_panel.set_mode_colours(self.scene.mode_colours())
-        self.view_panel = ViewPanel()
-        self.view_panel.set_options({"theme": self.theme.name})
-        panels = QtWidgets.QWidget()
-        pl = QtWidgets.QVBoxLayout(panels)
-        pl.setContentsMargins(4, 0, 4, 4)
-        for p in (self.data_panel, self.training_panel, self.sampling_panel, self.view_panel):
-            pl.addWidget(p)
-        pl.addStretch(1)
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidget(panels)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.dock = QtWidgets.QDockWidget("Controls", self)
-        self.dock.setObjectName("controls")
-        self.dock.setWidget(scroll)
-        self.dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
-                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.dock.setMinimumWidth(380)
+        self.dock = ControlDock(self, data_specs.preset_names(), available_devices())
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.data_panel, self.training_panel = self.dock.data, self.dock.training
+        self.sampling_panel, self.view_panel = self.dock.sampling, self.dock.view
+        self.dock.apply_theme(self.theme, self.scene.mode_colours())
 
         self.status_data = QtWidgets.QLabel()
-        self.status_perf = QtWidgets.QLabel()
+        self.perf = PerfReadout()
+        self.status_perf = self.perf.label
         self.statusBar().addPermanentWidget(self.status_data)
         self.statusBar().addPermanentWidget(self.status_perf)
-        self._build_menu()
-
-    def _build_menu(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.act_load = file_menu.addAction("Load data…")
-        self.act_load.setShortcut(QtGui.QKeySequence.StandardKey.Open)
-        self.act_load.triggered.connect(self._ask_load)
-        self.act_shot = file_menu.addAction("Save screenshot…")
-        self.act_shot.setShortcut(QtGui.QKeySequence("Ctrl+S"))
-        self.act_shot.triggered.connect(self._ask_screenshot)
-        file_menu.addSeparator()
-        act_quit = file_menu.addAction("Quit")
-        act_quit.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
-        act_quit.triggered.connect(self.close)
-        edit = menu.addMenu("&Edit")
-        self.act_undo = edit.addAction("Undo")
-        self.act_undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
-        self.act_undo.triggered.connect(self.editor.undo)
-        self.act_redo = edit.addAction("Redo")
-        self.act_redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
-        self.act_redo.triggered.connect(self.editor.redo)
-        view = menu.addMenu("&View")
-        act_full = view.addAction("Full screen")
-        act_full.setShortcut(QtGui.QKeySequence("F"))
-        act_full.triggered.connect(self.toggle_full_screen)
-        act_fit = view.addAction("Fit data")
-        act_fit.setShortcut(QtGui.QKeySequence("Home"))
-        act_fit.triggered.connect(self.fit_view)
-        view.addSeparator()
-        self.act_mode_2d = view.addAction("2D lab")
-        self.act_mode_2d.setShortcut(QtGui.QKeySequence("Ctrl+1"))
-        self.act_mode_2d.triggered.connect(lambda: self.set_mode("2d"))
-        self.act_mode_images = view.addAction("Image mode (MNIST)")
-        self.act_mode_images.setShortcut(QtGui.QKeySequence("Ctrl+2"))
-        self.act_mode_images.triggered.connect(lambda: self.set_mode("images"))
-        help_menu = menu.addMenu("&Help")
-        act_keys = help_menu.addAction("Keyboard shortcuts")
-        act_keys.triggered.connect(lambda: self.show_message("info", SHORTCUTS_HELP))
-
-    def _build_shortcuts(self) -> None:
-        def add(key, slot):
-            sc = QtGui.QShortcut(QtGui.QKeySequence(key), self)
-            sc.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-            sc.activated.connect(slot)
-            return sc
-
-        self._shortcuts = [
-            add(QtCore.Qt.Key.Key_Space, self.toggle_play),
-            add(QtCore.Qt.Key.Key_Left, lambda: self.sigma_bar.nudge(-1)),
-            add(QtCore.Qt.Key.Key_Right, lambda: self.sigma_bar.nudge(+1)),
-            add(QtCore.Qt.Key.Key_T, self.toggle_training),
-            add(QtCore.Qt.Key.Key_R, self.reset_particles),
-        ]
+        acts = build_menus(self)
+        self.act_load, self.act_shot, self.act_undo, self.act_redo = (acts[k] for k in ("load", "shot", "undo", "redo"))
+        self.act_mode_2d, self.act_mode_images = acts["mode_2d"], acts["mode_images"]
 
     def _connect(self) -> None:
         w = self.host.worker
@@ -231,8 +131,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor.failed.connect(self._on_data_failed)
         dp = self.data_panel
         dp.preset_chosen.connect(self.load_preset)
-        dp.load_requested.connect(self._ask_load)
-        dp.tool_changed.connect(self._on_tool)
+        dp.load_requested.connect(lambda: ask_load(self))
         dp.clear_requested.connect(self.editor.clear)
         dp.undo_requested.connect(self.editor.undo)
         dp.redo_requested.connect(self.editor.redo)
@@ -250,11 +149,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view_panel.changed.connect(self._on_view_options)
         self.view_panel.theme_changed.connect(self.set_theme)
         self.sigma_bar.sigma_changed.connect(self._on_sigma)
-        vb = self.scene.viewbox
-        vb.sigRangeChanged.connect(self._on_range_changed)
-        vb.stroke.connect(self._on_stroke)
-        vb.clicked.connect(self._on_click)
-        vb.hovered.connect(self._on_hover)
+        self.scene.viewbox.sigRangeChanged.connect(self._on_range_changed)
+        self.gestures = CanvasGestures(self.scene, self.editor, dp, self.release_particles, parent=self)
         self.plot1d.view_changed.connect(self._on_range_1d)
 
     # --- public actions (also used by tests and the scripted run) --------------------------------------------
@@ -311,12 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
         apply_theme(QtWidgets.QApplication.instance(), self.theme)
         self.scene.apply_theme(self.theme)
         self.plot1d.apply_theme(self.theme)
-        self.sampling_panel.set_mode_colours(self.scene.mode_colours())
-        for plot in (self.training_panel.loss_plot, self.training_panel.level_plot, self.sampling_panel.modes_plot):
-            plot.setBackground(self.theme.panel)
-        self.view_panel.set_options({"theme": self.theme.name})
-        self.training_panel.loss_curve.setPen(self.theme.accent)
-        self.training_panel.level_bars.setOpts(brush=self.theme.accent)
+        self.dock.apply_theme(self.theme, self.scene.mode_colours())
         if self.last_field is not None:
             self._mailbox[type(self.last_field)] = self.last_field
         if self.last_particles is not None:
@@ -368,38 +259,10 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.grab().save(str(path))
 
     def choices(self) -> dict:
-        return {"preset": self.data_panel.preset.currentData() or data_specs.DEFAULT_PRESET,
-                **{f"train.{k}": v for k, v in self.training_panel.options().items()},
-                **{f"sample.{k}": v for k, v in self.sampling_panel.options().items()},
-                "sample.speed": self.sampling_panel.steps_per_second,
-                "sample.trails": self.sampling_panel.trails.isChecked(),
-                **{f"view.{k}": v for k, v in self.view_panel.options().items()},
-                "data.radius": self.data_panel.radius.value(), "data.strength": self.data_panel.strength.value(),
-                "sigma_fraction": self.sigma_bar.slider.value() / 1000}
+        return window_choices.collect(self)
 
     def apply_choices(self, c: dict) -> None:
-        def group(prefix):
-            return {k[len(prefix):]: v for k, v in c.items() if k.startswith(prefix)}
-
-        try:
-            self.training_panel.set_options(group("train."))
-            self.sampling_panel.set_options(group("sample."))
-            if "sample.speed" in c:
-                self.sampling_panel.set_speed(float(c["sample.speed"]))
-            if "sample.trails" in c:
-                self.sampling_panel.trails.setChecked(bool(c["sample.trails"]))
-            view = group("view.")
-            if view.get("theme") and view["theme"] != self.theme.name:
-                self.set_theme(view["theme"])
-            self.view_panel.set_options(view)
-            if "data.radius" in c:
-                self.data_panel.radius.setValue(int(c["data.radius"]))
-            if "data.strength" in c:
-                self.data_panel.strength.setValue(int(c["data.strength"]))
-            if "sigma_fraction" in c:
-                self.sigma_bar.set_fraction(float(c["sigma_fraction"]))
-        except (TypeError, ValueError):
-            pass  # a damaged settings file is ignored, never fatal
+        window_choices.apply(self, c)
         self._on_view_options()
 
     # --- shutdown --------------------------------------------------------------------------------------------
@@ -447,69 +310,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_data_failed(self, message: str) -> None:
         self.show_message("error", message)
-
-    def _ask_load(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load data", "", "Data (*.npy *.csv *.png)")
-        if path:
-            self.load_data_file(path)
-
-    def _ask_screenshot(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "scoreviz.png", "PNG (*.png)")
-        if path:
-            self.save_screenshot(path)
-
-    # --- canvas gestures -------------------------------------------------------------------------------------
-    def brush_radius(self) -> float:
-        x0, x1, _, _ = self.scene.view_rect()
-        return self.data_panel.radius.value() / 100 * (x1 - x0) * 0.5
-
-    def _on_tool(self, tool: str) -> None:
-        self.scene.viewbox.set_tool(tool)
-        self.scene.cursor.setVisible(tool in ("brush", "erase", "blob"))
-
-    def _on_stroke(self, phase: str, x: float, y: float) -> None:
-        tool = self.scene.viewbox.tool
-        r, strength = self.brush_radius(), self.data_panel.strength.value()
-        if phase == "start":
-            self.editor.begin_stroke()
-        if tool == "brush":
-            self.editor.brush(x, y, r, max(1, strength // 3))
-        elif tool == "erase":
-            self.editor.erase(x, y, r, strength)
-        elif tool == "point":
-            self.editor.add_point(x, y, min_spacing=r / 4)
-        elif tool == "blob" and phase == "start":
-            self.editor.add_blob(x, y, r, 10 * strength)
-        elif tool == "release" and phase == "end":
-            self.release_particles((x, y))
-        if phase == "end":
-            self.editor.end_stroke()
-        self.scene.cursor.place(x, y, r)
-
-    def _on_click(self, x: float, y: float) -> None:
-        tool = self.scene.viewbox.tool
-        r, strength = self.brush_radius(), self.data_panel.strength.value()
-        if tool == "release":
-            self.release_particles((x, y))
-            return
-        self.editor.begin_stroke()
-        if tool == "brush":
-            self.editor.brush(x, y, r, strength)
-        elif tool == "erase":
-            self.editor.erase(x, y, r, strength)
-        elif tool == "point":
-            self.editor.add_point(x, y)
-        elif tool == "blob":
-            self.editor.add_blob(x, y, r, 10 * strength)
-        self.editor.end_stroke()
-
-    def _on_hover(self, x: float, y: float, inside: bool) -> None:
-        cursor = self.scene.cursor
-        if inside and self.scene.viewbox.tool in ("brush", "erase", "blob"):
-            cursor.place(x, y, self.brush_radius())
-            cursor.setVisible(True)
-        else:
-            cursor.setVisible(False)
 
     # --- view ------------------------------------------------------------------------------------------------
     def _on_range_changed(self, *_):
@@ -592,24 +392,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.last_train = train
             self.train_shown.emit(train)
         self._frames_drawn += 1
-        self._fps_count += 1
-        now = time.perf_counter()
-        if now - self._fps_time > 1.0:
-            self.fps = self._fps_count / (now - self._fps_time)
-            self._fps_count, self._fps_time = 0, now
-            self._update_perf()
-
-    def _update_perf(self) -> None:
-        t = self.last_train
-        parts = [f"{self.fps:.0f} fps"]
-        if t is not None:
-            parts.append(f"{t.device}")
-            if t.running:
-                parts.append(f"{t.steps_per_second:,.0f} steps/s")
-        f = self.last_field
-        if isinstance(f, fr.FieldFrame) and math.isfinite(f.rel_error):
-            parts.append(f"field error here {f.rel_error:.2f}")
-        self.status_perf.setText("  ·  ".join(parts))
+        if self.perf.count_frame():
+            self.perf.show(self.last_train, self.last_field)
 
     # --- helpers for tests -----------------------------------------------------------------------------------
     def data_points(self) -> np.ndarray:

@@ -1,0 +1,40 @@
+"""The status bar's performance line: frames drawn per second, the device, training steps/s, the field's error."""
+from __future__ import annotations
+
+import math
+import time
+
+from scoreviz.lab import frames as fr
+
+from .qt import QtWidgets
+
+#: The line is refreshed once per this many seconds (the frame rate is counted over the same window).
+REFRESH_S = 1.0
+
+
+class PerfReadout:
+    """Counts drawn frames; `count_frame()` says when a second has passed and `show` should refresh the label."""
+
+    def __init__(self):
+        self.label = QtWidgets.QLabel()
+        self.fps = 0.0
+        self._count, self._since = 0, time.perf_counter()
+
+    def count_frame(self) -> bool:
+        self._count += 1
+        now = time.perf_counter()
+        if now - self._since <= REFRESH_S:
+            return False
+        self.fps = self._count / (now - self._since)
+        self._count, self._since = 0, now
+        return True
+
+    def show(self, training: fr.TrainingFrame | None, field) -> None:
+        parts = [f"{self.fps:.0f} fps"]
+        if training is not None:
+            parts.append(f"{training.device}")
+            if training.running:
+                parts.append(f"{training.steps_per_second:,.0f} steps/s")
+        if isinstance(field, fr.FieldFrame) and math.isfinite(field.rel_error):
+            parts.append(f"field error here {field.rel_error:.2f}")
+        self.label.setText("  ·  ".join(parts))

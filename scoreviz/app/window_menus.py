@@ -1,0 +1,71 @@
+"""The main window's menus and its single-key shortcuts (the keys a lecturer presses while the canvas has focus)."""
+from __future__ import annotations
+
+from .qt import QtCore, QtGui, QtWidgets
+
+SHORTCUTS_HELP = ("Space play/pause particles · ←/→ noise level · T train/pause · R reset particles · "
+                  "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O load data")
+
+
+def _add(menu, text: str, slot, *keys) -> QtGui.QAction:
+    """An action in `menu` calling `slot`, with its key sequences (standard keys or strings) if any."""
+    act = menu.addAction(text)
+    if keys:
+        act.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+    act.triggered.connect(slot)
+    return act
+
+
+def build_menus(window) -> dict[str, QtGui.QAction]:
+    """File, Edit, View and Help; returns the actions the window and its tests refer to, by name."""
+    bar = window.menuBar()
+    std = QtGui.QKeySequence.StandardKey
+    acts = {}
+    file_menu = bar.addMenu("&File")
+    acts["load"] = _add(file_menu, "Load data…", lambda: ask_load(window), std.Open)
+    acts["shot"] = _add(file_menu, "Save screenshot…", lambda: ask_screenshot(window), "Ctrl+S")
+    file_menu.addSeparator()
+    _add(file_menu, "Quit", window.close, std.Quit)
+    edit = bar.addMenu("&Edit")
+    acts["undo"] = _add(edit, "Undo", window.editor.undo, std.Undo)
+    acts["redo"] = _add(edit, "Redo", window.editor.redo, "Ctrl+Shift+Z", "Ctrl+Y")
+    view = bar.addMenu("&View")
+    _add(view, "Full screen", window.toggle_full_screen, "F")
+    _add(view, "Fit data", window.fit_view, "Home")
+    view.addSeparator()
+    acts["mode_2d"] = _add(view, "2D lab", lambda: window.set_mode("2d"), "Ctrl+1")
+    acts["mode_images"] = _add(view, "Image mode (MNIST)", lambda: window.set_mode("images"), "Ctrl+2")
+    help_menu = bar.addMenu("&Help")
+    _add(help_menu, "Keyboard shortcuts", lambda: window.show_message("info", SHORTCUTS_HELP))
+    return acts
+
+
+def build_shortcuts(window) -> list[QtGui.QShortcut]:
+    """Space, ←/→, T and R anywhere in the window."""
+    def add(key, slot):
+        sc = QtGui.QShortcut(QtGui.QKeySequence(key), window)
+        sc.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        sc.activated.connect(slot)
+        return sc
+
+    keys = QtCore.Qt.Key
+    return [
+        add(keys.Key_Space, window.toggle_play),
+        add(keys.Key_Left, lambda: window.sigma_bar.nudge(-1)),
+        add(keys.Key_Right, lambda: window.sigma_bar.nudge(+1)),
+        add(keys.Key_T, window.toggle_training),
+        add(keys.Key_R, window.reset_particles),
+    ]
+
+
+def ask_load(window) -> None:
+    """File → Load data: a point file or a density image, opened in the window."""
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Load data", "", "Data (*.npy *.csv *.png)")
+    if path:
+        window.load_data_file(path)
+
+
+def ask_screenshot(window) -> None:
+    path, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Save screenshot", "scoreviz.png", "PNG (*.png)")
+    if path:
+        window.save_screenshot(path)
