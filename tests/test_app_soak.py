@@ -7,24 +7,46 @@ import sys
 import numpy as np
 
 from scoreviz.app.bench_gui import synthetic_frames
-from scoreviz.app.items import arrow_segments, magnitude_bands
+from scoreviz.app.items import magnitude_bands
 from scoreviz.app.qt import QtGui
 
 
-def test_arrow_segments_point_along_the_vectors():
-    xs, ys = arrow_segments(np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.array([1.0, 0.0]), np.array([0.0, -2.0]))
-    assert xs.shape == (12,)
-    # shaft of arrow 0 from (0, 0) to (1, 0); of arrow 1 from (1, 1) to (1, −1)
-    assert (xs[0], ys[0], xs[1], ys[1]) == (0.0, 0.0, 1.0, 0.0)
-    assert (xs[6], ys[6], xs[7], ys[7]) == (1.0, 1.0, 1.0, -1.0)
-    # barbs start at the tip and point back
-    assert xs[3] < 1.0 and ys[9] > -1.0
+def test_the_drawn_arrows_point_along_the_vectors(qtbot):
+    """The lines the field item paints: each shaft runs from its tail along its vector, both barbs start at the
+    tip and point back towards the tail, and arrows of larger |σ·s| go to a later colour band."""
+    from scoreviz.app.items import VectorFieldItem
+
+    item = VectorFieldItem()
+    tails = np.array([[0.0, 0.0], [1.0, 1.0]])
+    vectors = np.array([[0.1, 0.0], [0.0, -2.0]])          # |σ·s| = 0.1 and 2.0
+    item.set_field(tails, vectors, np.linalg.norm(vectors, axis=1), cell=0.5, bounded=True)
+    small = item.lines_of_band(int(magnitude_bands(np.array([0.1]))[0]))
+    large = item.lines_of_band(int(magnitude_bands(np.array([2.0]))[0]))
+    assert small.shape == (3, 4) and large.shape == (3, 4)
+    for lines, tail, v in ((small, tails[0], vectors[0]), (large, tails[1], vectors[1])):
+        shaft = lines[0]
+        assert np.allclose(shaft[:2], tail)
+        along = shaft[2:] - shaft[:2]
+        assert np.dot(along, v) > 0 and abs(along[0] * v[1] - along[1] * v[0]) < 1e-12   # parallel, same way
+        assert 0 < np.linalg.norm(along) <= 0.5                                              # bounded by the cell
+        for barb in lines[1:]:
+            assert np.allclose(barb[:2], shaft[2:])                                           # from the tip
+            assert np.dot(barb[2:] - barb[:2], along) < 0                                     # pointing back
+    # the longer score gets the longer arrow (length grows with magnitude, bounded)
+    assert np.linalg.norm(large[0, 2:] - large[0, :2]) > np.linalg.norm(small[0, 2:] - small[0, :2])
 
 
-def test_colour_bands_are_fixed():
-    m = np.array([0.0, 0.1, 0.5, 1.0, 5.0, 100.0])
-    assert list(magnitude_bands(m)) == list(magnitude_bands(m * 1.0))
-    assert magnitude_bands(np.array([100.0]))[0] == magnitude_bands(np.array([3.0]))[0]  # open-ended top band
+def test_colour_bands_are_a_fixed_scale():
+    """A magnitude's band depends on the magnitude alone (no normalisation by the batch, so colours do not
+    flicker as σ moves), grows with it, and the top band is open-ended."""
+    m = np.array([0.05, 0.3, 0.7, 1.1, 2.0, 5.0])
+    bands = magnitude_bands(m)
+    assert list(bands) == sorted(bands) and bands[0] < bands[-1]
+    for value, band in zip(m, bands):
+        assert magnitude_bands(np.array([value]))[0] == band                        # alone or in a batch
+        assert magnitude_bands(np.array([value, 100.0 * value]))[0] == band        # whatever else is drawn
+    assert magnitude_bands(np.array([100.0]))[0] == magnitude_bands(np.array([3.0]))[0]
+    assert magnitude_bands(m * 10)[0] != bands[0]                                   # not rescaled per frame
 
 
 def test_soak_thousands_of_frames_keep_none_refcount_flat(qtbot):

@@ -40,7 +40,7 @@ def test_opens_on_moons_with_a_field_and_heat_map(window):
     assert window.editor.name == "moons"
     assert f.points.shape[0] >= 12 * 12 and f.heat is not None
     assert np.isfinite(f.vectors).all()
-    assert window.scene.trails._heat_rgb is not None
+    assert window.scene.backdrop.heat_rgb is not None
 
 
 def test_paint_strokes_change_the_data(window, qtbot):
@@ -190,10 +190,20 @@ def test_particles_coloured_by_mode_with_weights(qtbot, tmp_path):
 
 def test_langevin_from_a_clicked_point_and_keyboard(window, qtbot):
     window.sampling_panel.set_options({"sampler": "langevin", "source": "exact", "n": 300, "steps": 2000})
+    window.sampling_panel.set_speed(15)              # slow: the first frames show where the particles start
+    window.set_sigma(window.process.noise_min)       # Langevin at the smallest σ: steps of ~0.01
     window.data_panel.set_tool("release")
-    window.gestures.click(0.0, 0.0)
-    qtbot.waitUntil(lambda: window.last_particles is not None and window.last_particles.step > 3, timeout=20_000)
-    assert window.last_particles.sampler == "langevin"
+    click = np.array([1.4, -0.3])                    # far from the prior's centre
+    window.gestures.click(*click)
+    qtbot.waitUntil(lambda: window.last_particles is not None and window.last_particles.sampler == "langevin"
+                    and window.last_particles.step >= 1, timeout=20_000)
+    early = window.last_particles
+    assert early.step <= 10
+    assert np.linalg.norm(early.positions.mean(0) - click) < 0.1, "the particles did not start at the click"
+    assert early.positions.std(0).max() < 0.15
+    window.sampling_panel.set_speed(240)
+    window.release_particles(tuple(click))          # the speed is sent with a release
+    qtbot.waitUntil(lambda: window.last_particles.step > 3, timeout=20_000)
     window.toggle_play()   # space: pause
     qtbot.waitUntil(lambda: not window.last_particles.running, timeout=10_000)
     window.toggle_play()   # space: play again

@@ -222,7 +222,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 from scoreviz.core.device import resolve_device
                 from scoreviz.core.recipes.images import default_model_size
 
-                self.image_mode = ImageModeWidget(self, model_size=default_model_size(resolve_device("auto")))
+                self.image_mode = ImageModeWidget(self, model_size=default_model_size(resolve_device("auto")),
+                                                 settings=self.settings)
                 self.modes.addWidget(self.image_mode)
             self.set_training(False)
             self.modes.setCurrentWidget(self.image_mode)
@@ -342,7 +343,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_trails(self, on: bool) -> None:
         self.scene.trails_on = on
         if not on:
-            self.scene.trails.reset()
+            self.scene.backdrop.reset()
 
     def _send_config(self, *_):
         self.host.send("configure", self.training_panel.options())

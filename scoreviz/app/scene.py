@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .canvas import BrushCursor, make_canvas
-from .items import PointCloudItem, TrailItem, VectorFieldItem
+from .items import BackdropItem, PointCloudItem, VectorFieldItem
 from .qt import QtCore, QtGui, QtWidgets, pg
 from .theme import Theme
 
@@ -28,12 +28,12 @@ class Scene2D:
         self.data_points.setZValue(-5)
         self.field = VectorFieldItem()
         self.field.setZValue(10)
-        self.trails = TrailItem()     # the backdrop: heat map of p_σ + fading trails, one image
-        self.trails.setZValue(-20)
+        self.backdrop = BackdropItem()     # heat map of p_σ + fading trails, one image
+        self.backdrop.setZValue(-20)
         self.particles = PointCloudItem(size=PARTICLE_SIZE)
         self.particles.setZValue(20)
         self.cursor = BrushCursor()
-        for item in (self.data_image, self.data_points, self.field, self.trails, self.particles,
+        for item in (self.data_image, self.data_points, self.field, self.backdrop, self.particles,
                      self.cursor):
             self.viewbox.addItem(item, ignoreBounds=True)
         # static between data edits / zooms: blit cached pixmaps instead of replaying them every frame (the
@@ -41,7 +41,7 @@ class Scene2D:
         for item in (self.data_points, self.plot.getAxis("left"), self.plot.getAxis("bottom")):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.data_mode = "points"
-        self.trails_on = True
+        self.backdrop_on = True
         self._serial = -1
         self._data = np.zeros((0, 2))
         self.theme = theme
@@ -56,7 +56,7 @@ class Scene2D:
             ax.setPen(pg.mkPen(theme.axis))
             ax.setTextPen(pg.mkPen(theme.axis))
         self.field.set_colours(theme.arrow_colours(self.field.n_bands))
-        self.trails.set_colour(theme.trail_rgb)
+        self.backdrop.set_colour(theme.trail_rgb)
         c = QtGui.QColor(theme.data_points)
         c.setAlpha(110)
         self.data_points.set_style(c, 2.0)
@@ -80,7 +80,7 @@ class Scene2D:
 
     def sync_trail_area(self) -> None:
         x0, x1, y0, y1 = self.view_rect()
-        self.trails.set_area(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.backdrop.set_area(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
 
     # --- content ---------------------------------------------------------------------------------------------
     def show_field(self, f, arrows: bool = True) -> None:
@@ -89,13 +89,13 @@ class Scene2D:
                                  f.magnitude.astype(np.float64), f.cell, f.bounded)
         self.field.setVisible(arrows)
         if f.heat is not None:
-            self.trails.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut())
+            self.backdrop.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut())
         else:
-            self.trails.set_heat(None)
+            self.backdrop.set_heat(None)
 
     def clear_field(self) -> None:
         self.field.clear()
-        self.trails.set_heat(None)
+        self.backdrop.set_heat(None)
 
     def show_particles(self, f) -> None:
         pos = f.positions
@@ -106,9 +106,9 @@ class Scene2D:
         self.particles.set_points(pos, f.labels)
         if f.serial != self._serial:
             self._serial = f.serial
-            self.trails.reset()
-        if self.trails_on and len(pos):
-            self.trails.add(pos)
+            self.backdrop.reset()
+        if self.backdrop_on and len(pos):
+            self.backdrop.add(pos)
 
     def show_data(self, points: np.ndarray, mode: str | None = None) -> None:
         self.data_mode = mode or self.data_mode

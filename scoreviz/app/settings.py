@@ -13,7 +13,8 @@ KEY_STATE = "window/state"
 
 
 class Settings:
-    """A thin wrapper: `choices()` / `save_choices(dict)` (JSON of plain values) and the window layout."""
+    """A thin wrapper: `choices()` / `save_choices(dict)` (JSON of plain values, one flat dict for the whole
+    window: the image page's keys start with "images.") and the window layout."""
 
     def __init__(self, qsettings: QtCore.QSettings | None = None):
         self.q = qsettings if qsettings is not None else QtCore.QSettings(ORGANISATION, APPLICATION)
@@ -27,7 +28,8 @@ class Settings:
         return value if isinstance(value, dict) else {}
 
     def save_choices(self, choices: dict) -> None:
-        self.q.setValue(KEY_CHOICES, json.dumps(choices))
+        """Remember these choices, keeping the other keys (the 2-D lab and the image page each write their own)."""
+        self.q.setValue(KEY_CHOICES, json.dumps({**self.choices(), **choices}))
 
     def restore_window(self, window) -> None:
         geometry = self.q.value(KEY_GEOMETRY)

@@ -115,9 +115,13 @@ class LabSession:
             self.say("info", "No model trained yet: the particles follow the exact score.")
             request = replace(request, source="exact")
         train = self.dataset.train
-        self.particles.release(request, self._score(request.source), dim=self.dataset.dim, sigma=self.field.sigma,
-                               device=self.training.device,
-                               data_std=float(train.std()) if train.shape[0] > 1 else 1.0)
+        try:
+            self.particles.release(request, self._score(request.source), dim=self.dataset.dim,
+                                   sigma=self.field.sigma, device=self.training.device,
+                                   data_std=float(train.std()) if train.shape[0] > 1 else 1.0)
+        except ValueError as exc:   # a sampler that cannot run here (DDPM without VP): the old run goes on
+            self.say("warning", str(exc))
+            return
         self._particles_dirty = True
 
     def sampler_play(self, on: bool) -> None:

@@ -1,6 +1,7 @@
-"""Fast pyqtgraph items (GUIDE §3): banded vector field, point clouds drawn with one drawPoints, decaying trails."""
-from .field import VectorFieldItem, arrow_segments, magnitude_bands
+"""Fast pyqtgraph items (GUIDE §3): banded vector field, point clouds drawn with one drawPoints, and the backdrop
+(heat map + decaying trails in one image)."""
+from .backdrop import BackdropItem
+from .field import VectorFieldItem, arrow_lines, magnitude_bands
 from .points import PointCloudItem
-from .trails import TrailItem
 
-__all__ = ["VectorFieldItem", "arrow_segments", "magnitude_bands", "PointCloudItem", "TrailItem"]
+__all__ = ["BackdropItem", "PointCloudItem", "VectorFieldItem", "arrow_lines", "magnitude_bands"]

@@ -1,7 +1,7 @@
-"""A quiver as a few PlotCurveItems of line-segment pairs, one pen per magnitude band (GUIDE §3: ~7 ms for 4,096).
+"""A quiver drawn as line segments, one pen per magnitude band (GUIDE §3).
 
-pyqtgraph has no quiver item: each arrow is a shaft and two barbs, i.e. three segments, computed in NumPy and
-handed to `PlotCurveItem(connect='pairs')`. The colour bands have fixed edges on the magnitude of σ·s (which is
+pyqtgraph has no quiver item: each arrow is a shaft and two barbs, i.e. three line segments computed in NumPy,
+drawn from one contiguous QLineF array with one drawLines call per colour band. The colour bands have fixed edges on the magnitude of σ·s (which is
 O(1) at every σ), so the colour scale does not flicker when the σ slider moves.
 """
 from __future__ import annotations
@@ -24,28 +24,9 @@ def magnitude_bands(magnitude: np.ndarray, edges: np.ndarray = BAND_EDGES) -> np
     return np.clip(np.searchsorted(edges, magnitude, side="right") - 1, 0, len(edges) - 1)
 
 
-def arrow_segments(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Segments of arrows from (x, y) to (x + dx, y + dy), all (M,): a shaft and two barbs each.
-
-    Returns xs, ys of shape (6M,), consecutive pairs being segments (for connect='pairs').
-    """
-    m = x.shape[0]
-    tip_x, tip_y = x + dx, y + dy
-    head_x, head_y = -HEAD_FRACTION * dx, -HEAD_FRACTION * dy
-    c, s = np.cos(HEAD_ANGLE), np.sin(HEAD_ANGLE)
-    out_x = np.empty((m, 6), dtype=np.float64)
-    out_y = np.empty((m, 6), dtype=np.float64)
-    out_x[:, 0], out_y[:, 0] = x, y
-    out_x[:, 1], out_y[:, 1] = tip_x, tip_y
-    out_x[:, 2], out_y[:, 2] = tip_x, tip_y
-    out_x[:, 3], out_y[:, 3] = tip_x + c * head_x - s * head_y, tip_y + s * head_x + c * head_y
-    out_x[:, 4], out_y[:, 4] = tip_x, tip_y
-    out_x[:, 5], out_y[:, 5] = tip_x + c * head_x + s * head_y, tip_y - s * head_x + c * head_y
-    return out_x.reshape(-1), out_y.reshape(-1)
-
-
-def _arrow_lines(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
-    """The segments of `arrow_segments` as lines (M, 3, 4): (x1, y1, x2, y2) of the shaft and the two barbs."""
+def arrow_lines(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Arrows from (x, y) to (x + dx, y + dy), all (M,), as lines (M, 3, 4): (x1, y1, x2, y2) of the shaft
+    (tail → tip) and of the two barbs (tip → outwards, HEAD_ANGLE either side of the shaft, pointing back)."""
     m = x.shape[0]
     c, s = np.cos(HEAD_ANGLE), np.sin(HEAD_ANGLE)
     out = np.empty((m, 3, 4), dtype=np.float64)
@@ -118,7 +99,7 @@ class VectorFieldItem(pg.GraphicsObject):
         starts = np.searchsorted(band[order], np.arange(self.n_bands + 1))
         points, vectors, magnitude = points[order], vectors[order], magnitude[order]
         draw = display_vectors(vectors, magnitude, cell, bounded)
-        segs = _arrow_lines(points[:, 0], points[:, 1], draw[:, 0], draw[:, 1])   # (M, 3, 4), band order
+        segs = arrow_lines(points[:, 0], points[:, 1], draw[:, 0], draw[:, 1])   # (M, 3, 4), band order
         # one contiguous QLineF[] (x1, y1, x2, y2 float64) for all bands; paint draws a slice per band
         self._segs = segs.reshape(-1, 4)
         self._lines = [(3 * int(starts[k]), 3 * int(starts[k + 1] - starts[k])) for k in range(self.n_bands)]
@@ -128,6 +109,11 @@ class VectorFieldItem(pg.GraphicsObject):
         else:
             rect = QtCore.QRectF()
         set_bounds(self, rect)
+
+    def lines_of_band(self, band: int) -> np.ndarray:
+        """The lines (k, 4) drawn with band `band`'s pen: (x1, y1, x2, y2), three per arrow (shaft, two barbs)."""
+        start, count = self._lines[band] if band < len(self._lines) else (0, 0)
+        return self._segs[start:start + count]
 
     def clear(self) -> None:
         self._lines = []

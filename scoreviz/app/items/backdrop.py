@@ -1,4 +1,5 @@
-"""The backdrop: the heat map of p_σ and the fading particle trails composited into ONE image.
+"""The backdrop: the heat map of p_σ and the fading particle trails composited into ONE image (one drawImage per
+frame instead of two blended layers).
 
 Trails are a decaying accumulation (GUIDE §3): every frame acc ← decay·acc + splat(positions). The heat map
 (log p_σ − max on the worker's grid) is resampled bilinearly onto the same pixel grid over the visible area
@@ -12,55 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..qt import QtCore, QtGui, pg
+from .heat import BARE, HeatIndex
 
-BARE = 256          # heat index of a pixel the heat map does not cover (or with the heat map hidden)
+class BackdropItem(pg.GraphicsObject):
+    """The heat map (a HeatIndex) and the particles' fading trails, composited into one image (module doc)."""
 
-
-def _axis_weights(p: np.ndarray, start: float, span: float, size: int):
-    """Bilinear taps along one axis: lower index, upper index, weight of the upper one (float32)."""
-    f = np.clip((p - start) / span * size - 0.5, 0, size - 1)
-    i0 = np.minimum(f.astype(np.intp), size - 2 if size > 1 else 0)
-    i1 = np.minimum(i0 + 1, size - 1)
-    return i0, i1, (f - i0).astype(np.float32)
-
-
-class _Bilinear:
-    """Resampling of (H, W) values over rect (x, y, w, h), row 0 = lowest y, at the n×n pixel centres of area:
-    the taps and weights depend only on the geometry, so they are made once and reused for every new field.
-    Separable: along x for the source rows that are needed, then along y (float32; NaN outside rect)."""
-
-    def __init__(self, shape, rect, area, n: int):
-        h, w = shape
-        x0, y0, rw, rh = rect
-        ax, ay, aw, ah = area
-        px = ax + (np.arange(n) + 0.5) * aw / n
-        py = ay + (np.arange(n) + 0.5) * ah / n
-        self.ix0, self.ix1, self.tx = _axis_weights(px, x0, rw, w)
-        iy0, iy1, self.ty = _axis_weights(py, y0, rh, h)
-        self.rows = np.unique(np.concatenate([iy0, iy1]))          # only the source rows that are needed
-        lookup = np.zeros(h, dtype=np.intp)
-        lookup[self.rows] = np.arange(len(self.rows))
-        self.iy0, self.iy1 = lookup[iy0], lookup[iy1]
-        self.out_y = ~((py >= y0) & (py <= y0 + rh))
-        self.out_x = ~((px >= x0) & (px <= x0 + rw))
-
-    def __call__(self, values: np.ndarray) -> np.ndarray:
-        sub = np.asarray(values, dtype=np.float32)[self.rows]
-        across = sub[:, self.ix0]
-        across += (sub[:, self.ix1] - across) * self.tx[None, :]
-        out = across[self.iy0]
-        out += (across[self.iy1] - out) * self.ty[:, None]
-        out[self.out_y] = np.nan
-        out[:, self.out_x] = np.nan
-        return out
-
-
-def _bilinear(values: np.ndarray, rect, area, n: int) -> np.ndarray:
-    """values (H, W) over rect (x, y, w, h), row 0 = lowest y, sampled at n×n pixel centres of area."""
-    return _Bilinear(np.shape(values), rect, area, n)(values)
-
-
-class TrailItem(pg.GraphicsObject):
     def __init__(self, rgb=(255, 150, 60), resolution: int = 256, decay: float = 0.88, gain: float = 0.35):
         super().__init__()
         self.resolution = resolution
@@ -69,10 +26,8 @@ class TrailItem(pg.GraphicsObject):
         n = resolution
         self._rect = QtCore.QRectF(0, 0, 1, 1)
         self._acc = np.zeros((n, n), dtype=np.float32)
-        self._heat_src = None                     # (values, rect, levels, lut)
-        self._resampler: tuple | None = None      # (geometry, _Bilinear) for the last heat map geometry
+        self.heat = HeatIndex(n)
         self._heat_lut: np.ndarray | None = None  # (256, 3) uint8: the lut the table was built with
-        self._heat_idx: np.ndarray | None = None  # (n, n) intp: heat colour index · 256, BARE·256 uncovered
         self._bare_idx = np.full((n, n), BARE * 256, dtype=np.intp)
         self._table = np.zeros((BARE + 1) * 256, dtype=np.uint32)   # premultiplied ARGB32 per (heat, q)
         self._level = np.zeros((n, n), dtype=np.float32)            # scratch: 255·√acc
@@ -84,16 +39,15 @@ class TrailItem(pg.GraphicsObject):
         # the same pixels read as opaque (alpha bytes all 255 where the heat map covers everything): Qt scales and
         # draws that without blending
         self._image_opaque = QtGui.QImage(self._pixels, n, n, 4 * n, QtGui.QImage.Format.Format_RGB32)
-        self._heat_covers = False        # the heat map covers every pixel of the area
         self.heat_visible = True
         self.set_colour(rgb)
 
     @property
-    def _heat_rgb(self) -> np.ndarray | None:
+    def heat_rgb(self) -> np.ndarray | None:
         """(n, n, 3) uint8 heat colours over the current area (0 where uncovered), or None without a heat map."""
-        if self._heat_idx is None or self._heat_lut is None:
+        if self.heat.index is None or self._heat_lut is None:
             return None
-        idx = self._heat_idx >> 8
+        idx = self.heat.index >> 8
         ok = idx < BARE
         return np.where(ok[..., None], self._heat_lut[np.minimum(idx, 255)], 0).astype(np.uint8)
 
@@ -114,7 +68,7 @@ class TrailItem(pg.GraphicsObject):
 
     def set_heat(self, values: np.ndarray | None, rect=None, levels=(-9.0, 0.0), lut: np.ndarray | None = None):
         """The heat map (H, W) over rect (x, y, w, h) coloured by lut (256, 3|4) between levels; None: no heat."""
-        self._heat_src = None if values is None else (values, tuple(rect), levels, lut)
+        self.heat.set_source(values, rect, levels)
         if lut is not None:
             lut = np.asarray(lut)[:, :3].astype(np.uint8)
             if self._heat_lut is None or not np.array_equal(lut, self._heat_lut):
@@ -177,31 +131,14 @@ class TrailItem(pg.GraphicsObject):
         self._table = ((c[..., 3] << 24) | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]).reshape(-1)
 
     def _resample_heat(self) -> None:
-        if self._heat_src is None:
-            self._heat_idx = None
-            self._heat_covers = False
-            return
-        values, rect, (lo, hi), _ = self._heat_src
         r = self._rect
-        key = (np.shape(values), tuple(rect), (r.left(), r.top(), r.width(), r.height()), self.resolution)
-        if self._resampler is None or self._resampler[0] != key:
-            self._resampler = (key, _Bilinear(*key))
-        v = self._resampler[1](values)
-        bare = ~np.isfinite(v)
-        v -= np.float32(lo)
-        v *= np.float32(255.0 / (hi - lo))
-        np.clip(v, 0, 255, out=v)
-        v[bare] = BARE
-        self._heat_covers = not bare.any()
-        idx = v.astype(np.intp)
-        idx <<= 8
-        self._heat_idx = idx
+        self.heat.resample((r.left(), r.top(), r.width(), r.height()))
 
     def _show(self) -> None:
         level = self._level
         np.sqrt(self._acc, out=level)
         level *= 255.0
-        heat = self._heat_idx if (self._heat_idx is not None and self.heat_visible) else self._bare_idx
+        heat = self.heat.index if (self.heat.index is not None and self.heat_visible) else self._bare_idx
         np.add(heat, level.astype(np.intp), out=self._index)   # 255·√acc ≤ 255: stays inside the row
         np.take(self._table, self._index, out=self._pixels)
         self.update()
@@ -213,6 +150,6 @@ class TrailItem(pg.GraphicsObject):
     def paint(self, painter, option, widget=None):
         r = self._rect
         # the array's row 0 is the lowest y, which is where the view's y axis points up: draw it as it is
-        opaque = self._heat_covers and self.heat_visible and self._heat_idx is not None and self._heat_lut is not None
+        opaque = self.heat.covers and self.heat_visible and self.heat.index is not None and self._heat_lut is not None
         painter.drawImage(QtCore.QRectF(r.left(), r.top(), r.width(), r.height()),
                           self._image_opaque if opaque else self._image)

@@ -1,0 +1,197 @@
+"""The 2-D lab's Qt-free classes, driven directly: the field against the exact score, particles advanced by a
+budget, live training's time to match, and the session's commands and frames."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from scoreviz.core.data import make_preset
+from scoreviz.core.processes import make_process
+from scoreviz.core.samplers import ScoreFunction
+from scoreviz.lab import data_specs
+from scoreviz.lab import frames as fr
+from scoreviz.lab.field import LiveField
+from scoreviz.lab.live_training import LiveTraining, downsample
+from scoreviz.lab.particles import Particles
+from scoreviz.lab.session import LabSession
+from scoreviz.names import MATCH_THRESHOLD
+
+# the "gaussian" preset is N(μ, diag(1, 0.36)): its noised score is −(x − μ)/(diag + σ²) in closed form
+MU = np.array([1.0, -0.5])
+VAR = np.array([1.0, 0.36])
+
+
+def gaussian_score(points: np.ndarray, sigma: float) -> np.ndarray:
+    return -(points - MU) / (VAR + sigma**2)
+
+
+def no_model(_pts, _sigma):
+    return None
+
+
+@pytest.fixture
+def gaussian():
+    return make_preset("gaussian", n_train=2000)
+
+
+def test_field_vectors_are_sigma_times_the_exact_score(gaussian):
+    field = LiveField()
+    field.set_data(gaussian, version=1)
+    field.set_view((-2.0, 4.0, -3.0, 2.0))
+    field.set_options({"kind": "exact", "grid_n": 12, "heat": True})
+    field.set_sigma(0.7)
+    f = field.frame(no_model)
+    assert isinstance(f, fr.FieldFrame) and f.source == "exact" and f.bounded
+    assert f.points.shape[1] == 2 and f.points.shape[0] % 12 == 0 and f.points.shape[0] >= 12 * 8   # 12 across
+    expected = 0.7 * gaussian_score(f.points.astype(np.float64), 0.7)
+    np.testing.assert_allclose(f.vectors, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(f.magnitude, np.linalg.norm(expected, axis=1), rtol=1e-5, atol=1e-5)
+    assert math.isnan(f.rel_error)
+    # the heat map is log p_σ − max: 0 at the mode, lower away from it
+    assert f.heat.max() == pytest.approx(0.0) and f.heat.min() < -3
+
+
+def test_field_difference_and_denoiser_views_follow_the_learned_score(gaussian):
+    field = LiveField()
+    field.set_data(gaussian, version=1)
+    field.set_view((-2.0, 4.0, -3.0, 2.0))
+    sigma = 0.5
+    field.set_sigma(sigma)
+
+    def half_exact(pts, s):      # a "model" that learned half the score
+        return torch.from_numpy(0.5 * gaussian_score(pts.double().numpy(), s))
+
+    field.set_options({"kind": "difference", "grid_n": 10, "heat": False})
+    diff = field.frame(half_exact)
+    exact = sigma * gaussian_score(diff.points.astype(np.float64), sigma)
+    np.testing.assert_allclose(diff.vectors, -0.5 * exact, rtol=1e-5, atol=1e-5)
+    assert diff.heat is None and diff.rel_error == pytest.approx(0.5, abs=1e-6)
+    field.set_options({"kind": "denoiser"})
+    den = field.frame(half_exact)
+    assert not den.bounded and den.source == "learned"
+    np.testing.assert_allclose(den.vectors, sigma * 0.5 * exact, rtol=1e-5, atol=1e-5)   # σ²·s_learned
+
+
+def test_field_rejects_a_degenerate_view_and_clamps_sigma():
+    field = LiveField()
+    assert not field.set_view((1.0, 1.0, 0.0, 1.0)) and not field.set_view((0.0, math.nan, 0.0, 1.0))
+    field.set_sigma(50.0)
+    field.clamp_sigma(0.01, 10.0)
+    assert field.sigma == pytest.approx(math.sqrt(0.01 * 10.0))
+
+
+def test_particles_advance_by_a_budget_and_end(gaussian):
+    process = make_process("ve", gaussian.train)
+    score = ScoreFunction(lambda y, s: gaussian.exact_score(y, s), process)
+    particles = Particles()
+    request = fr.ParticleRequest(name="em", n=400, steps=50, source="exact", seed=3)
+    particles.release(request, score, dim=2, sigma=0.5, device=torch.device("cpu"))
+    assert particles.running and particles.active and particles.frame(None, 0.5).step == 0
+    assert particles.advance(10) is None
+    assert particles.step.index == 10 and particles.active
+    particles.advance(10**6)                     # to the end (50 steps + the final denoising step)
+    f = particles.frame(None, 0.5)
+    assert f.finished and not f.running and f.step == f.total == 51
+    # the reverse SDE with the exact score reproduces the Gaussian's moments
+    assert np.allclose(f.positions.mean(0), MU, atol=0.15)
+    assert np.allclose(f.positions.var(0), VAR, rtol=0.25)
+    # speed 0: as many steps as the time budget allows, at least one
+    particles.release(request, score, dim=2, sigma=0.5, device=torch.device("cpu"))
+    particles.set_speed(0)
+    particles.advance_due(budget=0.0)
+    assert particles.step.index >= 1
+
+
+def test_particles_at_a_speed_take_the_steps_that_are_due(gaussian):
+    process = make_process("ve", gaussian.train)
+    score = ScoreFunction(lambda y, s: gaussian.exact_score(y, s), process)
+    particles = Particles()
+    particles.set_speed(100.0)
+    particles.release(fr.ParticleRequest(name="em", n=50, steps=1000), score, dim=2, sigma=0.5,
+                      device=torch.device("cpu"))
+    time.sleep(0.1)
+    particles.advance_due(budget=1.0)
+    assert 5 <= particles.step.index <= 30      # ~10 steps owed after 0.1 s at 100 steps/s
+
+
+def test_diverging_particles_stop_with_a_message(gaussian):
+    process = make_process("ve", gaussian.train)
+    nan_score = ScoreFunction(lambda y, s: torch.full_like(y, math.nan), process)
+    particles = Particles()
+    particles.release(fr.ParticleRequest(name="em", n=20, steps=30), nan_score, dim=2, sigma=0.5,
+                      device=torch.device("cpu"))
+    message = particles.advance(5)
+    assert message and "diverged" in message
+    assert not particles.active and particles.step is None    # positions stay the last finite ones (the start)
+    assert np.isfinite(particles.frame(None, 0.5).positions).all()
+
+
+def test_particles_from_a_point_and_ddpm_needs_vp(gaussian):
+    process = make_process("ve", gaussian.train)
+    score = ScoreFunction(lambda y, s: gaussian.exact_score(y, s), process)
+    particles = Particles()
+    particles.release(fr.ParticleRequest(name="langevin", n=100, steps=10, origin=(3.0, 2.0)), score, dim=2,
+                      sigma=0.05, device=torch.device("cpu"), data_std=1.0)
+    assert np.allclose(particles.x.mean(0).numpy(), [3.0, 2.0], atol=0.01)
+    with pytest.raises(ValueError, match="VP"):
+        particles.release(fr.ParticleRequest(name="ddpm", n=10, steps=10), score, dim=2, sigma=0.5,
+                          device=torch.device("cpu"))
+
+
+def test_live_training_reaches_the_match_threshold(gaussian, one_torch_thread):
+    training = LiveTraining()
+    training.configure({"process": "ve", "batch_size": 256})
+    process = make_process("ve", gaussian.train)
+    training.start(gaussian, process)
+    assert training.running and training.trainer is not None
+    deadline = time.perf_counter() + 60
+    while math.isnan(training.time_to_match) and time.perf_counter() < deadline:
+        assert training.train_for(0.05) is None
+        training.measure_match(gaussian, version=1)
+    assert training.mid_error <= MATCH_THRESHOLD
+    assert 0 < training.time_to_match <= training.seconds()
+    frame = training.frame(training.mid_sigma())
+    assert frame.step == training.trainer.step_count and frame.time_to_match == training.time_to_match
+    training.pause()
+    seconds = training.seconds()
+    assert not training.running and training.seconds() == seconds     # pauses do not count
+
+
+def test_downsampled_history_keeps_the_newest_steps():
+    values, steps = downsample(np.arange(10.0), 4)
+    assert len(values) <= 4 and steps[-1] == 10
+    np.testing.assert_allclose(values[-1], np.mean([7.0, 8.0, 9.0]))
+
+
+def test_session_commands_and_frames_without_qt():
+    out, said = [], []
+    session = LabSession(out.append, lambda level, text: said.append((level, text)))
+    session.release(fr.ParticleRequest(name="em", n=10, steps=10))
+    assert said and said[-1][0] == "warning"                      # nothing to sample yet
+    session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
+    session.field_options({"kind": "exact", "grid_n": 8, "heat": False})
+    for _ in range(3):
+        session.tick()
+    process = [f for f in out if isinstance(f, fr.ProcessFrame)]
+    fields = [f for f in out if isinstance(f, fr.FieldFrame)]
+    assert process and process[-1].data_version == 1 and math.isfinite(process[-1].sigma)
+    assert fields and fields[-1].data_version == 1
+    session.speed(0)
+    session.release(fr.ParticleRequest(name="ode", n=200, steps=20, source="learned"))
+    assert said[-1] == ("info", "No model trained yet: the particles follow the exact score.")
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline:
+        session.tick()
+        done = [f for f in out if isinstance(f, fr.ParticleFrame) and f.finished]
+        if done:
+            break
+        time.sleep(0.01)
+    final = done[-1]
+    assert final.labels is not None and len(final.true_weights) == 8
+    assert 0.5 * np.abs(final.mode_weights - final.true_weights).sum() < 0.1
+    session.release(fr.ParticleRequest(name="ddpm", n=10, steps=10))    # VE: reported, nothing raised
+    assert said[-1][0] in ("warning", "error") and "VP" in said[-1][1]
