@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from scoreviz import names
 
 
 def _add_train(sub):
@@ -19,12 +20,14 @@ def _add_train(sub):
     p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the recipe's)")
     p.add_argument("--minutes", type=float, default=None, help="train for this long instead of a step count")
-    p.add_argument("--process", default="ve", choices=["ncsn", "ve", "vp", "subvp"])
-    p.add_argument("--loss", default="dsm", choices=["dsm", "ssm"])
-    p.add_argument("--model", default=None, help="model size: small, medium, large (images: cpu, unet, gpu)")
+    p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES))
+    p.add_argument("--loss", default="dsm", choices=names.keys(names.LOSSES))
+    p.add_argument("--model", default=None,
+                   help=f"model size: {', '.join(names.POINT_MODEL_SIZES)} "
+                        f"(images: {', '.join(names.IMAGE_MODEL_SIZES)})")
     p.add_argument("--batch", type=int, default=None, help="batch size")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--device", default="auto", help=", ".join(names.DEVICES))
     p.add_argument("--seed", type=int, default=0)
     cond = p.add_mutually_exclusive_group()
     cond.add_argument("--conditional", dest="conditional", action="store_true", default=None,
@@ -38,7 +41,7 @@ def _add_sample(sub):
     p.add_argument("--checkpoint", required=True, metavar="CKPT")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--out", required=True, metavar="FILE.npy")
-    p.add_argument("--sampler", default=None, choices=["langevin", "annealed", "em", "pc", "ode", "ddpm"])
+    p.add_argument("--sampler", default=None, choices=names.keys(names.SAMPLERS))
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
@@ -54,7 +57,7 @@ def _add_eval(sub):
     p = sub.add_parser("eval", help="quality figures of a checkpoint's samples against held-out data")
     p.add_argument("--checkpoint", required=True, metavar="CKPT")
     p.add_argument("--n", type=int, default=4000)
-    p.add_argument("--sampler", default=None, choices=["langevin", "annealed", "em", "pc", "ode", "ddpm"])
+    p.add_argument("--sampler", default=None, choices=names.keys(names.SAMPLERS))
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen pl
 
 from local_server import bypass_proxies, idx_gz, serve  # noqa: E402
 from scoreviz.app.image_mode import ImageModeWidget  # noqa: E402
-from scoreviz.app.image_mode import worker as worker_module  # noqa: E402
+from scoreviz.core import training as training_module  # noqa: E402
+from scoreviz.lab import image_data as data_module  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 WAIT = 30_000
@@ -41,7 +42,9 @@ def npz_file(digits, tmp_path):
 def _make(qtbot, tmp_path, **kwargs) -> ImageModeWidget:
     from PySide6 import QtCore
 
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    from scoreviz.app.settings import Settings
+
+    settings = Settings(QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat))
     widget = ImageModeWidget(model_size="tiny", device="cpu", threads=1, settings=settings, **kwargs)
     qtbot.addWidget(widget)
     widget.resize(1100, 800)
@@ -55,15 +58,15 @@ def _close(widget: ImageModeWidget) -> None:
 
 
 def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
-    monkeypatch.setattr(worker_module, "GUIDE_FIRST_MARK", 4)   # early copies at steps 4, 8, 16, ...
+    monkeypatch.setattr(training_module, "GUIDE_FIRST_MARK", 4)   # early copies at steps 4, 8, 16, ...
     widget = _make(qtbot, tmp_path, data_dir=npz_file)
     try:
         qtbot.waitUntil(lambda: widget.data_info is not None and widget.model_info is not None, timeout=WAIT)
-        assert widget.data_info.n == 300 and not widget.download_frame.isVisible()
+        assert widget.data_info.n == 300 and not widget.data_panel.download_frame.isVisible()
         assert widget.model_info.size == "tiny" and widget.model_info.conditional  # conditional by default
-        widget.conditional_check.setChecked(False)
+        widget.model_panel.conditional.setChecked(False)
         qtbot.waitUntil(lambda: not widget.model_info.conditional, timeout=WAIT)
-        assert not widget.class_combo.isEnabled()
+        assert not widget.sampling_panel.class_combo.isEnabled()
 
         # σ slider: real images noised at σ beside the model's denoising of them
         widget.set_sigma(2.0)
@@ -72,31 +75,35 @@ def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
         qtbot.waitUntil(lambda: widget.noisy_view.shape is not None, timeout=WAIT)
         noisy = widget.noisy_view.item.image
         assert noisy.shape == (4 * 29 + 1, 8 * 29 + 1)
-        assert "2" in widget.sigma_label.text()
+        assert "2" in widget.sigma_bar.label.text()
 
         # training: the stats arrive, the step count grows
         widget.set_training(True)
-        qtbot.waitUntil(lambda: "step" in widget.train_label.text() and _train_step(widget) >= 15, timeout=WAIT)
+        status = widget.training_panel.status
+        qtbot.waitUntil(lambda: "step" in status.text() and _train_step(widget) >= 15, timeout=WAIT)
         widget.set_training(False)
-        assert "images/s" in widget.train_label.text() and "cpu" in widget.train_label.text()
-        assert widget.level_curve.getData()[0] is not None
+        assert "images/s" in status.text() and "cpu" in status.text()
+        assert widget.training_panel.level_curve.getData()[0] is not None
         # an unconditional model keeps an early copy of itself for autoguidance (the copy from the last mark but one)
-        assert widget.worker.guide is not None and widget.worker.guide is widget.worker.trainer.guide
-        assert widget.autoguidance_spin.isEnabled() and widget.autoguidance_spin.value() == 3.0
+        session = widget.worker.session
+        assert session.guide is not None and session.guide is session.trainer.guide
+        autoguidance = widget.sampling_panel.autoguidance
+        assert autoguidance.isEnabled() and autoguidance.value() == 3.0
 
         # sampling: every step reaches the grid and the Tweedie grid; the last one holds the images
-        widget.sampler_combo.setCurrentIndex(widget.sampler_combo.findData("em"))
-        assert widget.steps_spin.value() == 200  # the recipe's steps for the sampler
-        widget.steps_spin.setValue(6)
+        sampling = widget.sampling_panel
+        sampling.sampler.setCurrentIndex(sampling.sampler.findData("em"))
+        assert sampling.steps.value() == 200  # the recipe's steps for the sampler
+        sampling.steps.setValue(6)
         before = widget.sample_frames
-        qtbot.mouseClick(widget.sample_button, _left())
+        qtbot.mouseClick(sampling.sample, _left())
         qtbot.waitUntil(lambda: widget.last_images is not None, timeout=WAIT)
         assert widget.sample_frames - before == 7  # 6 steps + the final denoising step
-        qtbot.waitUntil(lambda: "done" in widget.sample_label.text(), timeout=WAIT)
+        qtbot.waitUntil(lambda: "done" in sampling.status.text(), timeout=WAIT)
         assert widget.samples_view.item.image.shape == (8 * 29 + 1, 8 * 29 + 1)
         assert widget.denoised_view.item.image.shape == (8 * 29 + 1, 8 * 29 + 1)
         assert widget.last_images.shape == (64, 1, 28, 28)
-        assert widget.save_png_button.isEnabled()
+        assert sampling.save_png.isEnabled()
 
         # save the grid
         png = widget.save_png(tmp_path / "grid.png")
@@ -106,13 +113,13 @@ def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
             assert im.size == (8 * 30 + 2, 8 * 30 + 2)
 
         # class-conditional: class and guidance become available, "show me a 7"
-        widget.conditional_check.setChecked(True)
+        widget.model_panel.conditional.setChecked(True)
         qtbot.waitUntil(lambda: widget.model_info.conditional, timeout=WAIT)
-        assert widget.class_combo.isEnabled() and widget.guidance_spin.isEnabled()
-        assert widget.class_combo.count() == 11
-        widget.class_combo.setCurrentIndex(widget.class_combo.findData(7))
-        widget.sampler_combo.setCurrentIndex(widget.sampler_combo.findData("ode"))
-        widget.steps_spin.setValue(2)
+        assert sampling.class_combo.isEnabled() and sampling.guidance.isEnabled()
+        assert sampling.class_combo.count() == 11
+        sampling.class_combo.setCurrentIndex(sampling.class_combo.findData(7))
+        sampling.sampler.setCurrentIndex(sampling.sampler.findData("ode"))
+        sampling.steps.setValue(2)
         widget.last_images = None
         widget.sample()
         qtbot.waitUntil(lambda: widget.last_images is not None, timeout=WAIT)
@@ -131,16 +138,16 @@ def test_bad_folder_gives_a_message(qtbot, npz_file, tmp_path):
         empty = tmp_path / "no-digits-here"
         empty.mkdir()
         widget.set_data_dir(empty)
-        qtbot.waitUntil(lambda: widget.data_info is None and "no-digits-here" in widget.data_label.text(),
+        qtbot.waitUntil(lambda: widget.data_info is None and "no-digits-here" in widget.data_panel.data_label.text(),
                         timeout=WAIT)
-        assert "IDX" in widget.data_label.text()
-        assert widget.download_frame.isVisible()
+        assert "IDX" in widget.data_panel.data_label.text()
+        assert widget.data_panel.download_frame.isVisible()
         # the choice is remembered
-        assert widget.settings.value("image_mode/data_dir") == str(empty)
+        assert widget.settings.choices()["images.data_dir"] == str(empty)
         broken = tmp_path / "t10k-images-idx3-ubyte"
         broken.write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 5)
         widget.set_data_dir(broken)
-        qtbot.waitUntil(lambda: str(broken) in widget.data_label.text(), timeout=WAIT)
+        qtbot.waitUntil(lambda: str(broken) in widget.data_panel.data_label.text(), timeout=WAIT)
     finally:
         _close(widget)
 
@@ -162,28 +169,28 @@ def site(digits, tmp_path, monkeypatch):
 
 
 def test_download_offer_through_the_widget(qtbot, site, tmp_path, monkeypatch):
-    monkeypatch.setattr(worker_module, "find_dataset", lambda kind, user_dir=None: None)  # "not found"
+    monkeypatch.setattr(data_module, "find_dataset", lambda kind, user_dir=None: None)  # "not found"
     base, checksums = site
     widget = _make(qtbot, tmp_path)
     try:
-        qtbot.waitUntil(lambda: widget.download_frame.isVisible(), timeout=WAIT)
-        assert "not found" in widget.data_label.text()
+        qtbot.waitUntil(lambda: widget.data_panel.download_frame.isVisible(), timeout=WAIT)
+        assert "not found" in widget.data_panel.data_label.text()
         dest = tmp_path / "downloaded"
         widget.download_dest = str(dest)
         widget.download_mirrors = (base + "missing/", base)   # first mirror 404s, the second serves
         widget.download_files = checksums
-        qtbot.mouseClick(widget.download_button, _left())
+        qtbot.mouseClick(widget.data_panel.download_button, _left())
         qtbot.waitUntil(lambda: widget.data_info is not None, timeout=WAIT)
-        assert widget.data_info.n == 200 and widget.download_progress.value() == 1000
+        assert widget.data_info.n == 200 and widget.data_panel.download_progress.value() == 1000
         assert sorted(p.name for p in dest.iterdir()) == sorted(checksums)   # no .part files left
-        assert not widget.download_frame.isVisible() and widget.download_button.isEnabled()
+        assert not widget.data_panel.download_frame.isVisible() and widget.data_panel.download_button.isEnabled()
 
         # a mirror serving wrong bytes: a clear message, nothing left behind
         bad = dict(checksums, **{"train-images-idx3-ubyte.gz": "0" * 32})
         dest2 = tmp_path / "bad"
         widget.download_dest, widget.download_files = str(dest2), bad
         widget.start_download()
-        qtbot.waitUntil(lambda: widget.download_button.isEnabled() and widget.messages
+        qtbot.waitUntil(lambda: widget.data_panel.download_button.isEnabled() and widget.messages
                         and "checksum" in widget.messages[-1][1], timeout=WAIT)
         assert not any(p.name.endswith(".part") for p in dest2.iterdir())
     finally:
@@ -212,7 +219,7 @@ def widget_frames():
 
 
 def _train_step(widget) -> int:
-    frame = widget._latest.get(widget_frames().TrainFrame)
+    frame = widget._latest.get(widget_frames().ImageTrainingFrame)
     return frame.step if frame is not None else 0
 
 

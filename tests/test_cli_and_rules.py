@@ -63,3 +63,20 @@ def test_core_and_images_never_import_qt():
             "print(bad); sys.exit(1 if bad else 0)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_cores_tables_have_the_keys_of_the_names():
+    """names.py lists every choice once; the core's tables must offer exactly those (and the CLI uses names)."""
+    from scoreviz import names
+    from scoreviz.cli import build_parser
+    from scoreviz.core.losses import LOSSES
+    from scoreviz.core.processes import PROCESSES
+    from scoreviz.core.recipes.images import RECIPES
+    from scoreviz.core.samplers import SAMPLERS
+
+    assert set(SAMPLERS) == set(names.SAMPLERS)
+    assert set(PROCESSES) == set(names.PROCESSES)
+    assert set(LOSSES) == set(names.LOSSES)
+    assert set(RECIPES) == set(names.IMAGE_MODEL_SIZES)
+    args = build_parser().parse_args(["train", "--data", "moons", "--out", "x", "--process", "subvp", "--loss", "ssm"])
+    assert (args.process, args.loss) == ("subvp", "ssm")

@@ -10,7 +10,7 @@ import torch
 
 from scoreviz.core.model import build_denoiser, config_from_dict, config_to_dict, count_parameters
 from scoreviz.core.networks.convnet import ConvNetConfig, ConvScoreNet, padded_size
-from scoreviz.core.networks.unet import PRESETS, UNet, UNetConfig
+from scoreviz.core.networks.unet import UNET_SIZES, UNet, UNetConfig
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -58,9 +58,9 @@ def test_output_shape(config, n):
     assert torch.all(out == 0)  # zero-initialised output layer: starts as "predict nothing"
 
 
-def test_presets_shapes_and_parameter_counts():
+def test_unet_sizes_shapes_and_parameter_counts():
     counts = {}
-    for name, config in PRESETS.items():
+    for name, config in UNET_SIZES.items():
         model = UNet(config)
         counts[name] = count_parameters(model)
         x, c = inputs(2)
@@ -68,7 +68,8 @@ def test_presets_shapes_and_parameter_counts():
             assert perturbed(model)(x, c).shape == (2, 1, 28, 28)
     assert 300_000 <= counts["small"] <= 600_000, counts
     assert counts["large"] > 5 * counts["small"], counts
-    assert PRESETS["large"].attention and PRESETS["large"].channels == 64 and PRESETS["large"].num_res_blocks == 2
+    large = UNET_SIZES["large"]
+    assert large.attention and large.channels == 64 and large.num_res_blocks == 2
 
 
 @both

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,17 +66,19 @@ def test_short_training_loss_falls(small_mnist, size):
 def test_time_budget_plans_the_schedule(small_mnist):
     images, _ = small_mnist
     trainer = make_image_trainer(images, model_size="tiny", seed=0)
+    config = replace(trainer.config)
     trainer.train(seconds=1.0, every=1)
     done = trainer.step_count
-    assert done > 0 and trainer.config.steps == pytest.approx(done, abs=3)
+    assert done > 0 and trainer.planned_steps == pytest.approx(done, abs=3)
     assert trainer.learning_rate(trainer.step_count) < 0.2 * trainer.config.lr
+    assert trainer.config == config   # the plan is the trainer's state, not its config
 
 
 def test_a_run_keeps_its_early_model_for_autoguidance(small_mnist, tmp_path):
     images, _ = small_mnist
-    trainer = make_image_trainer(images, model_size="tiny", seed=0)
+    trainer = make_image_trainer(images, model_size="tiny", seed=0, steps=40)   # the recipe's guide_fraction 0.3
     kept = {}
-    trainer.train(40, every=1, guide_at=0.3,
+    trainer.train(40, every=1,
                   callback=lambda s: kept.setdefault("step", s.step) if trainer.guide is not None else None)
     assert kept["step"] == 12                       # frozen at 30 % of the run ...
     probe = torch.rand(4, 1, 28, 28)
@@ -88,6 +91,19 @@ def test_a_run_keeps_its_early_model_for_autoguidance(small_mnist, tmp_path):
     guided = draw_images(loaded.model, loaded.process, 3, "ode", 3, seed=1, guide=loaded.guide, autoguidance=2.0)
     plain = draw_images(loaded.model, loaded.process, 3, "ode", 3, seed=1)
     assert guided.shape == plain.shape and not torch.equal(guided, plain)
+
+
+def test_the_recipe_plans_its_guide_or_leaves_the_run_open():
+    """A planned run freezes the guide at GUIDE_FRACTION of it; the live window's open-ended run has no planned
+    length (constant learning rate) and takes its guide by doubling marks (Trainer.update_guide)."""
+    from scoreviz.core.recipes.images import GUIDE_FRACTION, RECIPES
+
+    images = torch.rand(8, 1, 28, 28)
+    planned = make_image_trainer(images, model_size="tiny")
+    assert planned.planned_steps == RECIPES["tiny"].steps and planned.config.guide_fraction == GUIDE_FRACTION
+    live = make_image_trainer(images, model_size="tiny", open_ended=True)
+    assert live.config.steps is None and live.planned_steps is None and live.config.guide_fraction == GUIDE_FRACTION
+    assert live.learning_rate(10_000) == live.config.lr
 
 
 @pytest.mark.parametrize("sampler,steps", [("ode", 4), ("em", 6), ("pc", 3), ("annealed", 1)])

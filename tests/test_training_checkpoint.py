@@ -2,6 +2,7 @@
 import os
 import pickle
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -122,11 +123,48 @@ def test_a_time_budget_plans_the_schedule_on_the_measured_rate():
     ds = make_preset("gaussian")
     capped = make_trainer(ds.train, device="cpu", batch_size=32)
     capped.train(70, seconds=60.0)
-    assert capped.step_count == capped.config.steps == 70
+    assert capped.step_count == capped.planned_steps == 70
     timed = make_trainer(ds.train, device="cpu", batch_size=32)
+    config = replace(timed.config)
     timed.train(10**6, seconds=0.3)
-    assert 20 <= timed.step_count == timed.config.steps < 10**6
+    assert 20 <= timed.step_count == timed.planned_steps < 10**6
+    assert timed.config == config and timed.config.steps == 4000   # the plan lives in the trainer, not its config
     # the cosine decay has run its course: the last learning rate is the final fraction of the peak
     c, k = timed.config, timed.step_count
     warm = min(1.0, (k + 1) / c.warmup)
     assert timed.learning_rate(k) == pytest.approx(c.lr * warm * c.final_lr_fraction, rel=1e-6)
+
+
+def _guided_trainer(steps):
+    """A small MLP trainer with the autoguidance policy on (TrainConfig.guide_fraction)."""
+    ds = make_preset("gaussian")
+    return make_trainer(ds.train, device="cpu", batch_size=16, steps=steps, guide_fraction=0.3)
+
+
+def test_a_planned_run_freezes_its_guide_at_the_fraction():
+    trainer = _guided_trainer(50)
+    for _ in range(15):
+        trainer.step()
+        assert (trainer.guide is None) == (trainer.step_count < 15)   # 30 % of 50 steps
+    frozen = [p.clone() for p in trainer.guide.parameters()]
+    trainer.train(35)
+    assert all(torch.equal(a, b) for a, b in zip(frozen, trainer.guide.parameters()))   # kept, not updated
+    assert not all(torch.equal(a, b) for a, b in zip(frozen, trainer.ema.parameters()))
+    assert make_trainer(make_preset("gaussian").train, device="cpu", steps=5).config.guide_fraction is None
+
+
+def test_an_open_ended_run_guides_with_an_ema_from_a_quarter_to_half_the_run_ago():
+    from scoreviz.core.training import GUIDE_FIRST_MARK
+
+    trainer = _guided_trainer(None)
+    probe = torch.randn(8, 2)
+    snapshots = {}
+    for _ in range(2 * GUIDE_FIRST_MARK):
+        trainer.step()
+        if trainer.step_count in (GUIDE_FIRST_MARK, 2 * GUIDE_FIRST_MARK):
+            snapshots[trainer.step_count] = trainer.ema(probe, 0.5).detach().clone()
+        if trainer.step_count < 2 * GUIDE_FIRST_MARK:
+            assert trainer.guide is None
+    assert trainer.guide is not None and trainer.planned_steps is None
+    assert torch.equal(trainer.guide(probe, 0.5), snapshots[GUIDE_FIRST_MARK])   # the copy from step 200
+    assert not torch.equal(trainer.guide(probe, 0.5), snapshots[2 * GUIDE_FIRST_MARK])

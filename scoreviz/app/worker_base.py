@@ -7,11 +7,9 @@ Subclasses implement `_tick()` (a few ms of work per call) and `_cmd_<name>(payl
 """
 from __future__ import annotations
 
-import os
-
 import torch
 
-from scoreviz.lab.rate_meter import RateMeter  # noqa: F401  (re-exported for the image worker)
+from scoreviz.core.device import configure_cpu_threads
 
 from .qt import QtCore
 
@@ -30,7 +28,10 @@ class TickingWorker(QtCore.QObject):
     @QtCore.Slot()
     def start(self) -> None:
         """Runs in the worker thread: leave one core to the GUI (GUIDE §2), then tick."""
-        torch.set_num_threads(self.threads or max(1, (os.cpu_count() or 2) - 1))
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        else:
+            configure_cpu_threads(reserve_gui=True)
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._tick)

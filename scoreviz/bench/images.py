@@ -14,10 +14,9 @@ import torch
 
 from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
-
+from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, RECIPES,
+                                          default_model_size, draw_images, make_image_trainer)
 from scoreviz.datasets.locate import find_dataset
-from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, GUIDE_FRACTION, RECIPES,
-                     default_model_size, draw_images, make_image_trainer)
 
 __all__ = ["image_benchmarks"]
 
@@ -67,7 +66,7 @@ def _recognisability(images, labels, device, seconds: float) -> dict:
 
     size = default_model_size(device)
     trainer = make_image_trainer(images, model_size=size, device=device)
-    trainer.train(seconds=seconds, guide_at=GUIDE_FRACTION)
+    trainer.train(seconds=seconds)   # the recipe keeps the autoguidance model (TrainConfig.guide_fraction)
     samples = draw_images(trainer.ema, trainer.process, 256, DEFAULT_SAMPLER, DEFAULT_STEPS, seed=1,
                           guide=trainer.guide, autoguidance=DEFAULT_AUTOGUIDANCE).cpu()
     classifier, accuracy = get_classifier(images, labels)

@@ -20,9 +20,10 @@ import torch
 
 from scoreviz.core.data import make_preset
 from scoreviz.core.device import configure_cpu_threads, resolve_device
+from scoreviz.core.guidance import model_score
 from scoreviz.core.metrics import sliced_wasserstein
 from scoreviz.core.recipes.points import DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS, draw_samples, make_trainer
-from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
+from scoreviz.core.samplers import ScoreFunction, run_sampler
 
 PRESETS_2D = ["moons", "rings", "8gaussians", "25gaussians", "swissroll", "spirals", "checkerboard", "pinwheel",
               "ncsn", "gaussian", "smiley"]
@@ -130,7 +131,7 @@ def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: 
     unknown = set(groups) - {"throughput", "train", "modes", "gui", "images"}
     if unknown:
         raise ValueError(f"unknown benchmark group(s): {', '.join(sorted(unknown))}")
-    threads = configure_cpu_threads(reserve=0)
+    threads = configure_cpu_threads(reserve_gui=False)
     results: dict = {"machine": {"python": platform.python_version(), "torch": torch.__version__,
                                  "cpu_threads": threads, "device": str(resolve_device("auto"))}}
     for group in groups:

@@ -12,16 +12,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scoreviz.commands.progress import training_progress
 from scoreviz.core.checkpoint import save_checkpoint
 from scoreviz.core.data import tensor_fingerprint
 from scoreviz.core.device import resolve_device
-from scoreviz.commands.progress import training_progress
-
-from scoreviz.datasets.montage import save_grid_png
+from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, default_model_size,
+                                          draw_images, make_image_trainer)
 from scoreviz.datasets.idx import ImageDataset, load_image_dataset
 from scoreviz.datasets.locate import candidate_dirs, find_dataset
-from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, GUIDE_FRACTION, RECIPES, default_model_size, draw_images,
-                     make_image_trainer)
+from scoreviz.datasets.montage import save_grid_png
 
 __all__ = ["load_data_spec", "sample_images", "train_images"]
 
@@ -68,7 +67,7 @@ def train_images(args) -> dict:
     start = time.perf_counter()
     bar, report = training_progress(steps, args.quiet, trainer.config.batch_size)
     with bar:
-        trainer.train(steps, report, seconds, guide_at=GUIDE_FRACTION)
+        trainer.train(steps, report, seconds)   # the recipe keeps the autoguidance model (guide_fraction)
         report(trainer.stats())
     elapsed = time.perf_counter() - start
     rate = trainer.step_count * trainer.config.batch_size / max(elapsed, 1e-9)
@@ -107,9 +106,7 @@ def sample_images(args, ckpt) -> dict:
         raise ValueError(f"--autoguidance must be ≥ 1 (1 turns it off; got {autoguidance})")
     elif autoguidance != 1 and ckpt.guide is None:
         raise ValueError("--autoguidance needs a checkpoint with an early model: train it with this version of scoreviz")
-    sampler = args.sampler or meta.get("sampler", DEFAULT_SAMPLER)
-    if sampler == "ddpm" and type(ckpt.process).__name__ != "VPSDE":
-        raise ValueError("--sampler ddpm needs a model trained with --process vp")
+    sampler = args.sampler or meta.get("sampler", DEFAULT_SAMPLER)   # ddpm on a non-VP model: a ValueError
     shape = tuple(meta.get("image_shape", (1, 28, 28)))
     images = draw_images(model, ckpt.process, args.n, sampler, args.steps, seed=args.seed, labels=labels,
                          guidance=args.guidance, shape=shape, guide=ckpt.guide, autoguidance=autoguidance)

@@ -1,4 +1,4 @@
-"""Device choice: `auto` picks CUDA, then Apple MPS, then the CPU."""
+"""Device choice (`auto` picks CUDA, then Apple MPS, then the CPU) and the CPU thread count."""
 from __future__ import annotations
 
 import os
@@ -29,8 +29,15 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def configure_cpu_threads(reserve: int = 1) -> int:
-    """Leave `reserve` cores to the GUI thread (GUIDE §2); returns the thread count set."""
-    n = max(1, (os.cpu_count() or 1) - reserve)
+def cpu_threads(reserve_gui: bool) -> int:
+    """Threads for torch on the CPU: every core, or all but one when a GUI thread shares the process (so the
+    window stays responsive while a worker computes, GUIDE §2); at least one."""
+    n = os.cpu_count() or 1
+    return max(1, n - 1) if reserve_gui else n
+
+
+def configure_cpu_threads(reserve_gui: bool) -> int:
+    """Set torch's CPU threads to `cpu_threads(reserve_gui)`; returns the count set."""
+    n = cpu_threads(reserve_gui)
     torch.set_num_threads(n)
     return n

@@ -13,7 +13,7 @@ The backbone is any module F(x: (N, *shape), c_noise: (N,) or (1,), labels: (N,)
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 from torch import Tensor, nn

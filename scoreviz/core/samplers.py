@@ -1,8 +1,11 @@
 """Samplers as generators that yield every step, so a GUI can animate them and a CLI can just exhaust them.
 
-Each sampler has the same shape (after k-diffusion): `sampler(score, x, *, process, steps, generator, ...)`,
+Each sampler has the same shape (after k-diffusion): `sampler(score, x, *, process, generator, steps, ...)`,
 where `score` is a `ScoreFunction` and x the starting points (N, *shape); each yields `SamplerStep`s, the last
-one holding the samples. The same code serves (N, 2) particles and (N, 1, 28, 28) images.
+one holding the samples. The same code serves (N, 2) particles and (N, 1, 28, 28) images. Every sampler lists
+exactly the options it takes (no catch-all), and `run_sampler` checks a run's options when it is created, before
+the first step: a misspelt option or DDPM on a non-VP process is a ValueError there. `sampler_options` fills a
+recipe's defaults; `run_to_end` exhausts a run. Guided scores (classifier-free, autoguidance): `guidance.py`.
 
     langevin   x ← x + ε s(x, σ̃) + √(2ε) z at one fixed noise level (Song's blog, eq. 6)
     annealed   Langevin over σ₁ > … > σ_L with ε_i = ε σ_i²/σ_L², T steps each, then x + σ_L² s (NCSN, Alg. 1)
@@ -14,9 +17,10 @@ All but `langevin` end with Tweedie's denoising step E[x₀|x_t] = (x + s(t)² �
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import torch
 from torch import Tensor
@@ -54,36 +58,6 @@ class ScoreFunction:
         """Tweedie: E[x₀ | x_t = x] = (x + s(t)² ∇log p_t(x)) / α(t)."""
         alpha, std = float(self.process.alpha(t)), float(self.process.std(t))
         return (x + std**2 * self(x, t)) / alpha
-
-
-def model_score(model, labels: Tensor | None = None, guidance: float = 0.0, guide=None,
-                autoguidance: float = 1.0) -> VEScore:
-    """A VEScore from a Denoiser, without gradients.
-
-    With labels and guidance w > 0, classifier-free guidance: (1 + w)·s(y, σ, c) − w·s(y, σ, ∅) (Ho & Salimans
-    2022), ∅ being the label `num_classes`. With a `guide` model (an under-trained copy, Trainer.keep_guide)
-    and autoguidance w ≠ 1, autoguidance: s_guide + w·(s − s_guide) (Karras et al. 2024); w = 1 is the model
-    alone."""
-
-    def one(net, y: Tensor, sigma: float, w: float) -> Tensor:
-        if labels is None:
-            return net.score(y, sigma)
-        lab = labels[: y.shape[0]] if labels.shape[0] >= y.shape[0] else labels.expand(y.shape[0])
-        cond = net.score(y, sigma, lab)
-        if w == 0.0:
-            return cond
-        null = torch.full_like(lab, net.backbone.config.num_classes)
-        return (1 + w) * cond - w * net.score(y, sigma, null)
-
-    def score(y: Tensor, sigma: float) -> Tensor:
-        with torch.inference_mode():
-            s = one(model, y, sigma, guidance)
-            if guide is None or autoguidance == 1.0:
-                return s
-            s_guide = one(guide, y, sigma, 0.0)
-            return s_guide + autoguidance * (s - s_guide)
-
-    return score
 
 
 @dataclass(frozen=True)
@@ -133,35 +107,39 @@ def default_annealed_step(levels: Tensor, steps_per_level: int, dim: int) -> flo
     return ncsnv2_step_size(levels, steps_per_level) if dim > 3 else 0.1 * float(levels[-1]) ** 2
 
 
-def langevin(score: ScoreFunction, x: Tensor, *, noise_level: float, steps: int = 500, step_size: float | None = None,
-             generator=None, **_) -> Iterator[SamplerStep]:
-    """Langevin dynamics on p_σ̃ (data noised at one level), in data coordinates."""
+def langevin(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
+             noise_level: float, steps: int = 500, step_size: float | None = None) -> Iterator[SamplerStep]:
+    """Langevin dynamics on p_σ̃ (data noised at one level σ̃ = `noise_level`), in data coordinates; ε from
+    `default_langevin_step` unless `step_size` is given."""
+    process = score.process if process is None else process
     eps = step_size if step_size is not None else default_langevin_step(noise_level)
+    t = float(process.time_of(noise_level))
     for i in range(steps):
         x = langevin_step(x, score.at_level(x, noise_level), eps, generator)
-        yield SamplerStep(x, float(score.process.time_of(noise_level)), noise_level, i + 1, steps)
+        yield SamplerStep(x, t, noise_level, i + 1, steps)
 
 
-def annealed_langevin(score: ScoreFunction, x: Tensor, *, levels: Tensor | None = None, n_levels: int | None = None,
-                      steps_per_level: int = 100, step_size: float | None = None, final_denoise: bool = True,
-                      generator=None, **_) -> Iterator[SamplerStep]:
-    """NCSN's annealed Langevin over `levels` (default: the process's ladder, `NoiseProcess.levels`), with
-    ε_i = ε·σ_i²/σ_L² and ε from NCSNv2's rule unless `step_size` is given."""
-    levels = score.process.levels(n_levels) if levels is None else torch.as_tensor(levels)
+def annealed_langevin(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
+                      levels: Tensor | None = None, n_levels: int | None = None, steps_per_level: int = 100,
+                      step_size: float | None = None, final_denoise: bool = True) -> Iterator[SamplerStep]:
+    """NCSN's annealed Langevin over `levels` (default: the process's ladder of `n_levels`, `NoiseProcess.levels`),
+    `steps_per_level` steps each with ε_i = ε·σ_i²/σ_L², ε from NCSNv2's rule unless `step_size` is given."""
+    process = score.process if process is None else process
+    levels = process.levels(n_levels) if levels is None else torch.as_tensor(levels)
     eps = step_size if step_size is not None else default_annealed_step(levels, steps_per_level, x[0].numel())
     total = len(levels) * steps_per_level + int(final_denoise)
     sigma_last = float(levels[-1])
     k = 0
     for sigma in levels.tolist():
         step = eps * sigma**2 / sigma_last**2
-        t = float(score.process.time_of(sigma))
+        t = float(process.time_of(sigma))
         for _ in range(steps_per_level):
             x = langevin_step(x, score.at_level(x, sigma), step, generator)
             k += 1
             yield SamplerStep(x, t, sigma, k, total)
     if final_denoise:
         x = x + sigma_last**2 * score.at_level(x, sigma_last)
-        yield SamplerStep(x, score.process.t_min, 0.0, total, total, denoised=x)
+        yield SamplerStep(x, process.t_min, 0.0, total, total, denoised=x)
 
 
 def _final_denoise(score: ScoreFunction, x: Tensor, total: int) -> SamplerStep:
@@ -183,9 +161,10 @@ def _reverse_euler_maruyama(score: ScoreFunction, process: NoiseProcess, x: Tens
     return x + (drift - float(g) ** 2 * score(x, t)) * dt + float(g) * math.sqrt(-dt) * _noise(x, generator)
 
 
-def reverse_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess, steps: int = 500, generator=None,
-                final_denoise: bool = True, **_) -> Iterator[SamplerStep]:
+def reverse_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
+                steps: int = 500, final_denoise: bool = True) -> Iterator[SamplerStep]:
     """Euler–Maruyama on the reverse-time SDE from t = 1 to t_min (dt < 0)."""
+    process = score.process if process is None else process
     total = steps + int(final_denoise)
     for i, (t, t_next) in enumerate(_time_grid(process, steps)):
         x = _reverse_euler_maruyama(score, process, x, t, t_next, generator)
@@ -194,9 +173,11 @@ def reverse_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess, steps
         yield _final_denoise(score, x, total)
 
 
-def predictor_corrector(score: ScoreFunction, x: Tensor, *, process: NoiseProcess, steps: int = 500, snr: float = 0.16,
-                        n_corrector: int = 1, generator=None, final_denoise: bool = True, **_) -> Iterator[SamplerStep]:
+def predictor_corrector(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
+                        steps: int = 500, snr: float = 0.16, n_corrector: int = 1,
+                        final_denoise: bool = True) -> Iterator[SamplerStep]:
     """Langevin corrector (step 2α(r‖z‖/‖s‖)², batch-mean norms, α = 1) then an EM predictor, at every time."""
+    process = score.process if process is None else process
     total = steps + int(final_denoise)
     for i, (t, t_next) in enumerate(_time_grid(process, steps)):
         for _ in range(n_corrector):
@@ -218,11 +199,16 @@ def probability_flow_velocity(score: ScoreFunction, process: NoiseProcess, x: Te
     return drift - 0.5 * float(g) ** 2 * score(x, t)
 
 
-def probability_flow_ode(score: ScoreFunction, x: Tensor, *, process: NoiseProcess, steps: int = 100,
-                         method: str = "heun", final_denoise: bool = True, **_) -> Iterator[SamplerStep]:
-    """Deterministic sampling along the probability-flow ODE with fixed Heun (2 evals) or RK4 (4 evals) steps."""
+def probability_flow_ode(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
+                         steps: int = 100, method: str = "heun", final_denoise: bool = True) -> Iterator[SamplerStep]:
+    """Deterministic sampling along the probability-flow ODE with fixed Heun (2 evals) or RK4 (4 evals) steps.
+    `generator` is taken for a uniform call and not used. The method is checked here, before the first step."""
     if method not in ("heun", "rk4"):
         raise ValueError(f"unknown ODE method {method!r}; choose heun or rk4")
+    return _ode_steps(score, x, score.process if process is None else process, steps, method, final_denoise)
+
+
+def _ode_steps(score, x, process, steps, method, final_denoise) -> Iterator[SamplerStep]:
     total = steps + int(final_denoise)
 
     def v(y, t):
@@ -246,11 +232,17 @@ def probability_flow_ode(score: ScoreFunction, x: Tensor, *, process: NoiseProce
         yield _final_denoise(score, x, total)
 
 
-def ddpm_ancestral(score: ScoreFunction, x: Tensor, *, process: NoiseProcess, steps: int = 500, generator=None,
-                   final_denoise: bool = True, **_) -> Iterator[SamplerStep]:
-    """DDPM ancestral sampling for the VP process, β_i = 1 − α(t_{i+1})²/α(t_i)² from its continuous schedule."""
+def ddpm_ancestral(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
+                   steps: int = 500, final_denoise: bool = True) -> Iterator[SamplerStep]:
+    """DDPM ancestral sampling for the VP process, β_i = 1 − α(t_{i+1})²/α(t_i)² from its continuous schedule.
+    The process is checked here, before the first step (a ValueError for any other)."""
+    process = score.process if process is None else process
     if not isinstance(process, VPSDE) or isinstance(process, SubVPSDE):
-        raise ValueError("DDPM ancestral sampling needs the VP process")
+        raise ValueError(f"DDPM ancestral sampling needs the VP process, not {process.name or type(process).__name__}")
+    return _ddpm_steps(score, x, process, steps, generator, final_denoise)
+
+
+def _ddpm_steps(score, x, process, steps, generator, final_denoise) -> Iterator[SamplerStep]:
     total = steps + int(final_denoise)
     grid = _time_grid(process, steps)
     for i, (t, t_next) in enumerate(grid):
@@ -272,17 +264,82 @@ SAMPLERS = {
     "ddpm": ddpm_ancestral,
 }
 
+#: The option that sets a run's length: Langevin steps per level for annealed, time steps for the others.
+LENGTH_OPTION = {"annealed": "steps_per_level"}
 
-def run_sampler(name: str, score: ScoreFunction, x: Tensor, **options) -> Iterator[SamplerStep]:
-    """The named sampler's generator; options are passed through (process, steps, generator, ...)."""
+
+# --------------------------------------------------------------------------------------------- running samplers
+
+
+def sampler_keywords(name: str) -> dict[str, inspect.Parameter]:
+    """The keyword options the sampler `name` takes (name → parameter); a ValueError for an unknown sampler."""
     if name not in SAMPLERS:
         raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    params = inspect.signature(SAMPLERS[name]).parameters.values()
+    return {p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def check_options(name: str, options: Mapping) -> None:
+    """A ValueError unless `options` are exactly keyword arguments the sampler `name` takes, with every required
+    one present and a run length (steps, steps_per_level) that is a positive integer."""
+    keywords = sampler_keywords(name)
+    unknown = [k for k in options if k not in keywords]
+    if unknown:
+        raise ValueError(f"sampler {name!r} takes no option {', '.join(map(repr, unknown))}; "
+                         f"its options are {', '.join(keywords)}")
+    missing = [k for k, p in keywords.items() if p.default is inspect.Parameter.empty and k not in options]
+    if missing:
+        raise ValueError(f"sampler {name!r} needs {', '.join(missing)}")
+    for key in ("steps", "steps_per_level"):
+        value = options.get(key)
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise ValueError(f"sampler {name!r}: {key} must be a positive integer (got {value!r})")
+
+
+def sampler_options(name: str, process: NoiseProcess, steps: int | None = None, *,
+                    defaults: Mapping[str, int | Mapping] | None = None, **overrides) -> dict:
+    """Keyword arguments for `run_sampler(name, ...)`, checked (check_options).
+
+    Args:
+        name: a key of SAMPLERS.
+        process: the noise process (passed on as `process`).
+        steps: the run's length: steps per level for annealed (LENGTH_OPTION), steps otherwise. None or 0:
+            the length in `defaults`, else the sampler's own default.
+        defaults: a recipe's table, sampler name → its default length, or → a dict of default options whose
+            "steps" is the length (e.g. {"annealed": {"steps": 20, "n_levels": 20}}).
+        overrides: any other option the sampler takes (generator, noise_level, n_levels, steps_per_level, ...);
+            they win over everything above.
+    Langevin's noise level defaults to 5·σ̃_min of the process (a level the model was trained near).
+    """
+    sampler_keywords(name)   # an unknown name fails here
+    entry = (defaults or {}).get(name)
+    base = dict(entry) if isinstance(entry, Mapping) else ({} if entry is None else {"steps": entry})
+    length = steps or base.pop("steps", None)
+    base.pop("steps", None)
+    options: dict = {"process": process}
+    if name == "langevin":
+        options["noise_level"] = 5 * process.noise_range()[0]
+    options.update(base)
+    if length:
+        options[LENGTH_OPTION.get(name, "steps")] = int(length)
+    options.update(overrides)
+    check_options(name, options)
+    return options
+
+
+def run_sampler(name: str, score: ScoreFunction, x: Tensor, **options) -> Iterator[SamplerStep]:
+    """The named sampler's run on x (N, *shape), to be iterated step by step.
+
+    `process` defaults to `score.process`. Everything that can be checked is checked now, before the first
+    step: the name, the options (check_options), DDPM's need for the VP process, the ODE's method.
+    """
     options.setdefault("process", score.process)
+    check_options(name, options)
     return SAMPLERS[name](score, x, **options)
 
 
-def sample(name: str, score: ScoreFunction, x: Tensor, **options) -> Tensor:
-    """Run a sampler to the end and return the final positions (N, *shape)."""
+def run_to_end(name: str, score: ScoreFunction, x: Tensor, **options) -> Tensor:
+    """Run a sampler to the end and return the final positions (N, *shape) (x itself for an empty run)."""
     last = None
     for last in run_sampler(name, score, x, **options):
         pass

@@ -1,7 +1,8 @@
 """Training a noise-conditional score model: one optimiser step at a time, with EMA and a divergence guard.
 
 The loop owns every piece of torch state (model, EMA copy, optimiser, RNG), so a GUI worker thread can hold a
-`Trainer` and call `step()` in short ticks, and the command line can call `train()`.
+`Trainer` and call `step()` in short ticks, and the command line can call `train()`. The trainer's own state
+(`planned_steps`, `guide`) changes as it runs; its `config` never does.
 """
 from __future__ import annotations
 
@@ -38,12 +39,15 @@ class TrainConfig:
     snapshot_every: int = 100    # how often the divergence guard keeps a copy of good weights
     label_dropout: float = 0.0   # with labels: the fraction replaced by the null label (classifier-free guidance)
     amp: bool = False            # bfloat16 autocast on CUDA (ignored elsewhere)
+    guide_fraction: float | None = None   # autoguidance: keep an early EMA as Trainer.guide (update_guide)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.batch_size < 1 or not (0 < self.lr < 1) or not (0 <= self.ema_decay < 1):
             raise ValueError("batch size must be ≥ 1, learning rate in (0, 1) and EMA decay in [0, 1)")
+        if self.guide_fraction is not None and not 0 < self.guide_fraction <= 1:
+            raise ValueError(f"guide_fraction must be in (0, 1] (got {self.guide_fraction})")
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,16 @@ def make_adam(params: list[Tensor], lr: float, device: torch.device) -> torch.op
     return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
+#: Open-ended runs with a guide_fraction: the EMA is copied at this step and every doubling of it (update_guide).
+GUIDE_FIRST_MARK = 200
+
+
 class Trainer:
-    """Denoising / sliced score matching on `data` (N, *shape) under `process` with a backbone from net_config."""
+    """Denoising / sliced score matching on `data` (N, *shape) under `process` with a backbone from net_config.
+
+    `planned_steps` is the run's planned length (the cosine schedule's end; None: open-ended), first
+    `config.steps`, re-planned by a time-budgeted `train`. `guide` is the autoguidance model (update_guide).
+    """
 
     def __init__(self, data: Tensor, process: NoiseProcess, net_config, config: TrainConfig | None = None,
                  device: torch.device | str = "cpu", labels: Tensor | None = None):
@@ -86,7 +98,10 @@ class Trainer:
         self.ema: Denoiser = copy.deepcopy(self.model).requires_grad_(False)
         self._params = list(self.model.parameters())
         self._ema_params = list(self.ema.parameters())
-        self.guide: Denoiser | None = None   # a frozen earlier EMA for autoguidance (keep_guide)
+        self.guide: Denoiser | None = None   # a frozen earlier EMA for autoguidance (update_guide)
+        self._guide_candidate: Denoiser | None = None
+        self._next_guide_mark = GUIDE_FIRST_MARK
+        self.planned_steps: int | None = self.config.steps
         self.optimizer = make_adam(self._params, self.config.lr, self.device)
         self.loss_fn = LOSSES[self.config.loss]
         self.step_count = 0
@@ -123,13 +138,14 @@ class Trainer:
 
     # --- one step --------------------------------------------------------------------------------------------
     def learning_rate(self, step: int) -> float:
-        """Linear warm-up, then (for a planned length) a cosine decay to final_lr_fraction·lr."""
+        """Linear warm-up, then (for a planned length, planned_steps) a cosine decay to final_lr_fraction·lr."""
         c = self.config
         warm = min(1.0, (step + 1) / max(1, c.warmup))
-        if c.steps is None:
+        if self.planned_steps is None:
             return c.lr * warm
-        progress = min(1.0, step / max(1, c.steps))
-        return c.lr * warm * (c.final_lr_fraction + (1 - c.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress)))
+        progress = min(1.0, step / max(1, self.planned_steps))
+        decay = (1 - c.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
+        return c.lr * warm * (c.final_lr_fraction + decay)
 
     def step(self) -> float:
         """One optimiser step; returns the batch's mean loss. Raises TrainingDiverged on a non-finite loss."""
@@ -153,6 +169,7 @@ class Trainer:
         self.optimizer.step()
         self._update_ema()
         self.step_count += 1
+        self.update_guide()
         self._record(float(loss.detach()), sigma.detach(), per_sample.detach())
         if self.step_count % self.config.snapshot_every == 0:
             self._snapshot = self._take_snapshot()
@@ -176,41 +193,36 @@ class Trainer:
 
     # --- many steps ------------------------------------------------------------------------------------------
     def train(self, steps: int | None = None, callback=None, seconds: float | None = None, *, every: int = 25,
-              should_stop=None, guide_at: float | None = None) -> TrainStats:
+              should_stop=None) -> TrainStats:
         """Run `steps` more steps, or for `seconds`, whichever ends first (neither: config.steps steps).
 
-        With `seconds` the learning-rate schedule is planned on the measured rate: every `every` steps
-        config.steps is re-estimated as the steps done plus the rate times the time left (at most `steps`), and
-        at the end it is the number of steps actually taken, so the cosine decay ends when time does on any
-        machine. `callback(stats)` runs every `every` steps; `should_stop()` (polled as often) ends the run
-        early. With `guide_at` (a fraction) the EMA is frozen as the autoguidance model (keep_guide) once that
-        fraction of the run is done.
+        With `seconds` the run is planned on the measured rate: every `every` steps planned_steps is
+        re-estimated as the steps done plus the rate times the time left (at most `steps`), and at the end it
+        is the number of steps actually taken, so the cosine decay (and the autoguidance model, at
+        guide_fraction of the plan) ends when time does on any machine. `callback(stats)` runs every `every`
+        steps; `should_stop()` (polled as often) ends the run early.
         """
         if steps is None and seconds is None:
             steps = self.config.steps or 0
         start, first, done = time.perf_counter(), self.step_count, 0
         if seconds is not None:
-            self.config.steps = first + (steps if steps is not None else 10**6)  # no decay before a rate estimate
+            self.planned_steps = first + (steps if steps is not None else 10**6)  # no decay before a rate estimate
         while (steps is None or done < steps) and (seconds is None or time.perf_counter() - start < seconds):
             self.step()
             done += 1
-            elapsed = time.perf_counter() - start
-            if guide_at is not None and self.guide is None:
-                progress = max(done / steps if steps else 0.0, elapsed / seconds if seconds else 0.0)
-                if progress >= guide_at:
-                    self.keep_guide()
             if done % every == 0 or done == steps:
+                elapsed = time.perf_counter() - start
                 self._rate = done / max(elapsed, 1e-9)
                 if seconds is not None:
                     planned = first + done + int(self._rate * max(0.0, seconds - elapsed))
-                    self.config.steps = planned if steps is None else min(planned, first + steps)
+                    self.planned_steps = planned if steps is None else min(planned, first + steps)
                 if callback is not None:
                     callback(self.stats())
                 if should_stop is not None and should_stop():
                     break
         self._rate = done / max(1e-9, time.perf_counter() - start)
         if seconds is not None:
-            self.config.steps = self.step_count  # the schedule as it ran
+            self.planned_steps = self.step_count  # the schedule as it ran
         return self.stats()
 
     def note_rate(self, steps_per_second: float) -> None:
@@ -223,13 +235,36 @@ class Trainer:
         return TrainStats(self.step_count, self._last_loss, self._smoothed, self.level_edges.copy(), level_losses,
                           self._rate, self.learning_rate(self.step_count), np.asarray(self._loss_history))
 
-    # --- divergence guard and checkpoints --------------------------------------------------------------------
+    # --- autoguidance ---------------------------------------------------------------------------------------
+    def update_guide(self) -> None:
+        """The autoguidance policy, applied after every step (config.guide_fraction; None: no guide).
+
+        A planned run (planned_steps known) freezes the EMA as `guide` once step_count/planned_steps reaches
+        guide_fraction. An open-ended run copies the EMA at steps 200, 400, 800, ... (GUIDE_FIRST_MARK) and
+        makes each copy the guide at the next mark, so the guide is an EMA from a quarter to a half of the run
+        ago (none before step 400).
+        """
+        fraction = self.config.guide_fraction
+        if fraction is None:
+            return
+        if self.planned_steps is not None:
+            if self.guide is None and self.step_count / max(1, self.planned_steps) >= fraction:
+                self.keep_guide()
+        elif self.step_count >= self._next_guide_mark:
+            self.guide, self._guide_candidate = self._guide_candidate, self._ema_copy()
+            self._next_guide_mark *= 2
+
     def keep_guide(self) -> None:
         """Freeze a copy of the current EMA weights as the *guiding* model for autoguidance (Karras et al. 2024,
         "Guiding a diffusion model with a bad version of itself"): an under-trained version of the same network
         makes the same kinds of errors, more strongly, so stepping away from it, s_guide + w·(s − s_guide) with
-        w > 1, removes them. Called part-way through a run (train's guide_at)."""
-        self.guide = copy.deepcopy(self.ema).requires_grad_(False)
+        w > 1, removes them. Called part-way through a run (update_guide)."""
+        self.guide = self._ema_copy()
+
+    def _ema_copy(self) -> Denoiser:
+        return copy.deepcopy(self.ema).requires_grad_(False)
+
+    # --- divergence guard and checkpoints --------------------------------------------------------------------
 
     def _take_snapshot(self) -> dict:
         return {"model": copy.deepcopy(self.model.state_dict()), "ema": copy.deepcopy(self.ema.state_dict()),

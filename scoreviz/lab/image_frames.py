@@ -1,13 +1,32 @@
-"""What crosses from the image worker to the GUI: frozen dataclasses of plain values and NumPy arrays only."""
+"""What crosses between the image session and the GUI: frozen dataclasses of plain values and read-only NumPy
+arrays only (GUIDE §2), built with keyword arguments.
+
+Session → GUI: `DataReady`, `DataMissing`, `DownloadProgress`, `ModelInfo`, `ImageTrainingFrame`, `SampleFrame`,
+`SigmaFrame` (and the shared `frames.ProcessFrame` for the σ slider). GUI → session: `ImageSampleRequest`.
+The names differ from those of `frames` (the 2-D lab's `TrainFrame`, `SamplerRequest`) so that both can be
+imported side by side.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from .frames import frozen_array
 
-@dataclass(frozen=True)
-class DataReady:
+
+class _ReadOnly:
+    """Every NumPy field becomes a read-only copy, so neither thread can change what the other holds."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                object.__setattr__(self, f.name, frozen_array(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataReady(_ReadOnly):
     name: str
     source: str
     n: int
@@ -15,16 +34,16 @@ class DataReady:
     preview: np.ndarray               # (H, W) montage of a few real images in [0, 1]
 
 
-@dataclass(frozen=True)
-class DataMissing:
-    kind: str                         # "mnist" | "fashion"
+@dataclass(frozen=True, kw_only=True)
+class DataMissing(_ReadOnly):
+    kind: str                         # a key of names.IMAGE_DATA
     reason: str                       # why (not found, or the error naming the bad file)
     download_dir: str                 # where a download would go
     can_download: bool                # MNIST only (Fashion-MNIST has no download here)
 
 
-@dataclass(frozen=True)
-class DownloadProgress:
+@dataclass(frozen=True, kw_only=True)
+class DownloadProgress(_ReadOnly):
     done: int
     total: int
     filename: str
@@ -33,8 +52,8 @@ class DownloadProgress:
     text: str = ""
 
 
-@dataclass(frozen=True)
-class ModelInfo:
+@dataclass(frozen=True, kw_only=True)
+class ModelInfo(_ReadOnly):
     size: str
     parameters: int
     conditional: bool
@@ -43,8 +62,8 @@ class ModelInfo:
     source: str                       # "new" or a checkpoint path
 
 
-@dataclass(frozen=True)
-class TrainFrame:
+@dataclass(frozen=True, kw_only=True)
+class ImageTrainingFrame(_ReadOnly):
     step: int
     loss: float
     smoothed_loss: float
@@ -53,11 +72,11 @@ class TrainFrame:
     images_per_second: float
     device: str
     training: bool
-    loss_history: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    loss_history: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
 
 
-@dataclass(frozen=True)
-class SampleFrame:
+@dataclass(frozen=True, kw_only=True)
+class SampleFrame(_ReadOnly):
     serial: int                       # one per sampling run
     index: int                        # 1-based sampler step
     total: int
@@ -65,20 +84,20 @@ class SampleFrame:
     samples: np.ndarray               # (H, W) montage of x (clipped to [0, 1])
     denoised: np.ndarray              # (H, W) montage of the Tweedie estimates
     done: bool
-    final_images: np.ndarray | None = None   # (N, 1, 28, 28) at the end of a run
+    final_images: np.ndarray | None = None   # (N, C, H, W) in [0, 1] at the end of a run
 
 
-@dataclass(frozen=True)
-class SigmaFrame:
+@dataclass(frozen=True, kw_only=True)
+class SigmaFrame(_ReadOnly):
     sigma: float
     noisy: np.ndarray                 # (H, W) montage of real images + σε
     denoised: np.ndarray              # (H, W) montage of D(x + σε, σ), or zeros without a model
     has_model: bool
 
 
-@dataclass(frozen=True)
-class SamplerRequest:
-    sampler: str
+@dataclass(frozen=True, kw_only=True)
+class ImageSampleRequest:
+    sampler: str                      # a key of names.SAMPLERS
     steps: int
     seed: int
     n: int = 64

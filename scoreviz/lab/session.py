@@ -16,7 +16,8 @@ from typing import Callable
 import torch
 
 from scoreviz.core.processes import make_process
-from scoreviz.core.samplers import ScoreFunction, model_score
+from scoreviz.core.guidance import model_score
+from scoreviz.core.samplers import ScoreFunction
 
 from . import frames as fr
 from .data_specs import dataset_from_spec

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from .conditioning import add_class, class_embedding, per_sample
 
-__all__ = ["PRESETS", "UNet", "UNetConfig"]
+__all__ = ["UNET_SIZES", "UNet", "UNetConfig"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,10 @@ class UNetConfig:
     kind = "unet"
 
 
-#: Ready-made sizes (parameters; training throughput at batch 64, forward + backward + Adam).
-#: "small": ~0.35 M parameters, ~150 images/s on one thread of a shared 2-core AMD EPYC (AVX2).
-#: "large": ~7.0 M parameters, two blocks per level and self-attention at 7×7 (the GPU size).
-PRESETS: dict[str, UNetConfig] = {
+#: Ready-made U-Net sizes (the image recipes pick from these; throughput: `scoreviz bench --only images`).
+#: "small": ~0.35 M parameters, for a CPU. "large": ~7.0 M parameters, two blocks per level and
+#: self-attention at 7×7 (the GPU size).
+UNET_SIZES: dict[str, UNetConfig] = {
     "small": UNetConfig(channels=16, channel_mults=(1, 2, 2), num_res_blocks=1, emb_dim=128),
     "large": UNetConfig(channels=64, channel_mults=(1, 2, 2), num_res_blocks=2, emb_dim=256, attention=True),
 }

@@ -14,8 +14,12 @@ images need on top of it is:
 * **A network sized to the machine** (:data:`RECIPES`): on a CPU, images seen per second matter more than
   quality per step, so the default is the fast conv net of :mod:`.convnet`; the U-Nets of :mod:`.unet` are the
   alternatives (and the GPU size).
-* **EMA decay and batch size sized to the run**: 0.995 for the ~3,000–10,000 steps a CPU gets in ten minutes
+* **EMA decay and batch size sized to the run**: 0.995 for the few thousand steps a CPU gets in ten minutes
   (a ``--minutes`` run plans its cosine schedule on the measured step rate: ``Trainer.train(seconds=...)``).
+* **An early model for autoguidance**: ``guide_fraction`` in the trainer's config (``Trainer.guide``).
+
+The figures behind these choices (images/s, recognisable samples per sampler and size) are measured by
+``scoreviz bench --only images`` and listed in the README.
 
 The process saved with a checkpoint is the plain core ``VESDE`` (same σ_min, σ_max): any core tool can load
 it; :func:`image_process` wraps it back into :class:`ImageVE` for sampling.
@@ -23,18 +27,19 @@ it; :func:`image_process` wraps it back into :class:`ImageVE` for sampling.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 
 import torch
 from torch import Tensor
 
-from scoreviz.core.processes import VESDE, make_process
-from scoreviz.core.samplers import ScoreFunction, model_score, run_sampler
-from scoreviz.core.training import TrainConfig, Trainer
-
+from scoreviz.core import samplers
+from scoreviz.core.guidance import model_score
 from scoreviz.core.networks.convnet import ConvNetConfig
-from scoreviz.core.networks.unet import PRESETS, UNetConfig
+from scoreviz.core.networks.unet import UNET_SIZES, UNetConfig
+from scoreviz.core.processes import VESDE, make_process
+from scoreviz.core.samplers import ScoreFunction, run_to_end
+from scoreviz.core.training import TrainConfig, Trainer
 
 __all__ = [
     "DEFAULT_AUTOGUIDANCE",
@@ -44,6 +49,7 @@ __all__ = [
     "ImageRecipe",
     "ImageVE",
     "RECIPES",
+    "SAMPLER_DEFAULTS",
     "SAMPLER_STEPS",
     "default_model_size",
     "draw_images",
@@ -94,22 +100,21 @@ def image_process(process, sigma_data: float = 0.5) -> ImageVE | object:
 
 # --------------------------------------------------------------------------------------------- the recipe
 
-#: Sampler steps that gave the best digits per sampler (score evaluations: ODE Heun = 2 per step, PC = 2).
+#: Sampler length per sampler (score evaluations: ODE Heun = 2 per step, PC = 2): the shortest runs that gave
+#: about the best digits. Annealed Langevin runs over NCSN's ladder of 20 levels on the recipe's σ range, and
+#: Langevin at σ̃ = 0.05; SAMPLER_DEFAULTS is the table for samplers.sampler_options.
 SAMPLER_STEPS = {"ode": 40, "em": 200, "pc": 100, "annealed": 20, "ddpm": 200, "langevin": 200}
-#: Predictor–corrector. On the 10-minute unconditional CPU default (`scoreviz train --unconditional --minutes 10`,
-#: 9,462 steps; 256 samples, classifier test of classifier.py): PC 100 68 % recognisable, ODE 40 57 %; with
-#: autoguidance w = 3, PC 74 %, Euler–Maruyama 200 73 %, ODE 69 %. The Langevin corrector repairs what an
-#: under-trained score gets wrong. (The small U-Net showed the same order: PC 61 %, EM 59 %, ODE 55 %.)
-#: The window's live grid uses it too: with the U-Net it used the ODE (PC with autoguidance took 100 s on one
-#: thread), but with the conv net PC takes about 17 s, and the ODE's digits keep blobs and specks that PC cleans
-#: up (seen side by side on the same conditional model, class 7).
+SAMPLER_DEFAULTS: dict = {**SAMPLER_STEPS,
+                          "annealed": {"steps": SAMPLER_STEPS["annealed"], "n_levels": 20},
+                          "langevin": {"steps": SAMPLER_STEPS["langevin"], "noise_level": 0.05}}
+#: Predictor–corrector: its Langevin corrector repairs what an under-trained score gets wrong, so it gives the
+#: most recognisable digits of the samplers, with or without autoguidance, on the conv net and on the U-Net
+#: (`scoreviz bench --only images`, README); the window's live grid uses it too.
 DEFAULT_SAMPLER = "pc"
 DEFAULT_STEPS = SAMPLER_STEPS[DEFAULT_SAMPLER]
-#: Autoguidance (Trainer.keep_guide): the guiding model is the EMA frozen at this fraction of a run, and samples
-#: step w away from it. Measured on the small U-Net (`--unconditional --minutes 10`, 3,640 steps, PC 100, 256
-#: samples): 58.6 % recognisable without, 60.9 % with w = 2, 67.2 % with w = 3, all ten classes each time; on
-#: the conv net (9,462 steps) 67.6 % without and 73.8 % with w = 3. A guide trained separately for 150 s did
-#: better at w = 2 (68 % against 61 % on the U-Net), but costs a quarter of the training budget.
+#: Autoguidance (Trainer.guide): the guiding model is the EMA frozen at this fraction of a planned run
+#: (TrainConfig.guide_fraction), and unconditional samples step w = DEFAULT_AUTOGUIDANCE away from it. A guide
+#: from the same run costs nothing extra, where a separately trained one would take part of the budget.
 GUIDE_FRACTION = 0.3
 DEFAULT_AUTOGUIDANCE = 3.0
 
@@ -132,18 +137,14 @@ class ImageRecipe:
 
 
 RECIPES: dict[str, ImageRecipe] = {
-    # The CPU default: the fast conv net (convnet.py, 0.37 M parameters), ~950–1,050 images/s with both threads
-    # of this 2-core CPU, so ~9,000–9,900 steps of 64 in ten minutes (peak RSS 0.46 GB). Measured on the 10,000
-    # shared MNIST images, 10 minutes, alone on the machine (256 samples, classifier confidence ≥ 0.9):
-    # unconditional, 74 % recognisable with PC + autoguidance w = 3 (68 % PC alone), all ten classes;
-    # class-conditional with guidance 2, 99.6 % recognised as the class asked for. The U-Net below gets 67 % and
-    # 86 %: it is better per step, but sees a fifth of the images in the same time.
+    # The CPU default: the fast conv net (convnet.py, 0.37 M parameters). On a CPU, images seen per second matter
+    # more than quality per step: it sees about five times the images of the small U-Net in the same time and
+    # ends with more recognisable digits (`scoreviz bench --only images`, README).
     "cpu": ImageRecipe(net=ConvNetConfig(), batch_size=64, lr=2e-3, ema_decay=0.995, steps=8000),
-    # The small U-Net (~0.35 M parameters): ~190 images/s here, ~3,600 steps of 32 in ten minutes; 67 % with PC +
-    # autoguidance, 61 % PC, 59 % Euler–Maruyama, 55 % ODE (same test as above).
-    "unet": ImageRecipe(net=PRESETS["small"], batch_size=32, lr=2e-3, ema_decay=0.995, steps=3000),
+    # The small U-Net (~0.35 M parameters): better per step, slower per image.
+    "unet": ImageRecipe(net=UNET_SIZES["small"], batch_size=32, lr=2e-3, ema_decay=0.995, steps=3000),
     # The large U-Net (~7 M parameters), bf16 autocast: the GPU size.
-    "gpu": ImageRecipe(net=PRESETS["large"], batch_size=256, lr=1e-3, ema_decay=0.999, amp=True, steps=8000),
+    "gpu": ImageRecipe(net=UNET_SIZES["large"], batch_size=256, lr=1e-3, ema_decay=0.999, amp=True, steps=8000),
     # A toy size for tests and smoke runs (~10 k parameters): it learns blobs, not digits.
     "tiny": ImageRecipe(net=UNetConfig(channels=8, channel_mults=(1, 2), num_res_blocks=1, emb_dim=32),
                         batch_size=32, lr=3e-3, ema_decay=0.99, warmup=10, steps=300),
@@ -157,8 +158,9 @@ def default_model_size(device: torch.device | str) -> str:
 
 def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_size: str = "cpu",
                        device: torch.device | str = "cpu", conditional: bool = False, num_classes: int = 10,
-                       steps: int | None = None, net: UNetConfig | ConvNetConfig | None = None, seed: int = 0,
-                       process: str = "ve", loss: str = "dsm", **overrides) -> Trainer:
+                       steps: int | None = None, open_ended: bool = False,
+                       net: UNetConfig | ConvNetConfig | None = None, seed: int = 0, process: str = "ve",
+                       loss: str = "dsm", **overrides) -> Trainer:
     """A Trainer for images ``(N, C, H, W)`` in [0, 1] with the recipe of ``model_size``.
 
     Args:
@@ -166,7 +168,10 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
         model_size: a key of :data:`RECIPES` (``"cpu"``, ``"unet"``, ``"gpu"``, ``"tiny"``); ``net`` overrides
             its network.
         conditional: class-conditional training with label dropout (classifier-free guidance).
-        steps: planned length (sets the cosine schedule); ``None`` keeps the recipe's.
+        steps: planned length (sets the cosine schedule and when the autoguidance model is frozen, at
+            :data:`GUIDE_FRACTION` of it); ``None`` keeps the recipe's.
+        open_ended: no planned length (``TrainConfig.steps = None``): a constant learning rate after warm-up,
+            and the autoguidance model taken by doubling marks (``Trainer.update_guide``).
         process: ``"ve"`` (the recipe's :class:`ImageVE`) or a core process name.
         overrides: any :class:`TrainConfig` field (batch_size, lr, ema_decay, ...).
     """
@@ -186,10 +191,11 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
     proc = make_process(process, images)
     if process == "ve":
         proc = ImageVE(sigma_min=proc.sigma_min, sigma_max=proc.sigma_max, sigma_data=sigma_data)
-    config = dict(steps=steps or recipe.steps, batch_size=recipe.batch_size, lr=recipe.lr, warmup=recipe.warmup,
-                  final_lr_fraction=recipe.final_lr_fraction, ema_decay=recipe.ema_decay, loss=loss, seed=seed,
+    config = dict(steps=None if open_ended else steps or recipe.steps, batch_size=recipe.batch_size,
+                  lr=recipe.lr, warmup=recipe.warmup, final_lr_fraction=recipe.final_lr_fraction,
+                  ema_decay=recipe.ema_decay, loss=loss, seed=seed,
                   label_dropout=recipe.label_dropout if conditional else 0.0, amp=recipe.amp,
-                  snapshot_every=500)
+                  snapshot_every=500, guide_fraction=GUIDE_FRACTION)
     config.update({k: v for k, v in overrides.items() if v is not None})
     trainer = Trainer(images, proc, net, TrainConfig(**config), device=device, labels=labels)
     if loss == "dsm" and recipe.edm_weighting:
@@ -218,15 +224,8 @@ def edm_weighted(loss_fn, sigma_data: float):
 # --------------------------------------------------------------------------------------------- sampling
 
 
-def sampler_options(name: str, process, steps: int | None = None) -> dict:
-    """run_sampler keyword arguments for images (the recipe's steps where not given)."""
-    steps = int(steps or SAMPLER_STEPS.get(name, 100))
-    if name == "annealed":
-        # NCSN's ladder over the recipe's σ range: 20 levels, `steps` Langevin steps each.
-        return {"process": process, "steps_per_level": steps, "n_levels": 20}
-    if name == "langevin":
-        return {"process": process, "steps": steps, "noise_level": 0.05}
-    return {"process": process, "steps": steps}
+#: samplers.sampler_options with this recipe's defaults (SAMPLER_DEFAULTS): what the image window calls.
+sampler_options = partial(samplers.sampler_options, defaults=SAMPLER_DEFAULTS)
 
 
 def image_score(model, process, labels: Tensor | None = None, guidance: float = 0.0, guide=None,
@@ -238,7 +237,8 @@ def draw_images(model, process, n: int, sampler: str = DEFAULT_SAMPLER, steps: i
                 labels: Tensor | None = None, guidance: float = 0.0, shape=(1, 28, 28), batch: int = 256,
                 clip: bool = True, guide=None, autoguidance: float = 1.0) -> Tensor:
     """``n`` images ``(n, *shape)`` (in [0, 1] when ``clip``), drawn in batches of ``batch``; with a ``guide``
-    model and ``autoguidance`` w ≠ 1, autoguided (samplers.model_score)."""
+    model and ``autoguidance`` w ≠ 1, autoguided (guidance.model_score). ``steps``: the sampler's length
+    (:data:`SAMPLER_STEPS` when not given)."""
     device = next(model.parameters()).device
     process = image_process(process, model.sigma_data)
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -248,10 +248,8 @@ def draw_images(model, process, n: int, sampler: str = DEFAULT_SAMPLER, steps: i
         lab = None if labels is None else labels[start:start + m].to(device)
         score = image_score(model, process, lab, guidance, guide, autoguidance)
         x = process.prior_sample((m, *shape), gen, device)
-        last = None
-        for last in run_sampler(sampler, score, x, generator=gen, **sampler_options(sampler, process, steps)):
-            pass
-        out.append(last.x)
+        options = sampler_options(sampler, process, steps, generator=gen)
+        out.append(run_to_end(sampler, score, x, **options))
     images = torch.cat(out)
     return images.clamp(0, 1) if clip else images
 
@@ -261,10 +259,3 @@ def recipe_summary(model_size: str) -> dict:
     d = {k: v for k, v in asdict(r).items() if k not in ("net", "extra")}
     d["net"] = asdict(r.net)
     return d
-
-
-def cpu_threads_for_training(reserve_gui: bool = False) -> int:
-    """Threads for torch on the CPU: all cores, or all but one when a GUI shares the process."""
-    n = os.cpu_count() or 1
-    return max(1, n - 1) if reserve_gui else n
-

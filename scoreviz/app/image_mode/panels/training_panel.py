@@ -1,0 +1,35 @@
+"""Training read-outs: step, loss, images/s and device; the loss curve and the loss per noise level."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...panels.common import small_plot, value_label
+from ...qt import QtWidgets
+
+
+class ImageTrainingPanel(QtWidgets.QGroupBox):
+    def __init__(self, parent=None):
+        super().__init__("Training", parent)
+        self.status = value_label("step 0")
+        self.loss_plot = small_plot(90)
+        self.loss_plot.setLabels(left="loss", bottom="step")
+        self.loss_curve = self.loss_plot.plot([], [])
+        self.level_plot = small_plot(90)
+        self.level_plot.setLogMode(x=True, y=False)
+        self.level_plot.setLabels(left="loss", bottom="σ")
+        self.level_curve = self.level_plot.plot([], [], symbol="o", symbolSize=4)
+        form = QtWidgets.QVBoxLayout(self)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.addWidget(self.status)
+        form.addWidget(self.loss_plot)
+        form.addWidget(self.level_plot)
+
+    def show_frame(self, t) -> None:
+        """An ImageTrainingFrame."""
+        loss = "—" if not np.isfinite(t.smoothed_loss) else f"{t.smoothed_loss:.4f}"
+        self.status.setText(f"step {t.step:,}   loss {loss}   {t.images_per_second:,.0f} images/s   on {t.device}")
+        if len(t.loss_history):
+            start = t.step - len(t.loss_history)
+            self.loss_curve.setData(np.arange(start, t.step), t.loss_history)
+        seen = np.isfinite(t.level_losses)
+        self.level_curve.setData(t.level_centres[seen], t.level_losses[seen])
