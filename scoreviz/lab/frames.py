@@ -20,7 +20,9 @@ def frozen_array(a, dtype=None) -> np.ndarray:
     return out
 
 
-class _Frozen:
+class ReadOnlyArrays:
+    """Every NumPy field becomes a read-only copy, so neither thread can change what the other holds."""
+
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
@@ -31,20 +33,20 @@ class _Frozen:
 # --- GUI → worker ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class MixtureSpec(_Frozen):
+class MixtureSpec(ReadOnlyArrays):
     weights: np.ndarray   # (K,)
     means: np.ndarray     # (K, D)
     covs: np.ndarray      # (K, D, D)
 
 
 @dataclass(frozen=True)
-class GridSpec(_Frozen):
+class GridSpec(ReadOnlyArrays):
     values: np.ndarray                       # (H, W), row 0 = lowest y
     bounds: tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
-class DataSpec(_Frozen):
+class DataSpec(ReadOnlyArrays):
     """Everything the worker needs to rebuild the dataset on its side."""
 
     version: int
@@ -90,7 +92,7 @@ class ParticleRequest:
 # --- worker → GUI ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ProcessFrame(_Frozen):
+class ProcessFrame(ReadOnlyArrays):
     """The noise process in use: what the σ slider spans and how σ maps to t."""
 
     name: str
@@ -109,7 +111,7 @@ class ProcessFrame(_Frozen):
 
 
 @dataclass(frozen=True)
-class FieldFrame(_Frozen):
+class FieldFrame(ReadOnlyArrays):
     """Arrows on a grid over the visible area, and the noised density under them."""
 
     kind: str                  # "learned" | "exact" | "difference" | "denoiser"
@@ -127,7 +129,7 @@ class FieldFrame(_Frozen):
 
 
 @dataclass(frozen=True)
-class Field1DFrame(_Frozen):
+class Field1DFrame(ReadOnlyArrays):
     sigma: float
     xs: np.ndarray             # (M,)
     density: np.ndarray        # (M,) p_σ(x)
@@ -138,7 +140,7 @@ class Field1DFrame(_Frozen):
 
 
 @dataclass(frozen=True)
-class ParticleFrame(_Frozen):
+class ParticleFrame(ReadOnlyArrays):
     positions: np.ndarray            # (N, D) float32
     labels: np.ndarray | None        # (N,) int8 component index, or None when the data has no modes
     mode_weights: np.ndarray         # (K,) fraction of particles per component (empty without modes)
@@ -154,7 +156,7 @@ class ParticleFrame(_Frozen):
 
 
 @dataclass(frozen=True)
-class TrainingFrame(_Frozen):
+class TrainingFrame(ReadOnlyArrays):
     """The live training's read-out: losses, rate, and how close the learned field is to the exact one."""
 
     step: int

@@ -8,25 +8,15 @@ imported side by side.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .frames import frozen_array
-
-
-class _ReadOnly:
-    """Every NumPy field becomes a read-only copy, so neither thread can change what the other holds."""
-
-    def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray) and value.flags.writeable:
-                object.__setattr__(self, f.name, frozen_array(value))
+from .frames import ReadOnlyArrays, frozen_array
 
 
 @dataclass(frozen=True, kw_only=True)
-class DataReady(_ReadOnly):
+class DataReady(ReadOnlyArrays):
     name: str
     source: str
     n: int
@@ -35,7 +25,7 @@ class DataReady(_ReadOnly):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DataMissing(_ReadOnly):
+class DataMissing(ReadOnlyArrays):
     kind: str                         # a key of names.IMAGE_DATA
     reason: str                       # why (not found, or the error naming the bad file)
     download_dir: str                 # where a download would go
@@ -43,7 +33,7 @@ class DataMissing(_ReadOnly):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DownloadProgress(_ReadOnly):
+class DownloadProgress(ReadOnlyArrays):
     done: int
     total: int
     filename: str
@@ -53,7 +43,7 @@ class DownloadProgress(_ReadOnly):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ModelInfo(_ReadOnly):
+class ModelInfo(ReadOnlyArrays):
     size: str
     parameters: int
     conditional: bool
@@ -63,7 +53,7 @@ class ModelInfo(_ReadOnly):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ImageTrainingFrame(_ReadOnly):
+class ImageTrainingFrame(ReadOnlyArrays):
     step: int
     loss: float
     smoothed_loss: float
@@ -76,7 +66,7 @@ class ImageTrainingFrame(_ReadOnly):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SampleFrame(_ReadOnly):
+class SampleFrame(ReadOnlyArrays):
     serial: int                       # one per sampling run
     index: int                        # 1-based sampler step
     total: int
@@ -88,7 +78,7 @@ class SampleFrame(_ReadOnly):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SigmaFrame(_ReadOnly):
+class SigmaFrame(ReadOnlyArrays):
     sigma: float
     noisy: np.ndarray                 # (H, W) montage of real images + σε
     denoised: np.ndarray              # (H, W) montage of D(x + σε, σ), or zeros without a model

@@ -13,7 +13,6 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-import torch
 
 from scoreviz.core.processes import make_process
 from scoreviz.core.guidance import model_score

@@ -90,3 +90,11 @@ def small_plot(height: int = 96) -> pg.PlotWidget:
     p.getAxis("left").setWidth(44)
     p.getAxis("left").enableAutoSIPrefix(False)
     return w
+
+
+def show_toggle(button: QtWidgets.QAbstractButton, on: bool, on_text: str, off_text: str) -> None:
+    """Show a checkable button's state as the worker reports it, without emitting `toggled` (no echo back)."""
+    if button.isChecked() != on:
+        with QtCore.QSignalBlocker(button):
+            button.setChecked(on)
+    button.setText(on_text if on else off_text)

@@ -8,7 +8,7 @@ import numpy as np
 from scoreviz.names import SAMPLERS, SCORE_SOURCES
 
 from ..qt import QtCore, QtWidgets, pg
-from .common import button, combo, hint, hslider, row, select, small_plot, spin_box, value_label
+from .common import button, combo, hint, hslider, row, select, show_toggle, small_plot, spin_box, value_label
 
 SPEEDS = [15, 30, 60, 120, 240, 480, 960, 2000, 0]   # steps per second; 0 = as fast as possible
 
@@ -100,11 +100,7 @@ class SamplingPanel(QtWidgets.QGroupBox):
             self.steps.setValue(int(o["steps"]))
 
     def show_running(self, running: bool) -> None:
-        if self.play.isChecked() != running:
-            self.play.blockSignals(True)
-            self.play.setChecked(running)
-            self.play.blockSignals(False)
-        self.play.setText("Pause" if running else "Play")
+        show_toggle(self.play, running, "Pause", "Play")
 
     def show_frame(self, f) -> None:
         self.show_running(f.running)

@@ -9,7 +9,7 @@ from scoreviz.names import (DEFAULT_POINT_MODEL_SIZE, DEVICES, LOSSES, MATCH_THR
                             PROCESSES, point_model_label)
 
 from ..qt import QtCore, QtWidgets, pg
-from .common import button, combo, hint, row, select, small_plot, value_label
+from .common import button, combo, hint, row, select, show_toggle, small_plot, value_label
 
 
 class TrainingPanel(QtWidgets.QGroupBox):
@@ -86,11 +86,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
 
     # --- incoming --------------------------------------------------------------------------------------------
     def show_running(self, running: bool) -> None:
-        if self.train.isChecked() != running:
-            self.train.blockSignals(True)
-            self.train.setChecked(running)
-            self.train.blockSignals(False)
-        self.train.setText("Pause" if running else "Train")
+        show_toggle(self.train, running, "Pause", "Train")
 
     def show_frame(self, f) -> None:
         self.show_running(f.running)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from scoreviz.names import IMAGE_MODEL_SIZES
 
-from ...panels.common import button, combo, hint, row, select
+from ...panels.common import button, combo, hint, row, select, show_toggle
 from ...qt import QtCore, QtWidgets
 
 
@@ -66,11 +66,7 @@ class ImageModelPanel(QtWidgets.QGroupBox):
 
     # --- incoming --------------------------------------------------------------------------------------------
     def show_running(self, running: bool) -> None:
-        if self.train.isChecked() != running:
-            self.train.blockSignals(True)
-            self.train.setChecked(running)
-            self.train.blockSignals(False)
-        self.train.setText("Pause" if running else "Train")
+        show_toggle(self.train, running, "Pause", "Train")
 
     def show_frame(self, info) -> None:
         """A ModelInfo."""
