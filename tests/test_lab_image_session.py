@@ -145,3 +145,9 @@ def test_no_data_and_a_bad_folder_are_reported(tmp_path):
     assert not session.load_data("mnist", empty)
     missing = _of(session, fr.DataMissing)[-1]
     assert "nothing-here" in missing.reason and missing.can_download
+
+
+def test_langevin_runs_at_the_sigma_of_the_slider(session):
+    session.set_sigma(0.8)
+    frames = _run(session, sampler="langevin", steps=3, seed=0, n=8)
+    assert [f.noise_level for f in frames] == pytest.approx([0.8] * 3)

@@ -268,7 +268,9 @@ class ImageSession:
         gen = torch.Generator(device=self.device).manual_seed(int(req.seed))
         x = self.process.prior_sample((req.n, *self.image_shape), gen, self.device)
         try:
-            options = sampler_options(req.sampler, self.process, req.steps)
+            # Langevin runs at the σ slider's level, as its label says (names.SAMPLERS) and as in the 2-D lab
+            at_slider = {"noise_level": max(self.sigma, MIN_SIGMA)} if req.sampler == "langevin" else {}
+            options = sampler_options(req.sampler, self.process, req.steps, **at_slider)
             run = run_sampler(req.sampler, score, x, generator=gen, **options)
         except ValueError as exc:   # the sampler refuses this process (DDPM needs VP) or an option
             self.say("warning", str(exc))

@@ -11,6 +11,7 @@ class ImageTrainingPanel(QtWidgets.QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Training", parent)
         self.status = value_label("step 0")
+        self.status.setWordWrap(True)   # "… images/s on cuda:0" does not fit the 360 px column
         self.loss_plot = small_plot(90)
         self.loss_plot.setLabels(left="loss", bottom="step")
         self.loss_curve = self.loss_plot.plot([], [])
