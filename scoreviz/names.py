@@ -22,6 +22,24 @@ PROCESSES: dict[str, str] = {
     "ve": "VE SDE",
     "vp": "VP SDE",
     "subvp": "sub-VP SDE",
+    "cosine": "VP, cosine schedule (improved DDPM)",
+}
+
+#: Where training spends its noise levels (core.noise_schedule.TrainingNoise.distribution). "process" is the
+#: process's own choice: uniform t for the SDEs, the ladder's levels for NCSN.
+NOISE_DISTRIBUTIONS: dict[str, str] = {
+    "process": "the process's own (uniform t / the ladder)",
+    "uniform_t": "uniform in t",
+    "log_uniform": "log-uniform in σ",
+    "log_normal": "log-normal (EDM: P_mean, P_std)",
+}
+
+#: The loss weighting λ(σ) on top of denoising score matching (TrainingNoise.weighting). λ(σ) = σ² makes the DSM
+#: loss ‖σ·s + ε‖², the mean squared error of the predicted noise: "σ²" and "uniform in ε" are the same weighting.
+LOSS_WEIGHTINGS: dict[str, str] = {
+    "sigma2": "σ² (NCSN, score SDE; = uniform in ε)",
+    "edm": "EDM: (σ² + σ_d²)/(σ·σ_d)²",
+    "min_snr": "min-SNR-γ",
 }
 
 #: Score-matching losses (core.losses.LOSSES).

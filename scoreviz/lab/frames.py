@@ -8,7 +8,7 @@ holds; frames are built with keyword arguments. Session → GUI: `ProcessFrame`,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -173,3 +173,27 @@ class TrainingFrame(ReadOnlyArrays):
     mid_error: float                 # median relative error of the learned score at the middle σ (NaN: not yet)
     time_to_match: float             # seconds from pressing Train until mid_error ≤ MATCH_THRESHOLD (NaN: not yet)
     train_seconds: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleFrame(ReadOnlyArrays):
+    """A noise schedule as the schedule plots show it, on one log-σ axis (σ̃ the VE-equivalent noise level).
+
+    Built by `lab.schedule_view.schedule_frame`; drawn by `app.schedule_plots`; printed by `scoreviz schedule`.
+    Loss arrays are empty until a model trains."""
+
+    process: str                     # a key of names.PROCESSES
+    times: np.ndarray                # (T,) t from t_min to t_max
+    sigma: np.ndarray                # (T,) σ̃(t) = s(t)/α(t)
+    alpha: np.ndarray                # (T,) α(t)
+    std: np.ndarray                  # (T,) s(t)
+    log_snr: np.ndarray              # (T,) log(α²/s²) = −2 log σ̃
+    grid: np.ndarray                 # (S,) σ̃ values, log-spaced over the process's range
+    train_density: np.ndarray        # (S,) density of ln σ̃ that training visits (integrates to 1 over ln σ̃)
+    weight: np.ndarray               # (S,) λ(σ̃) relative to the ε-MSE loss (1 for σ²)
+    levels: np.ndarray               # (L,) the sampler's levels (NCSN's ladder, annealed Langevin's), decreasing
+    report: object                   # core.schedule_rules.ScheduleReport: NCSNv2's rules and the warnings
+    loss_edges: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (B+1,) σ̃ bin edges
+    loss: np.ndarray = field(default_factory=lambda: np.zeros(0))         # (B,) DSM loss per bin (NaN: not visited)
+    floor: np.ndarray = field(default_factory=lambda: np.zeros(0))        # (B,) irreducible DSM loss per bin
+    rel_error: np.ndarray = field(default_factory=lambda: np.zeros(0))    # (B,) median |s_θ − s|/|s| per bin
