@@ -90,11 +90,11 @@ def test_particles_advance_by_a_budget_and_end(gaussian):
     particles = Particles()
     request = fr.ParticleRequest(name="em", n=400, steps=50, source="exact", seed=3)
     particles.release(request, score, dim=2, sigma=0.5, device=torch.device("cpu"))
-    assert particles.running and particles.active and particles.frame(None, 0.5).step == 0
+    assert particles.running and particles.active and particles.frame(0.5).step == 0
     assert particles.advance(10) is None
     assert particles.step.index == 10 and particles.active
     particles.advance(10**6)                     # to the end (50 steps + the final denoising step)
-    f = particles.frame(None, 0.5)
+    f = particles.frame(0.5)
     assert f.finished and not f.running and f.step == f.total == 51
     # the reverse SDE with the exact score reproduces the Gaussian's moments
     assert np.allclose(f.positions.mean(0), MU, atol=0.15)
@@ -127,7 +127,7 @@ def test_diverging_particles_stop_with_a_message(gaussian):
     message = particles.advance(5)
     assert message and "diverged" in message
     assert not particles.active and particles.step is None    # positions stay the last finite ones (the start)
-    assert np.isfinite(particles.frame(None, 0.5).positions).all()
+    assert np.isfinite(particles.frame(0.5).positions).all()
 
 
 def test_particles_from_a_point_and_ddpm_needs_vp(gaussian):

@@ -70,15 +70,38 @@ class SamplerStep:
     index: int        # 1-based step number
     total: int        # steps this run will yield
     denoised: Tensor | None = None
+    langevin: LangevinStats | None = None   # for a Langevin move (annealed, langevin, PC's corrector)
+
+
+@dataclass(frozen=True)
+class LangevinStats:
+    """What one Langevin move x ← x + ε s + √(2ε) z looked like, as batch means over the particles.
+
+    The realised signal-to-noise ratio ‖ε s‖ / ‖√(2ε) z‖ = √(ε/2)·‖s‖/‖z‖ is what score_sde's corrector sets to r
+    (its step is 2(r‖z‖/‖s‖)²) and what NCSNv2 logs per level: far above r the move is all drift (particles
+    collapse onto modes), far below it is all noise (nothing converges)."""
+
+    step: float           # ε
+    score_norm: float     # mean ‖s‖
+    noise_norm: float     # mean ‖z‖
+
+    @property
+    def snr(self) -> float:
+        return math.sqrt(self.step / 2) * self.score_norm / max(self.noise_norm, 1e-30)
 
 
 def _noise(x: Tensor, generator) -> Tensor:
     return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
 
-def langevin_step(x: Tensor, score: Tensor, step: float, generator) -> Tensor:
-    """x + ε s + √(2ε) z: one step of unadjusted Langevin dynamics."""
-    return x + step * score + math.sqrt(2 * step) * _noise(x, generator)
+def _mean_norm(v: Tensor) -> float:
+    return float(v.reshape(v.shape[0], -1).norm(dim=1).mean())
+
+
+def langevin_step(x: Tensor, score: Tensor, step: float, generator) -> tuple[Tensor, LangevinStats]:
+    """x + ε s + √(2ε) z: one step of unadjusted Langevin dynamics, and its statistics."""
+    z = _noise(x, generator)
+    return x + step * score + math.sqrt(2 * step) * z, LangevinStats(step, _mean_norm(score), _mean_norm(z))
 
 
 def default_langevin_step(noise_level: float, scale: float = 0.05) -> float:
@@ -115,8 +138,8 @@ def langevin(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = 
     eps = step_size if step_size is not None else default_langevin_step(noise_level)
     t = float(process.time_of(noise_level))
     for i in range(steps):
-        x = langevin_step(x, score.at_level(x, noise_level), eps, generator)
-        yield SamplerStep(x, t, noise_level, i + 1, steps)
+        x, stats = langevin_step(x, score.at_level(x, noise_level), eps, generator)
+        yield SamplerStep(x, t, noise_level, i + 1, steps, langevin=stats)
 
 
 def annealed_langevin(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
@@ -134,9 +157,9 @@ def annealed_langevin(score: ScoreFunction, x: Tensor, *, process: NoiseProcess 
         step = eps * sigma**2 / sigma_last**2
         t = float(process.time_of(sigma))
         for _ in range(steps_per_level):
-            x = langevin_step(x, score.at_level(x, sigma), step, generator)
+            x, stats = langevin_step(x, score.at_level(x, sigma), step, generator)
             k += 1
-            yield SamplerStep(x, t, sigma, k, total)
+            yield SamplerStep(x, t, sigma, k, total, langevin=stats)
     if final_denoise:
         x = x + sigma_last**2 * score.at_level(x, sigma_last)
         yield SamplerStep(x, process.t_min, 0.0, total, total, denoised=x)
@@ -180,15 +203,16 @@ def predictor_corrector(score: ScoreFunction, x: Tensor, *, process: NoiseProces
     process = score.process if process is None else process
     total = steps + int(final_denoise)
     for i, (t, t_next) in enumerate(_time_grid(process, steps)):
+        stats = None
         for _ in range(n_corrector):
             s = score(x, t)
             z = _noise(x, generator)
-            s_norm = s.reshape(s.shape[0], -1).norm(dim=1).mean()
-            z_norm = z.reshape(z.shape[0], -1).norm(dim=1).mean()
-            eps = float(2 * (snr * z_norm / s_norm.clamp_min(1e-12)) ** 2)
+            s_norm, z_norm = _mean_norm(s), _mean_norm(z)
+            eps = 2 * (snr * z_norm / max(s_norm, 1e-12)) ** 2
             x = x + eps * s + math.sqrt(2 * eps) * z
+            stats = LangevinStats(eps, s_norm, z_norm)
         x = _reverse_euler_maruyama(score, process, x, t, t_next, generator)
-        yield SamplerStep(x, t_next, float(process.noise_level(t_next)), i + 1, total)
+        yield SamplerStep(x, t_next, float(process.noise_level(t_next)), i + 1, total, langevin=stats)
     if final_denoise:
         yield _final_denoise(score, x, total)
 

@@ -197,3 +197,17 @@ class ScheduleFrame(ReadOnlyArrays):
     loss: np.ndarray = field(default_factory=lambda: np.zeros(0))         # (B,) DSM loss per bin (NaN: not visited)
     floor: np.ndarray = field(default_factory=lambda: np.zeros(0))        # (B,) irreducible DSM loss per bin
     rel_error: np.ndarray = field(default_factory=lambda: np.zeros(0))    # (B,) median |s_θ − s|/|s| per bin
+
+
+@dataclass(frozen=True, kw_only=True)
+class LevelDiagnosticsFrame(ReadOnlyArrays):
+    """A Langevin-type run (annealed Langevin, predictor–corrector) level by level, in the order visited."""
+
+    sampler: str
+    levels: np.ndarray               # (L,) σ̃ of each level
+    snr: np.ndarray                  # (L,) realised ‖ε s‖ / ‖√(2ε) z‖, mean over the level's steps
+    target_snr: float                # PC's r; for annealed Langevin score_sde's r = 0.16 as a reference
+    score_norm: np.ndarray           # (L,) mean ‖s‖ over the level's steps
+    mode_shares: np.ndarray          # (L, K) share of particles per mode at the end of each level ((L, 0): no modes)
+    true_weights: np.ndarray         # (K,)
+    serial: int                      # the run these belong to (ParticleFrame.serial)

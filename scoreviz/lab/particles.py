@@ -15,6 +15,7 @@ from scoreviz.core.recipes.points import sampler_options
 from scoreviz.core.samplers import ScoreFunction, run_sampler
 
 from . import frames as fr
+from .level_diagnostics import REFERENCE_SNR, LevelDiagnostics
 
 #: Particles released at a clicked point start in a small cloud: this fraction of the data's std.
 ORIGIN_SPREAD = 0.02
@@ -35,6 +36,8 @@ class Particles:
         self.running = False
         self.speed = DEFAULT_SPEED
         self.serial = 0                # one per release or reset (the window restarts trails on a new one)
+        self.mixture = None            # the data's modes, when they are known (for the colours and the shares)
+        self.diagnostics = LevelDiagnostics()
         self._run = None               # the sampler's generator
         self._score: ScoreFunction | None = None
         self._generator = torch.Generator().manual_seed(0)
@@ -48,7 +51,7 @@ class Particles:
 
     # --- commands --------------------------------------------------------------------------------------------
     def release(self, request: fr.ParticleRequest, score: ScoreFunction, *, dim: int, sigma: float,
-                device: torch.device, data_std: float = 1.0) -> None:
+                device: torch.device, data_std: float = 1.0, mixture=None) -> None:
         """Start a run of `request` following `score` in `dim` dimensions: from the process's prior or, with
         `request.origin`, from a small cloud around that point. Raises ValueError for a sampler that cannot run
         (an unknown option, DDPM without VP) before anything changes."""
@@ -60,9 +63,10 @@ class Particles:
             x0 = score.process.prior_sample((request.n, dim), generator).float()
         x0 = x0.to(device)
         run = self._start(request, score, x0, sigma, request.steps, generator, device)
-        self.request, self._score, self._generator = request, score, generator
+        self.request, self._score, self._generator, self.mixture = request, score, generator, mixture
         self.x, self.step, self._run = x0, None, run
         self.serial += 1
+        self.diagnostics.reset(request.name, REFERENCE_SNR, mixture, self.serial)
         self.running = True
         self._due, self._last = 0.0, time.perf_counter()
 
@@ -128,6 +132,7 @@ class Particles:
                 return (f"The particles diverged (NaN/inf) at step {step.index}: they were stopped at their last "
                         "finite positions. Try another sampler or train longer.")
             self.x, self.step = step.x, step
+            self.diagnostics.add(step)
             if step.index >= step.total:
                 self._end()
                 break
@@ -140,7 +145,7 @@ class Particles:
         self.running = False
 
     # --- read-out --------------------------------------------------------------------------------------------
-    def frame(self, mixture, sigma: float) -> fr.ParticleFrame:
+    def frame(self, sigma: float) -> fr.ParticleFrame:
         """Positions, the mode each particle is in (the component with the largest responsibility under the
         data's mixture noised at the current level), and the share of particles per mode."""
         req, step = self.request, self.step
@@ -151,6 +156,7 @@ class Particles:
         pos = self.x.detach().float().cpu()
         level = step.noise_level if step is not None else (sigma if req.name == "langevin" else math.nan)
         labels, mode_w, true_w = None, np.zeros(0), np.zeros(0)
+        mixture = self.mixture
         if mixture is not None and mixture.dim == pos.shape[1]:
             resp = mixture.responsibilities(pos.double(), level if math.isfinite(level) else 0.0)
             labels = resp.argmax(1).numpy().astype(np.int8)

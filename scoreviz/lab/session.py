@@ -118,7 +118,8 @@ class LabSession:
         try:
             self.particles.release(request, self._score(request.source), dim=self.dataset.dim,
                                    sigma=self.field.sigma, device=self.training.device,
-                                   data_std=float(train.std()) if train.shape[0] > 1 else 1.0)
+                                   data_std=float(train.std()) if train.shape[0] > 1 else 1.0,
+                                   mixture=self.dataset.mixture)
         except ValueError as exc:   # a sampler that cannot run here (DDPM without VP): the old run goes on
             self.say("warning", str(exc))
             return
@@ -229,7 +230,9 @@ class LabSession:
         if self._particles_dirty and now - self._last_particles_out >= FRAME_INTERVAL:
             self._particles_dirty = False
             self._last_particles_out = now
-            self.emit(self.particles.frame(getattr(self.dataset, "mixture", None), self.field.sigma))
+            self.emit(self.particles.frame(self.field.sigma))
+            if self.particles.diagnostics.active:
+                self.emit(self.particles.diagnostics.frame())
         if self._training_dirty and now - self._last_training_out >= TRAINING_INTERVAL:
             self._training_dirty = False
             self._last_training_out = now
