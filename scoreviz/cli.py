@@ -1,4 +1,4 @@
-"""The `scoreviz` command line: train, sample, eval, bench. Works headless (also on a GPU box).
+"""The `scoreviz` command line: train, sample, eval, bench, schedule. Works headless (also on a GPU box).
 
 Every user error (bad argument, missing file, unknown preset, broken checkpoint) ends in one clear line on
 stderr and exit status 2; nothing prints a traceback for them.
@@ -20,8 +20,9 @@ def _add_train(sub):
     p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the recipe's)")
     p.add_argument("--minutes", type=float, default=None, help="train for this long instead of a step count")
-    p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES))
+    p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES), help="noise process (default: ve)")
     p.add_argument("--loss", default="dsm", choices=names.keys(names.LOSSES))
+    _add_train_schedule(p)
     p.add_argument("--model", default=None,
                    help=f"model size: {', '.join(names.POINT_MODEL_SIZES)} "
                         f"(images: {', '.join(names.IMAGE_MODEL_SIZES)})")
@@ -34,6 +35,31 @@ def _add_train(sub):
                       help="images: class-conditional with classifier-free guidance (the default when there are labels)")
     cond.add_argument("--unconditional", dest="conditional", action="store_false", help="images: ignore the labels")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_train_schedule(p):
+    """`train`'s noise-schedule options: the process's parameters and the TrainingNoise (unset: the defaults)."""
+    g = p.add_argument_group("noise schedule (each applies to the processes that have it)")
+    g.add_argument("--sigma-min", type=float, default=None, metavar="S",
+                   help="ve/ncsn: smallest noise level (default: 0.01 × the data std)")
+    g.add_argument("--sigma-max", type=float, default=None, metavar="S",
+                   help="ve/ncsn: largest noise level (default: the largest distance between data points)")
+    g.add_argument("--levels", type=int, default=None, metavar="L",
+                   help="ncsn: number of levels (default: neighbours within a ratio of 1.5)")
+    g.add_argument("--beta-min", type=float, default=None, metavar="B", help="vp/subvp: β at t = 0 (default: 0.1)")
+    g.add_argument("--beta-max", type=float, default=None, metavar="B", help="vp/subvp: β at t = 1 (default: 20)")
+    g.add_argument("--t-min", type=float, default=None, metavar="T",
+                   help="vp/subvp/cosine: the smallest time, in (0, 0.5) (default: 0.001)")
+    g.add_argument("--rho", type=float, default=None, metavar="RHO",
+                   help="EDM's sampling discretisation ρ (EDM: 7; default: uniform in t; images: 7 on ve)")
+    g.add_argument("--noise-dist", default=None, choices=names.keys(names.NOISE_DISTRIBUTIONS),
+                   help="where training draws its noise levels (default: process; images on ve: log_normal)")
+    g.add_argument("--p-mean", type=float, default=None, metavar="M",
+                   help="log_normal: mean of ln σ (default: -1.2; images: -1.2 + ln(2σ_data))")
+    g.add_argument("--p-std", type=float, default=None, metavar="S", help="log_normal: std of ln σ (default: 1.2)")
+    g.add_argument("--weighting", default=None, choices=names.keys(names.LOSS_WEIGHTINGS),
+                   help="loss weighting (default: sigma2; images with dsm: edm)")
+    g.add_argument("--min-snr-gamma", type=float, default=None, metavar="G", help="min_snr: γ (default: 5)")
 
 
 def _add_sample(sub):
@@ -72,6 +98,45 @@ def _add_bench(sub):
     p.add_argument("--out", default=None, help="also write the JSON to this file")
 
 
+def _add_schedule(sub):
+    p = sub.add_parser("schedule", help="NCSNv2's rules, the levels, the Langevin step and the warnings for a noise "
+                                        "schedule (no display needed)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", metavar="SPEC", help="a preset, a .npy/.csv point file or a .png density: the "
+                                                    "data-derived defaults and the data rules (σ_max, prior W₂)")
+    src.add_argument("--dim", type=int, metavar="D", help="no data, D dimensions of unit scale (e.g. 3072 for "
+                                                          "CIFAR-10, 784 for MNIST)")
+    p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES), help="noise process (default: ve)")
+    g = p.add_argument_group("the schedule (each applies to the processes that have it; unset: the defaults)")
+    g.add_argument("--sigma-min", type=float, default=None, metavar="S",
+                   help="ve/ncsn: smallest noise level (default: 0.01 × the data std; --dim: 0.01)")
+    g.add_argument("--sigma-max", type=float, default=None, metavar="S",
+                   help="ve/ncsn: largest noise level (default: the largest distance between data points; "
+                        "--dim: max(10, √(2D)))")
+    g.add_argument("--levels", type=int, default=None, metavar="L",
+                   help="the sampler's number of levels, and ncsn's ladder (default: ncsn's ladder, else "
+                        "neighbours within a ratio of 1.5; ncsn with --dim D ≥ 5: NCSNv2's ratio rule)")
+    g.add_argument("--beta-min", type=float, default=None, metavar="B", help="vp/subvp: β at t = 0 (default: 0.1)")
+    g.add_argument("--beta-max", type=float, default=None, metavar="B", help="vp/subvp: β at t = 1 (default: 20)")
+    g.add_argument("--t-min", type=float, default=None, metavar="T",
+                   help="vp/subvp/cosine: the smallest time, in (0, 0.5) (default: 0.001)")
+    g.add_argument("--rho", type=float, default=None, metavar="RHO",
+                   help="EDM's sampling discretisation ρ (default: none, uniform in t)")
+    g.add_argument("--steps-each", type=int, default=100, metavar="T",
+                   help="annealed Langevin steps per level, for the step-size rule (default: 100)")
+    n = p.add_argument_group("the training side (the density and weight plots, the untrained-levels check)")
+    n.add_argument("--noise-dist", default=None, choices=names.keys(names.NOISE_DISTRIBUTIONS),
+                   help="where training draws its noise levels (default: process)")
+    n.add_argument("--p-mean", type=float, default=None, metavar="M", help="log_normal: mean of ln σ (default: -1.2)")
+    n.add_argument("--p-std", type=float, default=None, metavar="S", help="log_normal: std of ln σ (default: 1.2)")
+    n.add_argument("--weighting", default=None, choices=names.keys(names.LOSS_WEIGHTINGS),
+                   help="loss weighting (default: sigma2)")
+    n.add_argument("--min-snr-gamma", type=float, default=None, metavar="G", help="min_snr: γ (default: 5)")
+    p.add_argument("--json", action="store_true", help="print the analysis as JSON (default: readable text)")
+    p.add_argument("--png", default=None, metavar="FILE", help="also draw the schedule plots into this PNG "
+                                                               "(default: none)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scoreviz", description="Score-based generative models, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sample(sub)
     _add_eval(sub)
     _add_bench(sub)
+    _add_schedule(sub)
     sub.add_parser("presets", help="list the built-in data presets")
     return parser
 
@@ -89,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from scoreviz import commands  # torch is imported only once the arguments are known to be valid
 
     handlers = {"train": commands.train, "sample": commands.sample, "eval": commands.evaluate,
-                "bench": commands.bench, "presets": commands.presets}
+                "bench": commands.bench, "presets": commands.presets, "schedule": commands.schedule}
     try:
         result = handlers[args.command](args)
     except KeyboardInterrupt:

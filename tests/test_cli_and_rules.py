@@ -70,6 +70,7 @@ def test_the_cores_tables_have_the_keys_of_the_names():
     from scoreviz import names
     from scoreviz.cli import build_parser
     from scoreviz.core.losses import LOSSES
+    from scoreviz.core.noise_schedule import DISTRIBUTIONS, WEIGHTINGS
     from scoreviz.core.processes import PROCESSES
     from scoreviz.core.recipes.images import RECIPES
     from scoreviz.core.samplers import SAMPLERS
@@ -78,5 +79,59 @@ def test_the_cores_tables_have_the_keys_of_the_names():
     assert set(PROCESSES) == set(names.PROCESSES)
     assert set(LOSSES) == set(names.LOSSES)
     assert set(RECIPES) == set(names.IMAGE_MODEL_SIZES)
+    assert set(DISTRIBUTIONS) == set(names.NOISE_DISTRIBUTIONS) and set(WEIGHTINGS) == set(names.LOSS_WEIGHTINGS)
     args = build_parser().parse_args(["train", "--data", "moons", "--out", "x", "--process", "subvp", "--loss", "ssm"])
     assert (args.process, args.loss) == ("subvp", "ssm")
+
+
+def test_train_with_an_edited_schedule_records_it(tmp_path):
+    from scoreviz.core.checkpoint import load_checkpoint
+    from scoreviz.core.noise_schedule import TrainingNoise
+
+    ckpt = tmp_path / "s.ckpt"
+    assert main(["train", "--data", "moons", "--out", str(ckpt), "--steps", "5", "--quiet", "--process", "ncsn",
+                 "--sigma-max", "5", "--levels", "8", "--noise-dist", "log_normal", "--weighting", "min_snr",
+                 "--p-mean", "-0.5", "--min-snr-gamma", "3"]) == 0
+    loaded = load_checkpoint(ckpt)
+    assert loaded.process.name == "ncsn" and loaded.process.sigma_max == 5.0 and loaded.process.n_levels == 8
+    assert loaded.noise == TrainingNoise("log_normal", p_mean=-0.5, weighting="min_snr", min_snr_gamma=3.0)
+    assert main(["train", "--data", "moons", "--out", str(ckpt), "--steps", "3", "--quiet", "--process", "cosine",
+                 "--t-min", "0.01", "--rho", "7"]) == 0
+    loaded = load_checkpoint(ckpt)
+    assert (loaded.process.name, loaded.process.t_min, loaded.process.rho) == ("cosine", 0.01, 7.0)
+    assert loaded.noise == TrainingNoise()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--process", "vp", "--sigma-max", "5"], "--sigma-max does not apply to --process vp (it takes --beta-min"),
+    (["--process", "ve", "--levels", "5"], "--levels does not apply to --process ve"),
+    (["--process", "ncsn", "--levels", "1"], "at least 2 levels"),
+    (["--sigma-min", "3", "--sigma-max", "2"], "sigma_min < sigma_max"),
+    (["--process", "vp", "--beta-min", "5", "--beta-max", "1"], "beta_min ≤ beta_max"),
+    (["--process", "subvp", "--t-min", "0.7"], "t_min must be in (0, 0.5)"),
+    (["--rho", "-1"], "rho must be positive"),
+    (["--p-mean", "0.3"], "--p-mean and --p-std apply to --noise-dist log_normal"),
+    (["--noise-dist", "log_normal", "--p-std", "0"], "p_std must be positive"),
+    (["--min-snr-gamma", "2"], "--min-snr-gamma applies to --weighting min_snr"),
+])
+def test_bad_schedules_are_one_line_and_exit_2(extra, message, capsys, tmp_path):
+    assert main(["train", "--data", "moons", "--out", str(tmp_path / "x.ckpt"), "--steps", "2", "--quiet", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.ckpt").exists()
+
+
+def test_schedule_choices_come_from_the_names(capsys):
+    from scoreviz import names
+    from scoreviz.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--data", "m", "--out", "x", "--noise-dist", "gamma"])
+    assert "invalid choice" in capsys.readouterr().err
+    args = build_parser().parse_args(["train", "--data", "m", "--out", "x", "--process", "cosine"])
+    assert args.process == "cosine" and args.noise_dist is None and args.weighting is None
+    for action in build_parser()._subparsers._group_actions[0].choices["train"]._actions:
+        if action.dest == "noise_dist":
+            assert list(action.choices) == list(names.NOISE_DISTRIBUTIONS)
+        if action.dest == "weighting":
+            assert list(action.choices) == list(names.LOSS_WEIGHTINGS)

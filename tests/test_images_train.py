@@ -13,7 +13,8 @@ from scoreviz.cli import main as cli_main
 from scoreviz.core.checkpoint import load_checkpoint
 from scoreviz.core.processes import VESDE, process_from_config
 from scoreviz.core.digit_classifier import DigitClassifier, recognisability
-from scoreviz.core.recipes.images import ImageVE, draw_images, image_process, make_image_trainer
+from scoreviz.core.recipes.images import (EDM_RHO, draw_images, image_process, image_training_noise,
+                                          make_image_trainer)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -39,18 +40,43 @@ def npz_file(small_mnist, tmp_path):
 
 
 def test_image_process_schedules():
-    p = ImageVE(sigma_min=0.003, sigma_max=15.0, sigma_data=0.31)
+    p = VESDE(sigma_min=0.003, sigma_max=15.0, rho=EDM_RHO)
+    noise = image_training_noise(0.31)
     times = p.sampling_times(10)
     assert times.shape == (11,) and float(times[0]) == pytest.approx(1.0) and float(times[-1]) == pytest.approx(0.0, abs=1e-6)
     assert torch.all(times[1:] < times[:-1])
-    sigma = p.noise_level(p.train_times(20000, torch.Generator().manual_seed(0)))
+    sigma = noise.sample_sigma(p, 20000, torch.Generator().manual_seed(0))
     expected_median = math.exp(-1.2 + math.log(2 * 0.31))
     assert float(sigma.median()) == pytest.approx(expected_median, rel=0.1)
     assert float(sigma.min()) >= 0.003 * 0.999 and float(sigma.max()) <= 15.0 * 1.001
-    # the checkpoint stores a plain VE process, and image_process wraps it back
+    # the checkpoint stores the VE process with its ρ; one saved before ρ existed gets ρ = 7 back for sampling
     base = process_from_config(p.config())
-    assert type(base) is VESDE and base.sigma_max == 15.0
-    assert isinstance(image_process(base, 0.31), ImageVE)
+    assert type(base) is VESDE and base.sigma_max == 15.0 and base.rho == EDM_RHO
+    old = process_from_config({"name": "ve", "sigma_min": 0.003, "sigma_max": 15.0, "prior_mean": None})
+    assert old.rho is None and image_process(old, 0.31) == p
+    assert torch.equal(image_process(old).sampling_times(10), times)
+
+
+def test_the_recipe_trains_as_the_old_image_ve_did():
+    """The recipe's TrainingNoise and ρ = 7 VE give EDM's σ draw, weight and sampling times as ImageVE and
+    edm_weighted did before (their formulas written out here)."""
+    images = torch.rand(16, 1, 28, 28)
+    trainer = make_image_trainer(images, model_size="tiny")
+    sd = float(images.std())
+    proc, noise = trainer.process, trainer.config.noise
+    assert type(proc) is VESDE and proc.rho == 7.0 and noise.weighting == "edm"
+    got = noise.sample_sigma(proc, 500, torch.Generator().manual_seed(3))
+    log_sigma = -1.2 + math.log(2 * sd) + 1.2 * torch.randn(500, generator=torch.Generator().manual_seed(3))
+    old = proc.noise_level(proc.time_of(log_sigma.exp().clamp(proc.sigma_min, proc.sigma_max)).float())
+    assert torch.allclose(got, old, rtol=1e-5)
+    sd2 = trainer.model.sigma_data ** 2
+    assert torch.allclose(noise.weight(got, trainer.model.sigma_data), (got ** 2 + sd2) / sd2)
+    i = torch.arange(41, dtype=torch.float64) / 40
+    lo, hi = proc.sigma_min ** (1 / 7), proc.sigma_max ** (1 / 7)
+    assert torch.equal(proc.sampling_times(40), proc.time_of((hi + i * (lo - hi)) ** 7).float())
+    vp = make_image_trainer(images, model_size="tiny", process="vp")   # other processes: their own t, EDM weight
+    assert vp.process.rho is None and vp.config.noise.distribution == "process" and vp.config.noise.weighting == "edm"
+    assert make_image_trainer(images, model_size="tiny", loss="ssm").config.noise.weighting == "sigma2"
 
 
 @pytest.mark.parametrize("size", ["tiny", "cpu"])   # a tiny U-Net, and the CPU default (the conv net)
@@ -183,3 +209,17 @@ def test_textbook_image_reference_runs_and_has_the_tutorials_noise():
     assert done == 3 and 0.3e6 < sum(p.numel() for p in model.parameters()) < 0.4e6
     out = tb.sample(model, 2, steps=4)
     assert out.shape == (2, 1, 28, 28) and float(out.min()) >= 0 and float(out.max()) <= 1
+
+
+def test_cli_image_schedule_options(npz_file, tmp_path, capsys):
+    """Schedule options on images start from the recipe's (log-normal σ, EDM weight, ρ = 7) and change what is given."""
+    ckpt = tmp_path / "s.pt"
+    assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "3", "--model", "tiny",
+                     "--device", "cpu", "--quiet", "--unconditional", "--weighting", "min_snr", "--rho", "5",
+                     "--sigma-max", "20"]) == 0
+    loaded = load_checkpoint(ckpt)
+    assert loaded.process.rho == 5.0 and loaded.process.sigma_max == 20.0
+    assert loaded.noise.distribution == "log_normal" and loaded.noise.weighting == "min_snr"
+    assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "3", "--model", "tiny",
+                     "--device", "cpu", "--quiet", "--process", "cosine", "--p-mean", "0"]) == 2
+    assert "--p-mean and --p-std apply to --noise-dist log_normal" in capsys.readouterr().err

@@ -61,3 +61,51 @@ def test_predictor_corrector_realises_its_target_snr(ncsn, one_torch_thread):
     assert len(d.levels) == 40
     np.testing.assert_allclose(d.snr, 0.16, rtol=1e-6)          # the corrector's step is set to reach r exactly
     assert d.target_snr == pytest.approx(0.16)
+
+
+def _tick_until(session, out, predicate, seconds=30.0):
+    import time
+
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        session.tick()
+        found = [f for f in out if predicate(f)]
+        if found:
+            return found[-1]
+    raise AssertionError("no such frame")
+
+
+def test_session_schedule_read_out_edit_and_ab(one_torch_thread):
+    from scoreviz.lab import data_specs
+    from scoreviz.lab.session import LabSession
+
+    out, said = [], []
+    session = LabSession(out.append, lambda level, text: said.append((level, text)))
+    session.data(data_specs.stamped(data_specs.preset_spec("ncsn", 2000), 1, True))
+    session.tick()
+    assert not [f for f in out if isinstance(f, fr.ScheduleFrame)]       # nothing computed while not shown
+    session.schedule_visible(True)
+    base = _tick_until(session, out, lambda f: isinstance(f, fr.ScheduleFrame))
+    assert base.process == "ve" and not base.report.warnings
+    assert base.parameters["sigma_max"] >= base.report.sigma_max_rule   # NCSNv2 technique 1 holds by default
+    # training: loss per σ in ≥ 32 bins beside the irreducible floor and the learned score's error
+    session.train(True)
+    live = _tick_until(session, out, lambda f: isinstance(f, fr.ScheduleFrame) and len(f.loss) >= 32)
+    assert len(live.loss_edges) == len(live.loss) + 1 and np.isfinite(live.floor).all()
+    assert np.nanmin(live.floor) >= 0 and np.isfinite(live.rel_error).all()
+    session.train(False)
+    # pin A, shrink σ_max far below the modes' distance (B): a new process and model, and A / B says so
+    session.pin_schedule()
+    session.schedule({"process": {"sigma_max": 1.0}})
+    assert said[-1][0] == "info" and "new" in said[-1][1]
+    assert session.process.sigma_max == 1.0 and session.training.trainer is None
+    edited = _tick_until(session, out, lambda f: isinstance(f, fr.ScheduleFrame) and f.parameters.get("sigma_max") == 1.0)
+    assert any("σ_max" in w for w in edited.report.warnings)
+    session.compare_schedules({"sampler": "annealed", "n": 1000, "seed": 0})
+    comparison = [f for f in out if isinstance(f, fr.ScheduleComparison)][-1]
+    assert comparison.a.mode_error < 0.05 < 0.15 < comparison.b.mode_error
+    # an inconsistent edit is refused with a message and changes nothing
+    session.schedule({"process": {"sigma_min": 5.0, "sigma_max": 1.0}})
+    assert said[-1][0] == "warning" and session.process.sigma_max == 1.0
+    session.schedule_reset()
+    assert session.process.sigma_max == pytest.approx(base.parameters["sigma_max"])

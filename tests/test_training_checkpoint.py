@@ -12,10 +12,11 @@ from scoreviz.core.data import make_preset
 from scoreviz.core.likelihood import log_likelihood
 from scoreviz.core.metrics import mode_weights, sliced_wasserstein
 from scoreviz.core.mixture import GaussianMixture
+from scoreviz.core.noise_schedule import TrainingNoise
 from scoreviz.core.processes import make_process
 from scoreviz.core.recipes.points import draw_samples, make_trainer
 from scoreviz.core.samplers import ScoreFunction
-from scoreviz.core.training import TrainingDiverged
+from scoreviz.core.training import TrainConfig, TrainingDiverged
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +169,60 @@ def test_an_open_ended_run_guides_with_an_ema_from_a_quarter_to_half_the_run_ago
     assert trainer.guide is not None and trainer.planned_steps is None
     assert torch.equal(trainer.guide(probe, 0.5), snapshots[GUIDE_FIRST_MARK])   # the copy from step 200
     assert not torch.equal(trainer.guide(probe, 0.5), snapshots[2 * GUIDE_FIRST_MARK])
+
+
+# --- the training noise: σ̃ distribution and loss weighting ----------------------------------------------------------
+
+def test_the_trainer_draws_and_weights_by_its_training_noise():
+    """Each step draws σ̃ from config.noise and its loss is the mean of w(σ̃)·ℓ; the per-level statistics keep the
+    unweighted loss ℓ."""
+    noise = TrainingNoise("log_normal", p_mean=0.3, p_std=0.5, weighting="min_snr", min_snr_gamma=2.0)
+    trainer = make_trainer(make_preset("gaussian").train, device="cpu", steps=5, batch_size=64, noise=noise)
+    assert trainer.noise is noise and trainer.config.noise is noise and trainer.config.n_loss_bins == 32
+    seen = []
+
+    def loss_fn(model, x0, sigma, generator=None, labels=None):
+        seen.append(sigma.clone())
+        return 0.0 * model(x0, sigma).flatten(1).mean(1) + sigma   # ℓ(σ̃) = σ̃, differentiable
+    trainer.loss_fn = loss_fn
+    expected = noise.sample_sigma(trainer.process, 64, torch.Generator().manual_seed(7))
+    trainer.generator.manual_seed(7)
+    trainer._batch = lambda: (trainer.data[:64], None)   # leave the generator to the σ̃ draw
+    loss = trainer.step()
+    assert torch.equal(seen[0], expected)
+    assert loss == pytest.approx(float((expected * noise.weight(expected, trainer.model.sigma_data)).mean()), rel=1e-6)
+    stats = trainer.stats()
+    visited = ~torch.isnan(torch.tensor(stats.level_losses))
+    assert stats.level_edges.shape == (33,) and visited.any()
+    lo, hi = torch.tensor(stats.level_edges[:-1])[visited], torch.tensor(stats.level_edges[1:])[visited]
+    level = torch.tensor(stats.level_losses)[visited]   # the mean unweighted ℓ = σ̃ in each bin: inside the bin
+    assert torch.all((level >= lo * 0.999) & (level <= hi * 1.001))
+
+
+def test_train_config_reads_a_saved_noise_config():
+    config = TrainConfig(noise={"distribution": "log_uniform", "weighting": "edm"})
+    assert config.noise == TrainingNoise("log_uniform", weighting="edm")
+    with pytest.raises(ValueError, match="unknown loss weighting"):
+        TrainConfig(noise=dict(weighting="nope"))
+
+
+def test_checkpoint_keeps_the_schedule_and_the_training_noise(tmp_path):
+    ds = make_preset("gaussian")
+    noise = TrainingNoise("log_normal", p_mean=-0.5, p_std=0.8, weighting="edm")
+    trainer = make_trainer(ds.train, "ncsn", device="cpu", steps=3, batch_size=16, noise=noise,
+                           process_overrides=dict(sigma_max=5.0, n_levels=8, rho=3.0))
+    trainer.train(3)
+    path = tmp_path / "n.ckpt"
+    save_checkpoint(path, trainer=trainer, data_name=ds.name, fingerprint=ds.fingerprint())
+    ckpt = load_checkpoint(path)
+    assert ckpt.noise == noise and ckpt.process == trainer.process
+    assert (ckpt.process.sigma_max, ckpt.process.n_levels, ckpt.process.rho) == (5.0, 8, 3.0)
+    # a checkpoint from before the training noise and ρ were recorded loads with the defaults
+    payload = torch.load(path, weights_only=True)
+    del payload["noise"], payload["process"]["rho"]
+    torch.save(payload, tmp_path / "old.ckpt")
+    old = load_checkpoint(tmp_path / "old.ckpt")
+    assert old.noise == TrainingNoise() and old.process == replace(trainer.process, rho=None)
+    torch.save({**payload, "noise": {"distribution": "nope"}}, tmp_path / "badnoise.ckpt")
+    with pytest.raises(CheckpointError, match="badnoise.ckpt"):
+        load_checkpoint(tmp_path / "badnoise.ckpt")

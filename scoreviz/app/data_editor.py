@@ -39,6 +39,10 @@ class DataEditor(QtCore.QObject):
     def points(self) -> np.ndarray:
         return self.spec.train if self.spec is not None else np.zeros((0, 2), dtype=np.float32)
 
+    def centre(self) -> tuple[float, ...] | None:
+        """The data's mean (None for the empty canvas)."""
+        return None if self.spec is None or self.spec.empty else tuple(self.spec.train.mean(0).tolist())
+
     @property
     def dim(self) -> int:
         """The dimension of the data; an empty canvas is 2-D (it is painted on)."""

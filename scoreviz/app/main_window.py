@@ -24,6 +24,7 @@ from .scene import Scene2D
 from .settings import Settings
 from .sigma_bar import SigmaBar
 from .theme import THEMES, apply_theme
+from .schedule_dock import ScheduleDock
 from .window_menus import ask_load, build_menus, build_shortcuts
 from .worker_host import WorkerHost
 
@@ -113,6 +114,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_panel, self.training_panel = self.dock.data, self.dock.training
         self.sampling_panel, self.view_panel = self.dock.sampling, self.dock.view
         self.dock.apply_theme(self.theme, self.scene.mode_colours())
+        self.schedule_dock = ScheduleDock(self, self.host.send, self.sampling_panel.options, self.scene,
+                                          self.editor.centre)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.schedule_dock)
+        self.tabifyDockWidget(self.dock, self.schedule_dock)
+        self.dock.raise_()
 
         self.status_data = QtWidgets.QLabel()
         self.perf = PerfReadout()
@@ -231,8 +237,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.modes.setCurrentIndex(0)
         else:
             raise ValueError(f"unknown mode {mode!r}")
-        for widget in (self.dock, self.status_data, self.status_perf):  # the 2D lab's controls and read-outs
+        for widget in (self.dock, self.schedule_dock, self.status_data, self.status_perf):  # the 2D lab's own
             widget.setVisible(mode == "2d")
+
+    def show_schedule_lab(self) -> None:
+        """The 2-D lab with its Schedule tab in front."""
+        self.set_mode("2d")
+        self.schedule_dock.raise_()
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -387,6 +398,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.sampling_panel.show_frame(particles)
             self.last_particles = particles
             self.particles_shown.emit(particles)
+        for kind in (fr.ScheduleFrame, fr.LevelDiagnosticsFrame, fr.ScheduleComparison):
+            if kind in box:
+                self.schedule_dock.show(box[kind])
         train = box.get(fr.TrainingFrame)
         if train is not None:
             self.training_panel.show_frame(train)

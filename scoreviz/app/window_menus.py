@@ -35,6 +35,7 @@ def build_menus(window) -> dict[str, QtGui.QAction]:
     view.addSeparator()
     acts["mode_2d"] = _add(view, "2D lab", lambda: window.set_mode("2d"), "Ctrl+1")
     acts["mode_images"] = _add(view, "Image mode (MNIST)", lambda: window.set_mode("images"), "Ctrl+2")
+    acts["schedule"] = _add(view, "Schedule lab", window.show_schedule_lab, "Ctrl+3")
     help_menu = bar.addMenu("&Help")
     _add(help_menu, "Keyboard shortcuts", lambda: window.show_message("info", SHORTCUTS_HELP))
     return acts

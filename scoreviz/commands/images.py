@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scoreviz.commands.points import training_noise
 from scoreviz.commands.progress import training_progress
 from scoreviz.core.checkpoint import save_checkpoint
 from scoreviz.core.data import tensor_fingerprint
 from scoreviz.core.device import resolve_device
 from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, RECIPES, default_model_size,
-                                          draw_images, make_image_trainer)
+                                          draw_images, image_training_noise, make_image_trainer)
 from scoreviz.datasets.idx import ImageDataset, load_image_dataset
 from scoreviz.datasets.locate import candidate_dirs, find_dataset
 from scoreviz.datasets.montage import save_grid_png
@@ -43,7 +44,8 @@ def load_data_spec(spec: str) -> ImageDataset:
     return load_image_dataset(found, kind)
 
 
-def train_images(args) -> dict:
+def train_images(args, schedule: dict | None = None) -> dict:
+    """Train on image data; `schedule`: the process parameters given (commands.points.schedule_overrides)."""
     data = load_data_spec(args.data)
     device = resolve_device(args.device)
     size = args.model or default_model_size(device)
@@ -54,13 +56,15 @@ def train_images(args) -> dict:
     if args.conditional and data.labels is None:
         raise ValueError(f"{data.source}: --conditional needs labels, and this data set has none")
     if args.process == "ncsn":
-        raise ValueError("images: use --process ve, vp or subvp (the NCSN ladder is for the 2D mode)")
+        raise ValueError("images: use --process ve, vp, subvp or cosine (the NCSN ladder is for the 2D mode)")
+    noise = training_noise(args, image_training_noise(float(data.images.std()) or 0.5, args.process, args.loss,
+                                                      RECIPES[size].edm_weighting))
     seconds = args.minutes * 60 if args.minutes else None
     steps = args.steps if args.steps else (None if seconds else RECIPES[size].steps)
     trainer = make_image_trainer(
         data.images, data.labels, model_size=size, device=device, conditional=args.conditional,
         num_classes=max(1, len(data.class_names)), steps=steps, seed=args.seed, process=args.process,
-        loss=args.loss, batch_size=args.batch, lr=args.lr)
+        loss=args.loss, process_overrides=schedule, noise=noise, batch_size=args.batch, lr=args.lr)
     if not args.quiet:
         print(f"{data.name}: {len(data)} images {tuple(data.images.shape[1:])} from {data.source}; model {size}, "
               f"{'class-conditional, ' if args.conditional else ''}on {device}", file=sys.stderr)

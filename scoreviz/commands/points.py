@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -11,6 +12,8 @@ from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_chec
 from scoreviz.core.data import DataError, Dataset, from_points, load_data, preset_names
 from scoreviz.core.device import resolve_device
 from scoreviz.core.metrics import quality_report
+from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.processes import PROCESSES, schedule_parameters
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                    make_trainer)
 from scoreviz.core.training import TrainingDiverged
@@ -32,6 +35,44 @@ def _positive(name: str, value, allow_none=True):
         raise UserError(f"--{name} must be positive (got {value})")
 
 
+#: `scoreviz train`'s schedule options: process parameter → (argparse dest, flag). t_max (cosine) has no flag.
+SCHEDULE_OPTIONS = {"sigma_min": ("sigma_min", "--sigma-min"), "sigma_max": ("sigma_max", "--sigma-max"),
+                    "n_levels": ("levels", "--levels"), "beta_min": ("beta_min", "--beta-min"),
+                    "beta_max": ("beta_max", "--beta-max"), "t_min": ("t_min", "--t-min"), "rho": ("rho", "--rho")}
+#: TrainingNoise field → (argparse dest, flag).
+NOISE_OPTIONS = {"distribution": ("noise_dist", "--noise-dist"), "p_mean": ("p_mean", "--p-mean"),
+                 "p_std": ("p_std", "--p-std"), "weighting": ("weighting", "--weighting"),
+                 "min_snr_gamma": ("min_snr_gamma", "--min-snr-gamma")}
+
+
+def _given(args, options: dict) -> dict:
+    return {key: getattr(args, dest) for key, (dest, _) in options.items() if getattr(args, dest, None) is not None}
+
+
+def schedule_overrides(args) -> dict:
+    """The process parameters given on the command line (make_process overrides); a flag the chosen process
+    does not take is a UserError naming the flags it does take. The values are checked by the process."""
+    given = _given(args, SCHEDULE_OPTIONS)
+    editable = schedule_parameters(PROCESSES[args.process]())
+    wrong = [SCHEDULE_OPTIONS[k][1] for k in given if k not in editable]
+    if wrong:
+        takes = ", ".join(SCHEDULE_OPTIONS[k][1] for k in editable if k in SCHEDULE_OPTIONS)
+        raise UserError(f"{', '.join(wrong)} does not apply to --process {args.process} (it takes {takes})")
+    return given
+
+
+def training_noise(args, default: TrainingNoise) -> TrainingNoise:
+    """`default` with the --noise-dist/--p-mean/--p-std/--weighting/--min-snr-gamma given; an option that the
+    resulting distribution or weighting ignores is a UserError."""
+    given = _given(args, NOISE_OPTIONS)
+    noise = replace(default, **given)
+    if {"p_mean", "p_std"} & set(given) and noise.distribution != "log_normal":
+        raise UserError(f"--p-mean and --p-std apply to --noise-dist log_normal (not {noise.distribution})")
+    if "min_snr_gamma" in given and noise.weighting != "min_snr":
+        raise UserError(f"--min-snr-gamma applies to --weighting min_snr (not {noise.weighting})")
+    return noise
+
+
 def presets(args) -> None:
     print("\n".join(preset_names()))
 
@@ -39,14 +80,16 @@ def presets(args) -> None:
 def train(args) -> dict:
     for name in ("steps", "minutes", "batch", "lr"):
         _positive(name, getattr(args, name))
+    schedule = schedule_overrides(args)
     if args.data.split(":")[0] in ("mnist", "fashion") or args.data.endswith(".npz"):
         from scoreviz.commands.images import train_images  # image mode
 
-        return train_images(args)
+        return train_images(args, schedule)
+    noise = training_noise(args, TrainingNoise())
     dataset = load_data(args.data, seed=args.seed)
     overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch), ("lr", args.lr)) if v}
     trainer = make_trainer(dataset.train, args.process, args.model or "medium", args.device, loss=args.loss,
-                           seed=args.seed, **overrides)
+                           seed=args.seed, process_overrides=schedule, noise=noise, **overrides)
     steps, seconds = args.steps, (args.minutes * 60 if args.minutes else None)   # both: the first reached
     if not (steps or seconds):  # the default: about DEFAULT_TRAIN_SECONDS, at most DEFAULT_MAX_STEPS steps
         steps, seconds = DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS

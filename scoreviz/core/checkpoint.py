@@ -1,4 +1,4 @@
-"""One versioned checkpoint file: weights (model and EMA), noise process, network config, training data.
+"""One versioned checkpoint file: weights (model and EMA), noise process, training noise, network config, data.
 
 Stored with `torch.save` as a plain dict of tensors, strings and numbers, and read back with
 `torch.load(weights_only=True)`, which refuses anything that would run code. Every way a file can be wrong
@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from .model import Denoiser, build_denoiser, config_from_dict, config_to_dict
+from .noise_schedule import TrainingNoise
 from .processes import NoiseProcess, process_from_config
 
 FORMAT = "scoreviz-checkpoint"
@@ -37,6 +38,7 @@ class LoadedCheckpoint:
     fingerprint: str
     meta: dict               # steps, loss kind, anything else recorded
     guide: Denoiser | None = None   # an earlier EMA kept for autoguidance (Trainer.keep_guide), if any
+    noise: TrainingNoise = TrainingNoise()   # the σ̃ distribution and weighting trained with (older files: default)
 
 
 def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_data: bool = True, meta=None) -> None:
@@ -47,7 +49,8 @@ def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_da
         "version": VERSION,
         "net_config": config_to_dict(trainer.net_config),
         "sigma_data": trainer.model.sigma_data,
-        "process": trainer.process.config(),
+        "process": trainer.process.config(),      # the schedule's parameters (processes.schedule_parameters)
+        "noise": trainer.config.noise.config(),   # TrainingNoise: where training spent its σ̃, and its weighting
         "ema": trainer.ema.state_dict(),
         "model": trainer.model.state_dict(),
         "data": trainer.data.detach().cpu() if store_data else torch.zeros(0),
@@ -91,8 +94,9 @@ def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
         process = process_from_config(payload["process"])
         model = _frozen_denoiser(net_config, payload["sigma_data"], payload["ema"], device)
         guide = _frozen_denoiser(net_config, payload["sigma_data"], payload["guide"], device) if "guide" in payload else None
+        noise = TrainingNoise.from_config(payload["noise"]) if "noise" in payload else TrainingNoise()
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: checkpoint is inconsistent ({type(exc).__name__}: {str(exc)[:200]})") from None
     return LoadedCheckpoint(model, process, net_config, payload.get("data", torch.zeros(0)),
                             payload.get("data_name", ""), payload.get("fingerprint", ""), payload.get("meta", {}),
-                            guide)
+                            guide, noise)

@@ -1,97 +1,34 @@
-"""Noise processes behind one interface: NCSN's σ ladder and the VE, VP and sub-VP SDEs (Song et al. 2021).
+"""Noise processes behind one interface: NCSN's σ ladder, the VE, VP and sub-VP SDEs (Song et al. 2021), cosine VP.
 
-Every process perturbs data by x_t = α(t)·x₀ + s(t)·ε, ε ~ N(0, I), for t ∈ [t_min, 1]. Dividing by α gives
+Every process perturbs data by x_t = α(t)·x₀ + s(t)·ε, ε ~ N(0, I), for t ∈ [t_min, t_max]. Dividing by α gives
 x_t/α = x₀ + σ̃(t)·ε with the *noise level* σ̃(t) = s(t)/α(t): the VE-equivalent σ that the σ slider shows and
-that the network is conditioned on (EDM, Karras et al. 2022, §4). So one denoiser D(y, σ̃) serves all four
+that the network is conditioned on (EDM, Karras et al. 2022, §4). So one denoiser D(y, σ̃) serves all five
 processes; what differs is the SDE dx = f(x,t)dt + g(t)dw used for sampling and the σ̃ visited in training.
 
     VE:      α = 1,            s = σ_min(σ_max/σ_min)^t,  f = 0,          g = s·√(2 log(σ_max/σ_min))
     NCSN:    VE restricted to L geometric levels σ₁ > … > σ_L (Song & Ermon 2019)
     VP:      α = exp(−½∫β),    s = √(1 − α²),             f = −½β(t)x,    g = √β(t),           β(t) = β₀ + t(β₁−β₀)
     sub-VP:  α = exp(−½∫β),    s = 1 − α²,                f = −½β(t)x,    g = √(β(t)(1 − α⁴))
+    cosine:  α = √ᾱ, ᾱ = f(t)/f(0), f = cos²((t+s)/(1+s)·π/2), s = √(1 − ᾱ)   (improved DDPM; cosine_process.py)
+
+Every process has an optional EDM sampling discretisation ``rho`` (Karras et al. 2022, eq. 5): sampling_times
+then spaces σ̃ as (σ_max^{1/ρ} + i/N(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ instead of t uniformly. The parameters a user
+may edit are listed by :func:`schedule_parameters`; each constructor checks them (ValueError).
 """
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
 
+from .cosine_process import COSINE_T_MAX, CosineVPSDE
+from .process_base import NoiseProcess, _as_tensor, _check_rho, _require, append_dims, edm_sigmas, ladder_size
 
-def _as_tensor(t) -> Tensor:
-    """A tensor keeps its dtype; a Python number becomes a float64 scalar (exact schedules, and a 0-dim tensor
-    does not promote the dtype of the batch it multiplies)."""
-    return t if isinstance(t, Tensor) and t.is_floating_point() else torch.as_tensor(t, dtype=torch.float64)
-
-
-def append_dims(v: Tensor, ndim: int) -> Tensor:
-    """Reshape a per-sample (N,) or scalar tensor to broadcast against an (N, ...) tensor of ndim dims."""
-    v = torch.as_tensor(v)
-    return v.reshape(v.shape + (1,) * (ndim - v.ndim)) if v.ndim else v
-
-
-class NoiseProcess(ABC):
-    """x_t = α(t) x₀ + s(t) ε with t ∈ [t_min, 1]; see the module docstring for each process."""
-
-    name: str = ""
-    t_min: float = 0.0
-    t_max: float = 1.0
-
-    # --- marginals -------------------------------------------------------------------------------------------
-    @abstractmethod
-    def alpha(self, t) -> Tensor:
-        """Mean scale α(t), same shape as t."""
-
-    @abstractmethod
-    def std(self, t) -> Tensor:
-        """Marginal std s(t), same shape as t."""
-
-    def noise_level(self, t) -> Tensor:
-        """σ̃(t) = s(t)/α(t), the VE-equivalent noise level."""
-        return self.std(t) / self.alpha(t)
-
-    @abstractmethod
-    def time_of(self, noise_level) -> Tensor:
-        """Inverse of noise_level: the t with σ̃(t) = noise_level (clamped to [t_min, 1])."""
-
-    def noise_range(self) -> tuple[float, float]:
-        """(σ̃ at t_min, σ̃ at t=1): the range the σ slider spans."""
-        return float(self.noise_level(self.t_min)), float(self.noise_level(self.t_max))
-
-    # --- dynamics --------------------------------------------------------------------------------------------
-    @abstractmethod
-    def sde(self, x: Tensor, t) -> tuple[Tensor, Tensor]:
-        """Forward SDE coefficients: drift f(x, t) (shape of x) and diffusion g(t) (scalar tensor)."""
-
-    def prior_std(self) -> float:
-        return float(self.std(self.t_max))
-
-    def prior_sample(self, shape, generator: torch.Generator | None = None, device="cpu") -> Tensor:
-        """Draws from the prior p_1 ≈ N(0, s(1)² I) (the data part α(1)x₀ is negligible by design)."""
-        return self.prior_std() * torch.randn(shape, generator=generator, device=device)
-
-    # --- schedules -------------------------------------------------------------------------------------------
-    def train_times(self, n: int, generator: torch.Generator | None = None, device="cpu") -> Tensor:
-        """Times visited by the training loss, (n,): uniform on [t_min, 1] (continuous processes)."""
-        u = torch.rand(n, generator=generator, device=device)
-        return self.t_min + (self.t_max - self.t_min) * u
-
-    def sampling_times(self, steps: int) -> Tensor:
-        """steps + 1 decreasing times from 1 to t_min, for a reverse-time integrator."""
-        return torch.linspace(self.t_max, self.t_min, steps + 1)
-
-    def levels(self, n: int | None = None) -> Tensor:
-        """n noise levels σ̃, geometric from the largest to the smallest (annealed Langevin's ladder); by
-        default as many as keep neighbouring levels within a ratio of 1.5 (`ladder_size`)."""
-        lo, hi = self.noise_range()
-        n = ladder_size(hi, lo) if n is None else n
-        return torch.exp(torch.linspace(math.log(hi), math.log(lo), n))
-
-    # --- (de)serialisation -----------------------------------------------------------------------------------
-    def config(self) -> dict:
-        return {"name": self.name, **asdict(self)}
+__all__ = ["COSINE_T_MAX", "CosineVPSDE", "NCSNLadder", "NoiseProcess", "PROCESSES", "SubVPSDE", "VESDE", "VPSDE",
+           "append_dims", "edm_sigmas", "ladder_size", "make_process", "max_pairwise_distance", "process_from_config",
+           "schedule_parameters"]
 
 
 @dataclass(frozen=True, eq=True)
@@ -101,7 +38,17 @@ class VESDE(NoiseProcess):
     sigma_min: float = 0.01
     sigma_max: float = 10.0
     prior_mean: tuple[float, ...] | None = None  # (D,): centre of the prior, the data mean (see make_process)
+    rho: float | None = None
     name = "ve"
+    schedule_fields = ("sigma_min", "sigma_max", "rho")
+
+    def __post_init__(self):
+        _require(0 < self.sigma_min < self.sigma_max and math.isfinite(self.sigma_max),
+                 f"need 0 < sigma_min < sigma_max (got sigma_min = {self.sigma_min}, sigma_max = {self.sigma_max})")
+        _check_rho(self.rho)
+
+    def noise_range(self):
+        return float(self.sigma_min), float(self.sigma_max)
 
     def prior_sample(self, shape, generator=None, device="cpu"):
         x = super().prior_sample(shape, generator, device)
@@ -128,6 +75,16 @@ class NCSNLadder(VESDE):
 
     n_levels: int = 20
     name = "ncsn"
+    schedule_fields = ("sigma_min", "sigma_max", "n_levels", "rho")
+
+    def __post_init__(self):
+        super().__post_init__()
+        _require(int(self.n_levels) == self.n_levels and self.n_levels >= 2,
+                 f"the ladder needs at least 2 levels (got n_levels = {self.n_levels})")
+
+    @property
+    def training_levels(self) -> Tensor:
+        return self.sigmas
 
     @property
     def sigmas(self) -> Tensor:
@@ -152,7 +109,17 @@ class VPSDE(NoiseProcess):
     beta_min: float = 0.1
     beta_max: float = 20.0
     t_min: float = 1e-3
+    rho: float | None = None
     name = "vp"
+    schedule_fields = ("beta_min", "beta_max", "t_min", "rho")
+    variance_preserving = True
+
+    def __post_init__(self):
+        _require(0 <= self.beta_min <= self.beta_max and 0 < self.beta_max < math.inf,
+                 f"need 0 ≤ beta_min ≤ beta_max and beta_max > 0 (got beta_min = {self.beta_min}, "
+                 f"beta_max = {self.beta_max})")
+        _require(0 < self.t_min < 0.5, f"t_min must be in (0, 0.5) (got {self.t_min})")
+        _check_rho(self.rho)
 
     def beta(self, t):
         return self.beta_min + _as_tensor(t) * (self.beta_max - self.beta_min)
@@ -188,6 +155,7 @@ class SubVPSDE(VPSDE):
     """Sub-VP: the same drift as VP, s(t) = 1 − α², g = √(β(1 − α⁴)); its variance stays below VP's."""
 
     name = "subvp"
+    variance_preserving = False
 
     def std(self, t):
         return -torch.expm1(2 * self.log_alpha(t))
@@ -202,7 +170,14 @@ class SubVPSDE(VPSDE):
         return -0.5 * append_dims(beta, x.ndim) * x, torch.sqrt(g2)
 
 
-PROCESSES = {cls.name: cls for cls in (NCSNLadder, VESDE, VPSDE, SubVPSDE)}
+PROCESSES = {cls.name: cls for cls in (NCSNLadder, VESDE, VPSDE, SubVPSDE, CosineVPSDE)}
+
+
+def schedule_parameters(process: NoiseProcess) -> dict:
+    """The editable parameters of a process and their values, in display order: VE sigma_min, sigma_max, rho;
+    NCSN also n_levels; VP / sub-VP beta_min, beta_max, t_min, rho; cosine t_min, t_max, rho. Any of them may
+    be passed to make_process as an override (rho None: uniform sampling times)."""
+    return {name: getattr(process, name) for name in process.schedule_fields}
 
 
 def max_pairwise_distance(data: Tensor, max_points: int = 2000) -> float:
@@ -213,24 +188,25 @@ def max_pairwise_distance(data: Tensor, max_points: int = 2000) -> float:
     return float(torch.cdist(flat, flat).max())
 
 
-def ladder_size(sigma_max: float, sigma_min: float, ratio: float = 1.5) -> int:
-    """Levels so that neighbouring σ differ by at most `ratio`. (NCSNv2 technique 2 derives the ratio from D;
-    for D ≤ 3 it allows any ratio, so we keep the spacing that NCSN's toy used, about 1.4–1.5.)"""
-    return max(2, int(math.ceil(math.log(sigma_max / sigma_min) / math.log(ratio))) + 1)
-
-
 def make_process(name: str, data: Tensor | None = None, **overrides) -> NoiseProcess:
-    """The named process with defaults derived from the data, any of them overridable.
+    """The named process with defaults derived from the data, any of them overridable (a field of the process:
+    schedule_parameters' names, or prior_mean); an unknown or invalid override is a ValueError naming it.
 
     VE / NCSN: σ_max = the largest pairwise distance of the data (NCSNv2 technique 1), σ_min = 0.01·(data std),
     well below any structure a user paints, and for D ≤ 3 the prior N(m, σ_max²I) centred at the data mean m:
     p_1 = p_data * N(0, σ_max²I) has mean m, and a prior at 0 would leave a bias of about m·std/σ_max in what the
-    deterministic probability-flow ODE returns (exact for Gaussian data). VP / sub-VP: β₀ = 0.1, β₁ = 20, t_min = 1e-3 (score-SDE defaults);
-    these also fit unit-scale data since σ̃(1) is about 150.
+    deterministic probability-flow ODE returns (exact for Gaussian data). NCSN: as many levels as keep neighbours
+    within a ratio of 1.5 (ladder_size) unless n_levels is given. VP / sub-VP: β₀ = 0.1, β₁ = 20, t_min = 1e-3
+    (score-SDE defaults); these also fit unit-scale data since σ̃(1) is about 150. Cosine: t_min = 1e-3 and
+    t_max = COSINE_T_MAX (σ̃ from about 0.006 to 320; cosine_process.py). No process is ρ-spaced by default.
     """
     if name not in PROCESSES:
         raise ValueError(f"unknown noise process {name!r}; choose one of {', '.join(PROCESSES)}")
     cls = PROCESSES[name]
+    allowed = [f.name for f in fields(cls)]
+    unknown = [k for k in overrides if k not in allowed]
+    _require(not unknown, f"the {name} process has no parameter {', '.join(unknown)} "
+                          f"(its parameters: {', '.join(cls.schedule_fields)})")
     params: dict = {}
     if cls in (VESDE, NCSNLadder) and data is not None:
         scale = float(data.float().std()) or 1.0
@@ -240,7 +216,9 @@ def make_process(name: str, data: Tensor | None = None, **overrides) -> NoisePro
         params["sigma_min"] = 0.01 * scale
     params.update(overrides)
     if cls is NCSNLadder and "n_levels" not in overrides and "sigma_max" in params:
-        params["n_levels"] = ladder_size(params["sigma_max"], params["sigma_min"])
+        lo, hi = params.get("sigma_min", cls.sigma_min), params["sigma_max"]
+        if 0 < lo < hi:   # otherwise the constructor says what is wrong
+            params["n_levels"] = ladder_size(hi, lo)
     return cls(**params)
 
 

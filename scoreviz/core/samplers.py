@@ -25,7 +25,8 @@ from typing import Callable, Iterator, Mapping
 import torch
 from torch import Tensor
 
-from .processes import NoiseProcess, SubVPSDE, VPSDE
+from .processes import NoiseProcess
+from .schedule_rules import ncsnv2_step_size  # NCSNv2 technique 4 (one home: schedule_rules)
 
 VEScore = Callable[[Tensor, float], Tensor]
 
@@ -108,19 +109,6 @@ def default_langevin_step(noise_level: float, scale: float = 0.05) -> float:
     """ε = scale·σ̃²: stable for any p_σ̃ (its local variance is at least σ̃²) and mixing in about 1/scale steps
     per σ̃ of distance."""
     return scale * noise_level**2
-
-
-def ncsnv2_step_size(levels: Tensor, steps_per_level: int) -> float:
-    """ε for annealed Langevin by NCSNv2's technique 4. With γ = σ₁/σ₂, T steps and u = ε/σ_L², the variance
-    ratio a Gaussian reaches at the last level is
-        r(u) = (1 − u)^{2T} (γ² − b) + b,   b = 2u/(1 − (1 − u)²),
-    which NCSNv2 asks to be ≈ 1. Since r(u) > 1 for every u ∈ (0, 1), take the u that brings it closest."""
-    levels = levels.double()
-    gamma = float(levels[0] / levels[1]) if levels.numel() > 1 else 1.0
-    u = torch.logspace(-6, -0.01, 4000, dtype=torch.float64)
-    b = 2 * u / (1 - (1 - u) ** 2)
-    ratio = (1 - u) ** (2 * steps_per_level) * (gamma**2 - b) + b
-    return float(u[torch.argmin((ratio - 1).abs())]) * float(levels[-1]) ** 2
 
 
 def default_annealed_step(levels: Tensor, steps_per_level: int, dim: int) -> float:
@@ -261,8 +249,9 @@ def ddpm_ancestral(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | N
     """DDPM ancestral sampling for the VP process, β_i = 1 − α(t_{i+1})²/α(t_i)² from its continuous schedule.
     The process is checked here, before the first step (a ValueError for any other)."""
     process = score.process if process is None else process
-    if not isinstance(process, VPSDE) or isinstance(process, SubVPSDE):
-        raise ValueError(f"DDPM ancestral sampling needs the VP process, not {process.name or type(process).__name__}")
+    if not process.variance_preserving:
+        raise ValueError("DDPM ancestral sampling needs a variance-preserving process (VP or VP cosine), not "
+                         f"{process.name or type(process).__name__}")
     return _ddpm_steps(score, x, process, steps, generator, final_denoise)
 
 

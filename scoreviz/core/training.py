@@ -17,6 +17,7 @@ from torch import Tensor
 
 from .losses import LOSSES
 from .model import Denoiser, build_denoiser
+from .noise_schedule import TrainingNoise
 from .processes import NoiseProcess
 
 
@@ -35,13 +36,18 @@ class TrainConfig:
     loss: str = "dsm"            # "dsm" or "ssm"
     grad_clip: float = 1.0
     seed: int = 0
-    n_loss_bins: int = 16
+    n_loss_bins: int = 32       # log-spaced σ̃ bins of the per-level loss (TrainStats.level_losses)
     snapshot_every: int = 100    # how often the divergence guard keeps a copy of good weights
     label_dropout: float = 0.0   # with labels: the fraction replaced by the null label (classifier-free guidance)
     amp: bool = False            # bfloat16 autocast on CUDA (ignored elsewhere)
     guide_fraction: float | None = None   # autoguidance: keep an early EMA as Trainer.guide (update_guide)
+    noise: TrainingNoise = field(default_factory=TrainingNoise)   # σ̃ distribution and loss weighting
 
     def __post_init__(self):
+        if isinstance(self.noise, dict):   # from a saved config
+            self.noise = TrainingNoise.from_config(self.noise)
+        if self.n_loss_bins < 1:
+            raise ValueError(f"n_loss_bins must be ≥ 1 (got {self.n_loss_bins})")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.batch_size < 1 or not (0 < self.lr < 1) or not (0 <= self.ema_decay < 1):
@@ -58,7 +64,8 @@ class TrainStats:
     loss: float                  # mean loss of the last step
     smoothed_loss: float         # exponential moving average of the loss
     level_edges: np.ndarray      # (B+1,) noise-level bin edges σ̃ (log-spaced)
-    level_losses: np.ndarray     # (B,) moving average of the loss in each bin (NaN where never visited)
+    level_losses: np.ndarray     # (B,) moving average of the unweighted DSM loss ‖σ̃s + ε‖² in each bin (NaN: never
+                                 # visited), the same quantity under every TrainingNoise weighting
     steps_per_second: float
     lr: float
     loss_history: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -81,6 +88,7 @@ class Trainer:
 
     `planned_steps` is the run's planned length (the cosine schedule's end; None: open-ended), first
     `config.steps`, re-planned by a time-budgeted `train`. `guide` is the autoguidance model (update_guide).
+    Each step draws its noise levels and weights its loss by `config.noise` (a TrainingNoise; also `noise`).
     """
 
     def __init__(self, data: Tensor, process: NoiseProcess, net_config, config: TrainConfig | None = None,
@@ -147,14 +155,20 @@ class Trainer:
         decay = (1 - c.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
         return c.lr * warm * (c.final_lr_fraction + decay)
 
+    @property
+    def noise(self) -> TrainingNoise:
+        """The training noise distribution and loss weighting (config.noise)."""
+        return self.config.noise
+
     def step(self) -> float:
-        """One optimiser step; returns the batch's mean loss. Raises TrainingDiverged on a non-finite loss."""
+        """One optimiser step; returns the batch's mean weighted loss, mean of w(σ̃)·ℓ(σ̃) over the batch with
+        σ̃ ~ config.noise (TrainingNoise.sample_sigma, .weight). Raises TrainingDiverged on a non-finite loss."""
         x0, labels = self._batch()
-        t = self.process.train_times(x0.shape[0], self.generator, self.device)
-        sigma = self.process.noise_level(t).to(self.device)
+        noise = self.config.noise
+        sigma = noise.sample_sigma(self.process, x0.shape[0], self.generator, self.device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.config.amp and self.device.type == "cuda"):
             per_sample = self.loss_fn(self.model, x0, sigma, self.generator, labels).float()
-        loss = per_sample.mean()
+        loss = (per_sample * noise.weight(sigma, self.model.sigma_data)).mean()
         if not torch.isfinite(loss):
             failed_at = self.step_count + 1
             self._restore_snapshot()

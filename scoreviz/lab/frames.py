@@ -197,6 +197,8 @@ class ScheduleFrame(ReadOnlyArrays):
     loss: np.ndarray = field(default_factory=lambda: np.zeros(0))         # (B,) DSM loss per bin (NaN: not visited)
     floor: np.ndarray = field(default_factory=lambda: np.zeros(0))        # (B,) irreducible DSM loss per bin
     rel_error: np.ndarray = field(default_factory=lambda: np.zeros(0))    # (B,) median |s_θ − s|/|s| per bin
+    parameters: dict = field(default_factory=dict)   # the process's editable parameters (name → value)
+    noise: dict = field(default_factory=dict)        # the training side (core.noise_schedule.TrainingNoise config)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,3 +213,11 @@ class LevelDiagnosticsFrame(ReadOnlyArrays):
     mode_shares: np.ndarray          # (L, K) share of particles per mode at the end of each level ((L, 0): no modes)
     true_weights: np.ndarray         # (K,)
     serial: int                      # the run these belong to (ParticleFrame.serial)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleComparison:
+    """A / B: two lab.schedule_compare.ScheduleOutcome under the same sampler and seed."""
+
+    a: object
+    b: object

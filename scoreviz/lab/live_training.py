@@ -15,6 +15,7 @@ import torch
 
 from scoreviz.core.device import resolve_device
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
+from scoreviz.core.noise_schedule import TrainingNoise
 from scoreviz.core.recipes.points import mlp_config
 from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
 from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, MATCH_THRESHOLD
@@ -31,6 +32,8 @@ MATCH_GRID = 32
 #: when the person stops) and a short warm-up with a fast EMA, so the field changes from the first seconds
 #: (warm-up 20 needs ~10 % fewer steps to match than 100; `scoreviz bench --only gui`).
 LIVE_TRAINING = dict(steps=None, warmup=20, ema_decay=0.99)
+#: Noise-level bins of the loss per σ (the schedule lab's resolution).
+LOSS_BINS = 32
 
 
 class LiveTraining:
@@ -45,6 +48,7 @@ class LiveTraining:
         self.batch_size = 1024      # fewer, larger steps: per-step overhead dominates the small 2-D models
         self.lr = 1e-2
         self.seed = 0
+        self.noise = TrainingNoise()   # the training side of the schedule (the schedule lab sets it)
         self.trainer: Trainer | None = None
         self.running = False
         self._started = math.nan
@@ -83,7 +87,7 @@ class LiveTraining:
         """Train from now on (a new trainer on `dataset` under `process` if there is none)."""
         if self.trainer is None:
             config = TrainConfig(batch_size=self.batch_size, lr=self.lr, loss=self.loss, seed=self.seed,
-                                 **LIVE_TRAINING)
+                                 noise=self.noise, n_loss_bins=LOSS_BINS, **LIVE_TRAINING)
             self.trainer = Trainer(dataset.train.to(self.device), process, mlp_config(dataset.dim, self.model_size),
                                    config, self.device)
             self._seconds, self.time_to_match, self.mid_error = 0.0, math.nan, math.nan

@@ -24,6 +24,7 @@ from .field import LiveField, geometric_mid
 from .live_training import LiveTraining
 from .particles import Particles
 from .process_frame import process_frame
+from .schedule_control import ScheduleControl
 
 FRAME_INTERVAL = 1 / 30        # at most ~30 particle frames per second
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
@@ -32,6 +33,9 @@ TRAIN_BUDGET = 0.008           # seconds of training per tick
 SAMPLE_BUDGET = 0.010          # seconds of sampler steps per tick
 FIELD_REFRESH = 0.2            # the learned field is redrawn this often while the model trains
 MATCH_REFRESH = 0.2            # the middle-σ error is measured this often while the model trains
+SCHEDULE_REFRESH = 1.0         # the loss per σ, its floor and the error per σ, this often while the model trains
+#: Langevin steps per level the schedule's rules assume (annealed Langevin's default length).
+RULE_STEPS_EACH = 100
 
 Emit = Callable[[object], None]
 Say = Callable[[str, str], None]
@@ -41,7 +45,8 @@ class LabSession:
     """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports."""
 
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
-                "sampler_play", "sampler_step", "sampler_reset", "speed")
+                "sampler_play", "sampler_step", "sampler_reset", "speed", "schedule", "schedule_reset",
+                "pin_schedule", "compare_schedules", "schedule_visible")
 
     def __init__(self, emit: Emit, say: Say):
         self.emit, self.say = emit, say
@@ -52,6 +57,10 @@ class LabSession:
         self.training = LiveTraining()
         self.field = LiveField()
         self.particles = Particles()
+        self.schedule_control = ScheduleControl()
+        self._schedule_dirty = False
+        self._schedule_shown = False   # the read-out (and its floor, ~1 s for a large point set) only when seen
+        self._last_schedule = 0.0
         self._field_dirty = True
         self._particles_dirty = False
         self._training_dirty = False
@@ -65,6 +74,54 @@ class LabSession:
     def data(self, spec: fr.DataSpec) -> None:
         """New or edited data, applied at the next tick: a burst of brush strokes costs one rebuild."""
         self._pending_spec = spec
+
+    # --- the schedule lab ---------------------------------------------------------------------------------------
+    def schedule(self, options: dict) -> None:
+        """New schedule parameters / training noise: a new process and a new model (training goes on)."""
+        try:
+            overrides, noise = self.schedule_control.set_options(options)
+            if self.dataset is not None:
+                make_process(self.training.process_name, self._process_data(), **overrides)   # check first
+        except (TypeError, ValueError) as exc:
+            self.say("warning", f"Schedule not changed: {exc}")
+            self._schedule_dirty = True      # the panel shows the schedule in use again
+            return
+        self.schedule_control.overrides, self.schedule_control.noise = overrides, noise
+        self._rebuild_for_schedule("The schedule changed: a new noise process and a new model.")
+
+    def schedule_reset(self, _=None) -> None:
+        self.schedule_control.reset()
+        self._rebuild_for_schedule("The schedule is back to the data's defaults: a new process and model.")
+
+    def _rebuild_for_schedule(self, message: str) -> None:
+        self.training.noise = self.schedule_control.noise
+        was_running = self.training.running
+        self._reset_model()
+        if self.dataset is not None:
+            self._make_process()
+            if was_running:
+                self.train(True)
+        self.say("info", message)
+
+    def schedule_visible(self, on: bool) -> None:
+        self._schedule_shown = bool(on)
+        self._schedule_dirty = self._schedule_shown
+
+    def pin_schedule(self, _=None) -> None:
+        if self.process is None:
+            return
+        self.schedule_control.pin(self.process, self.training.trainer)
+        self.say("info", "Schedule A pinned: change the schedule, then compare A / B.")
+
+    def compare_schedules(self, request: dict) -> None:
+        """A / B under the particle panel's sampler, count and seed (sampling A and B blocks a few seconds)."""
+        if self.dataset is None or self.process is None or not self.schedule_control.pinned:
+            self.say("warning", "Pin a schedule as A first, then change it and compare.")
+            return
+        try:
+            self.emit(self.schedule_control.compare(self.dataset, self.process, self.training.trainer, **request))
+        except ValueError as exc:
+            self.say("warning", str(exc))
 
     def configure(self, options: dict) -> None:
         process_before = self.training.process_name
@@ -168,9 +225,12 @@ class LabSession:
                 self.say("error", str(exc))
             self.emit(self._process_frame())
 
+    def _process_data(self):
+        return self.dataset.train if self.dataset.train.shape[0] > 1 else None
+
     def _make_process(self) -> None:
-        data = self.dataset.train if self.dataset.train.shape[0] > 1 else None
-        self.process = make_process(self.training.process_name, data)
+        self.process = self.schedule_control.make(self.training.process_name, self._process_data())
+        self._schedule_dirty = True
         self.field.clamp_sigma(*self.process.noise_range())
         self.emit(self._process_frame())
 
@@ -211,6 +271,11 @@ class LabSession:
                 self.training.measure_match(self.dataset, self.version)
             if now - self._last_field > FIELD_REFRESH and self.field.kind != "exact":
                 self._field_dirty = True
+            if now - self._last_schedule > SCHEDULE_REFRESH:
+                self._schedule_dirty = True
+        if self._schedule_dirty and self._schedule_shown and self.dataset is not None and self.process is not None:
+            self._emit_schedule()
+            busy = True
         if self._field_dirty and self.dataset is not None and self.process is not None:
             self._field_dirty = False
             self._last_field = time.perf_counter()
@@ -238,6 +303,15 @@ class LabSession:
             self._last_training_out = now
             mid = geometric_mid(*self.process.noise_range()) if self.process is not None else math.nan
             self.emit(self.training.frame(mid))
+
+    def _emit_schedule(self) -> None:
+        self._schedule_dirty = False
+        self._last_schedule = time.perf_counter()
+        try:
+            self.emit(self.schedule_control.frame(self.dataset, self.version, self.process, self.training.trainer,
+                                          RULE_STEPS_EACH, self.process.levels()))
+        except Exception as exc:   # the read-out must never stop training: say what failed, once
+            self.say("error", f"schedule read-out: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         """Drop the torch state (the worker's shutdown)."""

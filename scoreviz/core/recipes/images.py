@@ -3,13 +3,15 @@
 Everything here reuses the shape-agnostic core (EDM-preconditioned ``Denoiser``, ``Trainer``, samplers); what
 images need on top of it is:
 
-* **Where training spends its noise levels.** The VE process of the core draws t uniformly, i.e. σ
-  log-uniformly over [σ_min, σ_max] = [0.003, 15.6] for MNIST: most of the batch lands at noise levels that
-  are either trivial (σ ≪ 1/255) or pure noise. :class:`ImageVE` draws σ from EDM's log-normal instead,
-  ln σ ~ N(P_mean + ln(2σ_d), P_std²) (EDM's P_mean = −1.2, P_std = 1.2 were set for data of std 0.5; the
-  shift by ln(2σ_d) transposes them to data of std σ_d, 0.31 for MNIST in [0, 1]).
-* **Where sampling spends its steps.** :meth:`ImageVE.sampling_times` follows EDM's ρ = 7 schedule
-  σ_i = (σ_max^(1/ρ) + i/N (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, mapped back to the VE time t(σ), so every core
+* **Where training spends its noise levels, and how it weights them** (:func:`image_training_noise`, a core
+  ``TrainingNoise``). The VE process of the core draws t uniformly, i.e. σ log-uniformly over
+  [σ_min, σ_max] = [0.003, 15.6] for MNIST: most of the batch lands at noise levels that are either trivial
+  (σ ≪ 1/255) or pure noise. The recipe draws σ from EDM's log-normal instead, ln σ ~ N(P_mean + ln(2σ_d), P_std²)
+  (EDM's P_mean = −1.2, P_std = 1.2 were set for data of std 0.5; the shift by ln(2σ_d) transposes them to data
+  of std σ_d, 0.31 for MNIST in [0, 1]), and weights the DSM loss by EDM's λ(σ) (``weighting="edm"``, see
+  :func:`image_training_noise`).
+* **Where sampling spends its steps.** The VE process gets EDM's ρ = 7 discretisation (``rho``:
+  σ_i = (σ_max^(1/ρ) + i/N (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, mapped back to the VE time t(σ)), so every core
   sampler (Euler–Maruyama, predictor–corrector, probability-flow ODE) takes small steps where detail forms.
 * **A network sized to the machine** (:data:`RECIPES`): on a CPU, images seen per second matter more than
   quality per step, so the default is the fast conv net of :mod:`.convnet`; the U-Nets of :mod:`.unet` are the
@@ -21,8 +23,8 @@ images need on top of it is:
 The figures behind these choices (images/s, recognisable samples per sampler and size) are measured by
 ``scoreviz bench --only images`` and listed in the README.
 
-The process saved with a checkpoint is the plain core ``VESDE`` (same σ_min, σ_max): any core tool can load
-it; :func:`image_process` wraps it back into :class:`ImageVE` for sampling.
+A checkpoint stores the core ``VESDE`` with its ``rho`` and the ``TrainingNoise``; checkpoints written before
+``rho`` existed store a VE process without it, and :func:`image_process` gives them ρ = 7 again for sampling.
 """
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ from scoreviz.core import samplers
 from scoreviz.core.guidance import model_score
 from scoreviz.core.networks.convnet import ConvNetConfig
 from scoreviz.core.networks.unet import UNET_SIZES, UNetConfig
-from scoreviz.core.processes import VESDE, make_process
+from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.processes import VESDE, NoiseProcess, make_process
 from scoreviz.core.samplers import ScoreFunction, run_to_end
 from scoreviz.core.training import TrainConfig, Trainer
 
@@ -46,55 +49,54 @@ __all__ = [
     "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "GUIDE_FRACTION",
+    "EDM_P_MEAN",
+    "EDM_P_STD",
+    "EDM_RHO",
     "ImageRecipe",
-    "ImageVE",
     "RECIPES",
     "SAMPLER_DEFAULTS",
     "SAMPLER_STEPS",
     "default_model_size",
     "draw_images",
-    "edm_weighted",
     "image_process",
     "image_score",
+    "image_training_noise",
     "make_image_trainer",
     "sampler_options",
 ]
 
 
-@dataclass(frozen=True, eq=True)
-class ImageVE(VESDE):
-    """The VE process with EDM's log-normal training noise levels and ρ-spaced sampling times (module doc)."""
-
-    p_mean: float = -1.2          # EDM's values, for data of std 0.5 (shifted by ln(2σ_d), see below)
-    p_std: float = 1.2
-    sigma_data: float = 0.5
-    rho: float = 7.0
-
-    def train_times(self, n, generator=None, device="cpu"):
-        mean = self.p_mean + math.log(2 * self.sigma_data)
-        log_sigma = mean + self.p_std * torch.randn(n, generator=generator, device=device)
-        sigma = log_sigma.exp().clamp(self.sigma_min, self.sigma_max)
-        return self.time_of(sigma).to(torch.float32)
-
-    def sampling_times(self, steps: int) -> Tensor:
-        i = torch.arange(steps + 1, dtype=torch.float64) / max(1, steps)
-        lo, hi = self.sigma_min ** (1 / self.rho), self.sigma_max ** (1 / self.rho)
-        sigma = (hi + i * (lo - hi)) ** self.rho
-        return self.time_of(sigma).float()
-
-    def base(self) -> VESDE:
-        """The plain core VE process with the same σ range (what a checkpoint stores)."""
-        return VESDE(sigma_min=self.sigma_min, sigma_max=self.sigma_max, prior_mean=self.prior_mean)
-
-    def config(self) -> dict:
-        return self.base().config()
+#: EDM's training log-normal (for data of std 0.5; image_training_noise shifts the mean by ln(2σ_d)) and its
+#: sampling discretisation.
+EDM_P_MEAN = -1.2
+EDM_P_STD = 1.2
+EDM_RHO = 7.0
 
 
-def image_process(process, sigma_data: float = 0.5) -> ImageVE | object:
-    """The :class:`ImageVE` for a (loaded) VE process; other processes (VP, sub-VP, NCSN) are returned as is."""
-    if type(process) is VESDE:
-        return ImageVE(sigma_min=process.sigma_min, sigma_max=process.sigma_max, prior_mean=process.prior_mean,
-                       sigma_data=sigma_data)
+def image_training_noise(sigma_data: float, process: str = "ve", loss: str = "dsm",
+                         edm_weighting: bool = True) -> TrainingNoise:
+    """The recipe's TrainingNoise: on VE, ln σ ~ N(EDM_P_MEAN + ln(2σ_d), EDM_P_STD²) clamped to the process's
+    range; other processes keep their own (uniform t). With DSM (and `edm_weighting`) the loss is reweighted to
+    EDM's λ(σ) = (σ² + σ_d²)/(σσ_d)², i.e. × (σ² + σ_d²)/σ_d² on the core's σ²-weighted DSM loss:
+
+    with the preconditioned denoiser, σ²‖s + ε/σ‖² = ‖D − x₀‖²/σ² = c_out²/σ² ‖F − F*‖² with
+    c_out²/σ² = σ_d²/(σ² + σ_d²): the plain DSM weight fades like σ_d²/σ² above σ_d, exactly the noise levels
+    where a digit's global shape is decided. The factor gives every noise level unit weight on the network's
+    output (EDM, Karras et al. 2022, §5), so the σ distribution alone decides where training effort goes.
+    """
+    weighting = "edm" if loss == "dsm" and edm_weighting else "sigma2"
+    if process != "ve":
+        return TrainingNoise(weighting=weighting)
+    return TrainingNoise(distribution="log_normal", p_mean=EDM_P_MEAN + math.log(2 * sigma_data), p_std=EDM_P_STD,
+                         weighting=weighting)
+
+
+def image_process(process: NoiseProcess, sigma_data: float = 0.5) -> NoiseProcess:
+    """The process to sample a (loaded) image model with: a VE process saved without a sampling discretisation
+    (a checkpoint from before ``rho`` existed) gets EDM's ρ = 7, which the recipe always trained with; any other
+    process is returned as is. `sigma_data` is no longer needed (kept for callers)."""
+    if type(process) is VESDE and process.rho is None:
+        return replace(process, rho=EDM_RHO)
     return process
 
 
@@ -130,7 +132,7 @@ class ImageRecipe:
     warmup: int = 100
     final_lr_fraction: float = 0.02
     label_dropout: float = 0.1       # classifier-free guidance (conditional models only)
-    edm_weighting: bool = True       # DSM loss × (σ² + σ_d²)/σ_d²: EDM's weighting λ(σ) (see edm_weighted)
+    edm_weighting: bool = True       # DSM loss × (σ² + σ_d²)/σ_d²: EDM's weighting λ(σ) (image_training_noise)
     amp: bool = False                # bf16 autocast on CUDA
     steps: int = 4000                # default length of `scoreviz train` without --steps/--minutes
     extra: dict = field(default_factory=dict)
@@ -160,7 +162,7 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
                        device: torch.device | str = "cpu", conditional: bool = False, num_classes: int = 10,
                        steps: int | None = None, open_ended: bool = False,
                        net: UNetConfig | ConvNetConfig | None = None, seed: int = 0, process: str = "ve",
-                       loss: str = "dsm", **overrides) -> Trainer:
+                       loss: str = "dsm", process_overrides: dict | None = None, **overrides) -> Trainer:
     """A Trainer for images ``(N, C, H, W)`` in [0, 1] with the recipe of ``model_size``.
 
     Args:
@@ -172,8 +174,11 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
             :data:`GUIDE_FRACTION` of it); ``None`` keeps the recipe's.
         open_ended: no planned length (``TrainConfig.steps = None``): a constant learning rate after warm-up,
             and the autoguidance model taken by doubling marks (``Trainer.update_guide``).
-        process: ``"ve"`` (the recipe's :class:`ImageVE`) or a core process name.
-        overrides: any :class:`TrainConfig` field (batch_size, lr, ema_decay, ...).
+        process: a core process name; ``"ve"`` (the recipe's) gets EDM's ρ = 7 sampling times unless
+            ``process_overrides`` set ``rho``.
+        process_overrides: the process's parameters (make_process overrides: sigma_min, sigma_max, rho, ...).
+        overrides: any :class:`TrainConfig` field (batch_size, lr, ema_decay, ...); ``noise`` (a TrainingNoise)
+            replaces the recipe's :func:`image_training_noise`.
     """
     if model_size not in RECIPES:
         raise ValueError(f"unknown image model size {model_size!r}; choose one of {', '.join(RECIPES)}")
@@ -188,37 +193,16 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
         labels = None
         net = replace(net, num_classes=0)
     sigma_data = float(images.std()) or 0.5
-    proc = make_process(process, images)
-    if process == "ve":
-        proc = ImageVE(sigma_min=proc.sigma_min, sigma_max=proc.sigma_max, sigma_data=sigma_data)
+    schedule = {"rho": EDM_RHO} if process == "ve" else {}
+    proc = make_process(process, images, **{**schedule, **(process_overrides or {})})
     config = dict(steps=None if open_ended else steps or recipe.steps, batch_size=recipe.batch_size,
                   lr=recipe.lr, warmup=recipe.warmup, final_lr_fraction=recipe.final_lr_fraction,
                   ema_decay=recipe.ema_decay, loss=loss, seed=seed,
                   label_dropout=recipe.label_dropout if conditional else 0.0, amp=recipe.amp,
-                  snapshot_every=500, guide_fraction=GUIDE_FRACTION)
+                  snapshot_every=500, guide_fraction=GUIDE_FRACTION,
+                  noise=image_training_noise(sigma_data, process, loss, recipe.edm_weighting))
     config.update({k: v for k, v in overrides.items() if v is not None})
-    trainer = Trainer(images, proc, net, TrainConfig(**config), device=device, labels=labels)
-    if loss == "dsm" and recipe.edm_weighting:
-        trainer.loss_fn = edm_weighted(trainer.loss_fn, trainer.model.sigma_data)
-    return trainer
-
-
-def edm_weighted(loss_fn, sigma_data: float):
-    """The core's DSM loss (λ(σ) = σ²) reweighted to EDM's λ(σ) = (σ² + σ_d²)/(σσ_d)².
-
-    With the preconditioned denoiser, σ²‖s + ε/σ‖² = ‖D − x₀‖²/σ² = c_out²/σ² ‖F − F*‖² with
-    c_out²/σ² = σ_d²/(σ² + σ_d²): the plain DSM weight fades like σ_d²/σ² above σ_d, exactly the noise levels
-    where a digit's global shape is decided. Multiplying by (σ² + σ_d²)/σ_d² gives every noise level unit
-    weight on the network's output (EDM, Karras et al. 2022, §5), so the σ distribution alone decides where
-    training effort goes.
-    """
-    sd2 = float(sigma_data) ** 2
-
-    def weighted(model, x0, sigma, generator=None, labels=None):
-        return loss_fn(model, x0, sigma, generator, labels) * (sigma.to(torch.float32) ** 2 + sd2) / sd2
-
-    weighted.__name__ = "edm_weighted_dsm"
-    return weighted
+    return Trainer(images, proc, net, TrainConfig(**config), device=device, labels=labels)
 
 
 # --------------------------------------------------------------------------------------------- sampling

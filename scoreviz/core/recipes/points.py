@@ -40,9 +40,13 @@ def mlp_config(dim: int, size: str = DEFAULT_POINT_MODEL_SIZE, **overrides) -> M
     return replace(MLPConfig(dim=dim, **POINT_MODEL_SIZES[size]), **overrides)
 
 
-def make_trainer(data: Tensor, process: str | NoiseProcess = "ve", size: str = "medium", device="auto", **train_overrides):
-    """A Trainer for points (N, D) with the default network of `size` and the default training settings."""
-    proc = make_process(process, data) if isinstance(process, str) else process
+def make_trainer(data: Tensor, process: str | NoiseProcess = "ve", size: str = "medium", device="auto",
+                 process_overrides: dict | None = None, **train_overrides):
+    """A Trainer for points (N, D) with the default network of `size` and the default training settings.
+
+    `process`: a name (with `process_overrides`, make_process's parameters) or a NoiseProcess; `train_overrides`:
+    TrainConfig fields, e.g. noise=TrainingNoise(...) for the σ̃ distribution and loss weighting."""
+    proc = make_process(process, data, **(process_overrides or {})) if isinstance(process, str) else process
     return Trainer(data, proc, mlp_config(data.shape[1], size), TrainConfig(**train_overrides),
                    device=resolve_device(device) if isinstance(device, str) else device)
 
