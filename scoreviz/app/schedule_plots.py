@@ -92,7 +92,7 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
         plot.getAxis("right").setWidth(56)
         # one row of entries along the top, over the headroom the y ranges keep free
         plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=5, verSpacing=-6)
-        plot.getViewBox().setMouseEnabled(x=True, y=False)
+        plot.getViewBox().setMouseEnabled(x=False, y=False)   # the wheel scrolls the panel, not the plot
         plot.enableAutoRange(axis="y", enable=False)
         return plot
 

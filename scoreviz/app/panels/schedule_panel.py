@@ -87,10 +87,11 @@ class SchedulePanel(QtWidgets.QWidget):
 
     def _build(self) -> None:
         form = QtWidgets.QFormLayout()
+        self._form = form
         form.addRow("Process", self.process_label)
-        pairs = (("sigma_min", "sigma_max"), ("n_levels", "t_min"), ("beta_min", "beta_max"))
-        for a, b in pairs:
-            form.addRow(PARAMETERS[a][0], row(self._spins[a], QtWidgets.QLabel(PARAMETERS[b][0]), self._spins[b]))
+        for name in PARAMETERS:        # one row each; the rows of parameters the process lacks are hidden
+            if name != "rho":
+                form.addRow(PARAMETERS[name][0], self._spins[name])
         form.addRow("Sampling", row(self.rho_on, self._spins["rho"]))
         form.addRow(row(self.reset))
         form.addRow(self.note)
@@ -162,7 +163,8 @@ class SchedulePanel(QtWidgets.QWidget):
             self.process_label.setText(frame.process)
             self._present = tuple(parameters)
             for name, spin in self._spins.items():
-                spin.setEnabled(name in parameters or name == "rho")
+                if name != "rho":
+                    self._form.setRowVisible(spin, name in parameters)
                 value = parameters.get(name)
                 if value is not None and spin.value() != value:
                     spin.setValue(value)
