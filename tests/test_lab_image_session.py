@@ -7,7 +7,7 @@ import torch
 
 from scoreviz.datasets.idx import ImageDataset
 from scoreviz.lab import image_frames as fr
-from scoreviz.lab.frames import ProcessFrame
+from scoreviz.lab.frames import ProcessFrame, ScheduleFrame
 from scoreviz.lab.image_session import ImageSession
 
 GRID = 8 * 29 + 1          # a montage row of 8 tiles of 28 pixels with 1-pixel borders
@@ -44,8 +44,8 @@ def _run(session: ImageSession, **request) -> list[fr.SampleFrame]:
 
 def test_new_data_reports_data_process_model_and_training(session, dataset):
     kinds = [type(f) for f in session.frames]
-    assert kinds == [fr.DataReady, ProcessFrame, fr.ModelInfo, fr.ImageTrainingFrame]
-    ready, process, info, training = session.frames
+    assert kinds == [fr.DataReady, ProcessFrame, ScheduleFrame, fr.ModelInfo, fr.ImageTrainingFrame]
+    ready, process, _schedule, info, training = session.frames
     assert ready.n == 64 and ready.class_names == tuple(dataset.class_names)
     assert process.is_sde and 0 < process.noise_min < 0.01 and process.noise_max > 5
     assert info.size == "tiny" and info.conditional and info.num_classes == 10 and info.source == "new"
@@ -151,3 +151,10 @@ def test_langevin_runs_at_the_sigma_of_the_slider(session):
     session.set_sigma(0.8)
     frames = _run(session, sampler="langevin", steps=3, seed=0, n=8)
     assert [f.noise_level for f in frames] == pytest.approx([0.8] * 3)
+
+
+def test_the_schedule_rules_at_the_images_dimension(session):
+    frame = _of(session, ScheduleFrame)[-1]
+    r = frame.report
+    assert r.dim == 28 * 28 and r.level_ratio is not None and 1 < r.level_ratio < 1.2   # the rule binds at D = 784
+    assert r.suggested_levels > 2 and r.step_size > 0

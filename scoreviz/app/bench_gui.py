@@ -8,6 +8,8 @@
     time_to_match_s seconds from pressing Train (moons, default model; nothing else running) until the learned
                     field's median relative error at the middle σ is ≤ 0.3 (target ≤ 5 s); also per preset in
                     time_to_match_<preset>_s
+    schedule_readout_cost  the share of training steps/s the Schedule tab's live read-out costs (loss per σ,
+                    its floor, the learned score's error per σ, once a second; target < 10 %)
 """
 from __future__ import annotations
 
@@ -191,12 +193,35 @@ def time_to_match_s(presets=TIME_TO_MATCH_PRESETS, limit: float = 15.0) -> dict:
     return out
 
 
+def schedule_overhead(seconds: float = 6.0, preset: str = "moons") -> dict:
+    """Training steps/s in the real window with the Schedule tab hidden, then shown (its loss per σ, the floor
+    and the learned score's error per σ refreshed once a second): the read-out's cost as a share of training."""
+    window = _open_window(preset)
+    window.set_training(True)
+    rates = {}
+    for shown in (False, True):
+        if shown:
+            window.show_schedule_lab()
+        _run_event_loop(1.5)            # let the rate meter forget the previous stretch (its window is 2 s)
+        marks = []
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            _run_event_loop(0.5)
+            if window.last_train is not None:
+                marks.append(window.last_train.steps_per_second)
+        rates[shown] = float(np.median(marks)) if marks else math.nan
+    _close(window)
+    return {"train_steps_per_s_schedule_hidden": rates[False], "train_steps_per_s_schedule_shown": rates[True],
+            "schedule_readout_cost": 1.0 - rates[True] / rates[False] if rates[False] else math.nan}
+
+
 def gui_benchmarks() -> dict:
     """All GUI figures in one dict (see the module docstring)."""
     out = {}
     out.update(frame_ms())
     out.update(gui_stall_ms())
     out.update(time_to_match_s())
+    out.update(schedule_overhead())
     return out
 
 

@@ -36,10 +36,13 @@ from scoreviz.datasets.montage import make_grid
 from . import image_data
 from . import image_frames as fr
 from .process_frame import process_frame
+from .schedule_view import schedule_frame
 
 SIGMA_BATCH = 32          # real images shown noised at σ (4 rows of 8)
 PREVIEW = 16              # real images in DataReady's preview
 LOSS_HISTORY = 2000       # recent losses in a training frame
+#: Images the schedule's rules look at (largest pairwise distance, prior W₂): a subsample keeps it under a second.
+RULE_IMAGES = 1000
 MIN_SIGMA = 1e-6          # the denoiser is evaluated at σ ≥ this (at σ = 0 it is the identity)
 
 
@@ -174,6 +177,15 @@ class ImageSession:
         self._run = None
         self.sigma_stale = True
         self.emit(process_frame(self.process, device=str(self.device), data_version=self.data_version))
+        self.emit(self._schedule_frame())
+
+    def _schedule_frame(self):
+        """NCSNv2's rules for this process at the images' dimension (the level ratio binds here: D = 784)."""
+        images = self.dataset.images if self.dataset is not None else None
+        sample = images[:RULE_IMAGES].reshape(min(len(images), RULE_IMAGES), -1) if images is not None else None
+        noise = self.trainer.config.noise if self.trainer is not None else None
+        return schedule_frame(self.process, training_noise=noise, points=sample, dim=int(np.prod(self.image_shape)),
+                              sigma_data=float(self.model.sigma_data) if self.model is not None else 0.5)
 
     def open_checkpoint(self, path: str | Path) -> None:
         """Sample from an image-mode checkpoint (training stops; a new model or new data go back to training)."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from scoreviz.datasets.montage import save_grid_png
 from scoreviz.lab import image_frames as fr
-from scoreviz.lab.frames import ProcessFrame
+from scoreviz.lab.frames import ProcessFrame, ScheduleFrame
 from scoreviz.names import IMAGE_MODEL_SIZES
 
 from ..qt import QtCore, QtGui, QtWidgets, pg
@@ -90,6 +90,7 @@ class ImageModeWidget(QtWidgets.QWidget):
         self._show = {fr.DataReady: self._show_data, fr.DataMissing: self._show_missing,
                       fr.DownloadProgress: self._show_download, fr.ModelInfo: self._show_model,
                       ProcessFrame: self._show_process, fr.ImageTrainingFrame: self._show_training,
+                      ScheduleFrame: self._show_schedule,
                       fr.SampleFrame: self._show_samples, fr.SigmaFrame: self._show_sigma}
 
         self._build_ui()
@@ -328,6 +329,9 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.model_info = frame
         self.model_panel.show_frame(frame)
         self.sampling_panel.set_classes(frame.conditional, self.data_info.class_names if self.data_info else ())
+
+    def _show_schedule(self, frame: ScheduleFrame) -> None:
+        self.training_panel.show_schedule(frame)
 
     def _show_process(self, frame: ProcessFrame) -> None:
         self.sigma_bar.set_process(frame)

@@ -24,6 +24,20 @@ class ImageTrainingPanel(QtWidgets.QGroupBox):
         form.addWidget(self.status)
         form.addWidget(self.loss_plot)
         form.addWidget(self.level_plot)
+        self.rules = value_label("")
+        self.rules.setWordWrap(True)
+        self.rules.setToolTip("NCSNv2's rules (Song & Ermon 2020) for this schedule at the images' dimension; "
+                              "`scoreviz schedule --dim 784` prints the same")
+        form.addWidget(self.rules)
+
+    def show_schedule(self, frame) -> None:
+        """A ScheduleFrame: the rules' figures and the warnings, in words."""
+        r = frame.report
+        ratio = "no constraint" if r.level_ratio is None else f"γ = {r.level_ratio:.4f} → {r.suggested_levels} levels"
+        lines = [f"D = {r.dim}: level ratio {ratio}; Langevin step ε = {r.step_size:.3g} for "
+                 f"{r.steps_each} steps a level; EMA {r.ema_rate}"]
+        lines += [f"⚠ {w}" for w in r.warnings]
+        self.rules.setText("\n".join(lines))
 
     def show_frame(self, t) -> None:
         """An ImageTrainingFrame."""
