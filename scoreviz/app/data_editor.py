@@ -22,6 +22,7 @@ class DataEditor(QtCore.QObject):
     file or preset cannot be used (nothing changes then)."""
 
     changed = QtCore.Signal(object)   # frames.DataSpec
+    adopted = QtCore.Signal(object)   # frames.DataSpec the worker already has (an opened session)
     failed = QtCore.Signal(str)
 
     def __init__(self, seed: int = 0, parent=None):
@@ -79,6 +80,13 @@ class DataEditor(QtCore.QObject):
 
     def set_spec(self, spec, reset: bool = True) -> None:
         self._replace(spec, reset=reset)
+
+    def adopt(self, spec) -> None:
+        """Data the worker already uses (an opened session): the history and the display follow, nothing is
+        sent back. Later edits carry higher versions than `spec`'s."""
+        self._push_undo()
+        self.spec, self.version = spec, max(self.version, spec.version)
+        self.adopted.emit(spec)
 
     def clear(self) -> None:
         if self.spec is not None:

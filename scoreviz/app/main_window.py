@@ -25,6 +25,7 @@ from .settings import Settings
 from .sigma_bar import SigmaBar
 from .theme import THEMES, apply_theme
 from .schedule_dock import ScheduleDock
+from .session_actions import SessionActions
 from .window_menus import ask_load, build_menus, build_shortcuts
 from .worker_host import WorkerHost
 
@@ -58,6 +59,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.editor = DataEditor(parent=self)
         self.host = WorkerHost(self)
+        self.sessions = SessionActions(self)
         self._build_ui()
         self._connect()
         self._shortcuts = build_shortcuts(self)
@@ -73,6 +75,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if start_worker:
             self.host.start()
         self._send_config()
+        self._on_view_options()   # apply_choices ran before the worker started: send the field's options now
         self.load_preset(preset or remembered.get("preset") or data_specs.DEFAULT_PRESET)
         self._render_timer.start()
 
@@ -134,6 +137,7 @@ class MainWindow(QtWidgets.QMainWindow):
         w.frame.connect(self._on_frame)          # bound methods of a GUI-thread QObject only (GUIDE §2)
         w.message.connect(self._on_worker_message)
         self.editor.changed.connect(self._on_data_changed)
+        self.editor.adopted.connect(self._show_data)
         self.editor.failed.connect(self._on_data_failed)
         dp = self.data_panel
         dp.preset_chosen.connect(self.load_preset)
@@ -303,6 +307,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self._flush_data()   # the first change at once; a burst of brush moves at most every 60 ms
             if not spec.reset:
                 self._data_timer.start()
+        self._show_data(spec)
+
+    def _show_data(self, spec: fr.DataSpec) -> None:
         pts = spec.train
         is_1d = spec.dim == 1
         self.stack.setCurrentWidget(self.plot1d if is_1d else self.scene.widget)
@@ -398,6 +405,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.sampling_panel.show_frame(particles)
             self.last_particles = particles
             self.particles_shown.emit(particles)
+        if fr.SessionOpened in box:
+            self.sessions.on_opened(box[fr.SessionOpened])
         for kind in (fr.ScheduleFrame, fr.LevelDiagnosticsFrame, fr.ScheduleComparison):
             if kind in box:
                 self.schedule_dock.show(box[kind])

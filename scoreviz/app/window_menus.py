@@ -4,7 +4,8 @@ from __future__ import annotations
 from .qt import QtCore, QtGui, QtWidgets
 
 SHORTCUTS_HELP = ("Space play/pause particles · ←/→ noise level · T train/pause · R reset particles · "
-                  "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O load data")
+                  "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O/Ctrl+S open/save session · "
+                  "Ctrl+L load data · Ctrl+Shift+P screenshot · Ctrl+3 schedule lab")
 
 
 def _add(menu, text: str, slot, *keys) -> QtGui.QAction:
@@ -22,8 +23,11 @@ def build_menus(window) -> dict[str, QtGui.QAction]:
     std = QtGui.QKeySequence.StandardKey
     acts = {}
     file_menu = bar.addMenu("&File")
-    acts["load"] = _add(file_menu, "Load data…", lambda: ask_load(window), std.Open)
-    acts["shot"] = _add(file_menu, "Save screenshot…", lambda: ask_screenshot(window), "Ctrl+S")
+    acts["open_session"] = _add(file_menu, "Open session…", lambda: ask_open_session(window), std.Open)
+    acts["save_session"] = _add(file_menu, "Save session…", lambda: ask_save_session(window), std.Save)
+    file_menu.addSeparator()
+    acts["load"] = _add(file_menu, "Load data…", lambda: ask_load(window), "Ctrl+L")
+    acts["shot"] = _add(file_menu, "Save screenshot…", lambda: ask_screenshot(window), "Ctrl+Shift+P")
     file_menu.addSeparator()
     _add(file_menu, "Quit", window.close, std.Quit)
     edit = bar.addMenu("&Edit")
@@ -64,6 +68,23 @@ def ask_load(window) -> None:
     path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Load data", "", "Data (*.npy *.csv *.png)")
     if path:
         window.load_data_file(path)
+
+
+SESSION_FILTER = "scoreviz sessions and checkpoints (*.scoreviz *.ckpt);;All files (*)"
+
+
+def ask_open_session(window) -> None:
+    """File → Open session: a saved session, or a checkpoint made by `scoreviz train` (its points and model)."""
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Open session", "", SESSION_FILTER)
+    if path:
+        window.sessions.open(path)
+
+
+def ask_save_session(window) -> None:
+    """File → Save session: data, settings, schedule, view and model in one file (also a checkpoint)."""
+    path, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Save session", "lecture.scoreviz", SESSION_FILTER)
+    if path:
+        window.sessions.save(path)
 
 
 def ask_screenshot(window) -> None:

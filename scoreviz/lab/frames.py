@@ -221,3 +221,15 @@ class ScheduleComparison:
 
     a: object
     b: object
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionOpened:
+    """A saved session (or a checkpoint) is now the session's state: what the window shows must follow."""
+
+    spec: DataSpec
+    choices: dict
+    view: tuple[float, float, float, float]
+    sigma: float
+    path: str
+    has_model: bool

@@ -83,14 +83,25 @@ class LiveTraining:
         return (self.process_name, self.loss, self.model_size, self.device_name, self.batch_size, self.lr)
 
     # --- the run ---------------------------------------------------------------------------------------------
+    def _new_trainer(self, dataset, process, net_config=None) -> Trainer:
+        config = TrainConfig(batch_size=self.batch_size, lr=self.lr, loss=self.loss, seed=self.seed,
+                             noise=self.noise, n_loss_bins=LOSS_BINS, **LIVE_TRAINING)
+        self._seconds, self.time_to_match, self.mid_error = 0.0, math.nan, math.nan
+        return Trainer(dataset.train.to(self.device), process, net_config or mlp_config(dataset.dim, self.model_size),
+                       config, self.device)
+
+    def restore(self, dataset, process, net_config, model_state: dict, ema_state: dict, steps: int) -> None:
+        """Go on from a saved model (a session or a checkpoint): its weights, EMA and step count (paused)."""
+        self.running = False
+        self.trainer = self._new_trainer(dataset, process, net_config)
+        self.trainer.model.load_state_dict(model_state)
+        self.trainer.ema.load_state_dict(ema_state)
+        self.trainer.step_count = int(steps)
+
     def start(self, dataset, process) -> None:
         """Train from now on (a new trainer on `dataset` under `process` if there is none)."""
         if self.trainer is None:
-            config = TrainConfig(batch_size=self.batch_size, lr=self.lr, loss=self.loss, seed=self.seed,
-                                 noise=self.noise, n_loss_bins=LOSS_BINS, **LIVE_TRAINING)
-            self.trainer = Trainer(dataset.train.to(self.device), process, mlp_config(dataset.dim, self.model_size),
-                                   config, self.device)
-            self._seconds, self.time_to_match, self.mid_error = 0.0, math.nan, math.nan
+            self.trainer = self._new_trainer(dataset, process)
         if not self.running:
             self._started = time.perf_counter()
             self._rate.clear()

@@ -38,6 +38,8 @@ class Particles:
         self.serial = 0                # one per release or reset (the window restarts trails on a new one)
         self.mixture = None            # the data's modes, when they are known (for the colours and the shares)
         self.diagnostics = LevelDiagnostics()
+        #: lab.recording.RunRecorder while a clip is recorded: told of every release, step and end, in order
+        self.observer = None
         self._run = None               # the sampler's generator
         self._score: ScoreFunction | None = None
         self._generator = torch.Generator().manual_seed(0)
@@ -55,7 +57,7 @@ class Particles:
         """Start a run of `request` following `score` in `dim` dimensions: from the process's prior or, with
         `request.origin`, from a small cloud around that point. Raises ValueError for a sampler that cannot run
         (an unknown option, DDPM without VP) before anything changes."""
-        generator = torch.Generator().manual_seed(request.seed + self.serial)
+        generator = torch.Generator().manual_seed(request.seed)   # the same request gives the same run
         if request.origin is not None:
             x0 = torch.tensor(request.origin[:dim], dtype=torch.float32) + ORIGIN_SPREAD * data_std * torch.randn(
                 (request.n, dim), generator=generator)
@@ -69,6 +71,8 @@ class Particles:
         self.diagnostics.reset(request.name, REFERENCE_SNR, mixture, self.serial)
         self.running = True
         self._due, self._last = 0.0, time.perf_counter()
+        if self.observer is not None:
+            self.observer.released(self)
 
     def _start(self, request, score, x, sigma: float, steps: int, generator, device):
         if request.name == "langevin":
@@ -96,6 +100,8 @@ class Particles:
         self._due, self._last = 0.0, time.perf_counter()
 
     def reset(self) -> None:
+        if self.observer is not None and self._run is not None:
+            self.observer.ended(self, "reset")
         self.request = self.x = self.step = self._run = self._score = None
         self.running = False
         self.serial += 1
@@ -128,11 +134,13 @@ class Particles:
                 self._end()
                 break
             if not torch.isfinite(step.x).all():
-                self._end()
+                self._end("diverged")
                 return (f"The particles diverged (NaN/inf) at step {step.index}: they were stopped at their last "
                         "finite positions. Try another sampler or train longer.")
             self.x, self.step = step.x, step
             self.diagnostics.add(step)
+            if self.observer is not None:
+                self.observer.stepped(self)
             if step.index >= step.total:
                 self._end()
                 break
@@ -140,9 +148,11 @@ class Particles:
                 break
         return None
 
-    def _end(self) -> None:
+    def _end(self, reason: str = "finished") -> None:
         self._run = None
         self.running = False
+        if self.observer is not None:
+            self.observer.ended(self, reason)
 
     # --- read-out --------------------------------------------------------------------------------------------
     def frame(self, sigma: float) -> fr.ParticleFrame:

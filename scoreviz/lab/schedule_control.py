@@ -31,6 +31,11 @@ class ScheduleControl:
             self.overrides, self._for_process = {}, name
         return make_process(name, data, **self.overrides)
 
+    def adopt(self, name: str, overrides: dict, noise: TrainingNoise) -> None:
+        """A saved session's schedule for the process `name`."""
+        self.overrides, self.noise, self._for_process = dict(overrides), noise, name
+        self.monitor.invalidate()
+
     def set_options(self, options: dict) -> tuple[dict, TrainingNoise]:
         """New overrides and training noise from the panel; checked by building them (ValueError if wrong).
         Returns (overrides, noise) for the caller to apply once the process is rebuilt."""

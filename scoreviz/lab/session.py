@@ -24,7 +24,9 @@ from .field import LiveField, geometric_mid
 from .live_training import LiveTraining
 from .particles import Particles
 from .process_frame import process_frame
+from .recording import RunRecorder
 from .schedule_control import ScheduleControl
+from .session_file import SessionError, read_session, write_session
 
 FRAME_INTERVAL = 1 / 30        # at most ~30 particle frames per second
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
@@ -46,7 +48,7 @@ class LabSession:
 
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
                 "sampler_play", "sampler_step", "sampler_reset", "speed", "schedule", "schedule_reset",
-                "pin_schedule", "compare_schedules", "schedule_visible")
+                "pin_schedule", "compare_schedules", "schedule_visible", "save_session", "open_session", "record")
 
     def __init__(self, emit: Emit, say: Say):
         self.emit, self.say = emit, say
@@ -123,6 +125,53 @@ class LabSession:
         except ValueError as exc:
             self.say("warning", str(exc))
 
+    # --- saved sessions -----------------------------------------------------------------------------------------
+    def save_session(self, request: dict) -> None:
+        """Write the data, the schedule, the model and the window's choices and view ({"path", "choices", "view"})."""
+        if self.spec is None:
+            self.say("warning", "Nothing to save yet: the canvas is empty.")
+            return
+        write_session(request["path"], spec=self.spec, trainer=self.training.trainer, choices=request["choices"],
+                      view=request.get("view", self.field.view), sigma=self.field.sigma,
+                      overrides=self.schedule_control.overrides, noise=self.schedule_control.noise)
+        model = "with the model" if self.training.trainer is not None else "no model trained yet"
+        self.say("info", f"Saved the session to {request['path']} ({model}).")
+
+    def open_session(self, request: dict) -> None:
+        """Replace everything by a saved session or a checkpoint ({"path", "version"}); a bad file changes nothing."""
+        try:
+            contents = read_session(request["path"], self.training.device)
+        except SessionError as exc:
+            self.say("error", f"{exc}. Nothing was changed.")
+            return
+        spec = replace(contents.spec, version=int(request["version"]), reset=True)
+        trained = {k[len("train."):]: v for k, v in contents.choices.items() if k.startswith("train.")}
+        self.training.configure(trained)
+        self.training.reset()
+        self.spec, self.dataset, self._pending_spec = spec, dataset_from_spec(spec), None
+        self.field.set_data(self.dataset, spec.version)
+        self.field.set_view(contents.view)
+        self.field.set_sigma(contents.sigma)
+        self.particles.reset()
+        ckpt = contents.checkpoint
+        name = ckpt.process.name if ckpt is not None else self.training.process_name
+        self.training.process_name = name
+        self.schedule_control.adopt(name, contents.overrides, contents.noise)
+        self.training.noise = contents.noise
+        if ckpt is not None:
+            self.process = ckpt.process
+            self.field.clamp_sigma(*self.process.noise_range())
+            self.emit(self._process_frame())
+            self.training.restore(self.dataset, self.process, ckpt.net_config, contents.model_state,
+                                  ckpt.model.state_dict(), contents.steps)
+        else:
+            self._make_process()
+        self._field_dirty = self._training_dirty = self._particles_dirty = self._schedule_dirty = True
+        self.emit(fr.SessionOpened(spec=spec, choices=contents.choices, view=self.field.view, sigma=self.field.sigma,
+                                   path=str(request["path"]), has_model=ckpt is not None))
+        model = f"a model trained {contents.steps:,} steps" if ckpt is not None else "no model"
+        self.say("info", f"Opened {request['path']}: {spec.name}, {spec.train.shape[0]:,} points, {model}.")
+
     def configure(self, options: dict) -> None:
         process_before = self.training.process_name
         rebuild, warning = self.training.configure(options)
@@ -197,6 +246,19 @@ class LabSession:
 
     def speed(self, steps_per_second: float) -> None:
         self.particles.set_speed(steps_per_second)
+
+    def record(self, options: dict | None) -> None:
+        """Start sending lab.recording.ClipFrames (options: RunRecorder's keywords: clip, fps, seconds, once,
+        hold) or stop (None: the end marker follows the frames already sent). One recorder at a time."""
+        old = self.particles.observer
+        if old is not None:
+            old.stop()
+        self.particles.observer = None
+        if options:
+            recorder = RunRecorder(self.emit, lambda: self.field.sigma, **options)
+            self.particles.observer = recorder
+            if not recorder.once:
+                recorder.join(self.particles)
 
     # --- data, process, model --------------------------------------------------------------------------------
     def _apply_pending_data(self) -> None:
