@@ -11,19 +11,24 @@ import numpy as np
 from scoreviz.core.device import available_devices
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
+from scoreviz.lab.recording import ClipFrame
 
 from . import choices as window_choices
 from .banner import MessageBanner
 from .canvas_gestures import CanvasGestures
 from .control_dock import ControlDock
 from .data_editor import DataEditor
+from .icon import app_icon
 from .perf_readout import PerfReadout
 from .plot1d import Plot1D
+from .presentation import Presentation
+from .record_control import Recorder
 from .qt import QtCore, QtWidgets
 from .scene import Scene2D
 from .settings import Settings
 from .sigma_bar import SigmaBar
 from .theme import THEMES, apply_theme
+from .lesson_player import LessonPlayer
 from .schedule_dock import ScheduleDock
 from .session_actions import SessionActions
 from .window_menus import ask_load, build_menus, build_shortcuts
@@ -45,6 +50,7 @@ class MainWindow(QtWidgets.QMainWindow):
                  start_worker: bool = True):
         super().__init__()
         self.setWindowTitle("scoreviz — score-based generative models, live")
+        self.setWindowIcon(app_icon())
         self.settings = settings
         self.theme = THEMES.get(theme, THEMES["dark"])
         app = QtWidgets.QApplication.instance()
@@ -62,7 +68,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.sessions = SessionActions(self)
         self._build_ui()
         self._connect()
+        self.lessons = LessonPlayer(self)
         self._shortcuts = build_shortcuts(self)
+        self.presentation = Presentation(self)   # F5 / View → Present, Esc leaves
+        self.recorder = Recorder(self)           # File → Record, Ctrl+R, the ● Rec button
 
         self._render_timer = self._timer(RENDER_INTERVAL_MS, self._render)
         self._view_timer = self._timer(VIEW_DEBOUNCE_MS, self._send_view, single_shot=True)
@@ -289,12 +298,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._render_timer.stop()
         self._view_timer.stop()
         self._data_timer.stop()
+        self.presentation.leave()                # the saved layout is the normal one, docks and all
         if self.settings is not None:
             self.settings.save_choices(self.choices())
             self.settings.save_window(self)
         if self.image_mode is not None:
             self.image_mode.shutdown()
         self.host.shutdown()
+        self.recorder.close()                    # a clip being written ends with the frames that arrived
 
     def closeEvent(self, event) -> None:
         self.shutdown()
@@ -370,6 +381,8 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(object)
     def _on_frame(self, frame) -> None:
         """Runs in the GUI thread (queued): keep only the latest frame of each kind."""
+        if isinstance(frame, ClipFrame):         # every one of these goes to the recorder, none is dropped
+            return
         self._mailbox[type(frame)] = frame
 
     @QtCore.Slot(str, str)

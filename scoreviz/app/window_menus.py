@@ -1,11 +1,17 @@
 """The main window's menus and its single-key shortcuts (the keys a lecturer presses while the canvas has focus)."""
 from __future__ import annotations
 
+from .about import show_about
+from scoreviz.lab.lesson import built_in_lessons
+
+from .figure_export import ask_export
 from .qt import QtCore, QtGui, QtWidgets
 
 SHORTCUTS_HELP = ("Space play/pause particles · ←/→ noise level · T train/pause · R reset particles · "
                   "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O/Ctrl+S open/save session · "
-                  "Ctrl+L load data · Ctrl+Shift+P screenshot · Ctrl+3 schedule lab")
+                  "Ctrl+L load data · Ctrl+Shift+P screenshot · Ctrl+3 schedule lab · "
+                  "PageDown/PageUp (or →/← in a lesson) next/previous scene · F5 present (Esc leaves) · "
+                  "Ctrl+R record · Ctrl+Shift+R record the next sampler run · Ctrl+E export figure")
 
 
 def _add(menu, text: str, slot, *keys) -> QtGui.QAction:
@@ -28,6 +34,10 @@ def build_menus(window) -> dict[str, QtGui.QAction]:
     file_menu.addSeparator()
     acts["load"] = _add(file_menu, "Load data…", lambda: ask_load(window), "Ctrl+L")
     acts["shot"] = _add(file_menu, "Save screenshot…", lambda: ask_screenshot(window), "Ctrl+Shift+P")
+    acts["export"] = _add(file_menu, "Export figure…", lambda: ask_export(window), "Ctrl+E")
+    acts["record"] = _add(file_menu, "Record (start / stop)…", lambda: window.recorder.toggle(), "Ctrl+R")
+    acts["record_run"] = _add(file_menu, "Record the next sampler run…", lambda: window.recorder.record_next_run(),
+                              "Ctrl+Shift+R")
     file_menu.addSeparator()
     _add(file_menu, "Quit", window.close, std.Quit)
     edit = bar.addMenu("&Edit")
@@ -36,12 +46,22 @@ def build_menus(window) -> dict[str, QtGui.QAction]:
     view = bar.addMenu("&View")
     _add(view, "Full screen", window.toggle_full_screen, "F")
     _add(view, "Fit data", window.fit_view, "Home")
+    acts["present"] = _add(view, "Present", lambda: window.presentation.toggle(), "F5")
+    window.addAction(acts["present"])   # F5 also while presentation mode hides the menu bar
     view.addSeparator()
     acts["mode_2d"] = _add(view, "2D lab", lambda: window.set_mode("2d"), "Ctrl+1")
     acts["mode_images"] = _add(view, "Image mode (MNIST)", lambda: window.set_mode("images"), "Ctrl+2")
     acts["schedule"] = _add(view, "Schedule lab", window.show_schedule_lab, "Ctrl+3")
     help_menu = bar.addMenu("&Help")
+    lessons = help_menu.addMenu("Lessons")
+    for name in built_in_lessons():
+        _add(lessons, f"{name} (built in)", lambda _=False, n=name: window.lessons.open(n))
+    _add(lessons, "Open lesson file…", lambda: ask_lesson(window))
+    _add(lessons, "Stop the lesson", lambda: window.lessons.stop())
     _add(help_menu, "Keyboard shortcuts", lambda: window.show_message("info", SHORTCUTS_HELP))
+    help_menu.addSeparator()
+    acts["about"] = _add(help_menu, "About scoreviz", lambda: show_about(window))
+    acts["about"].setMenuRole(QtGui.QAction.MenuRole.AboutRole)   # macOS moves it to the application menu
     return acts
 
 
@@ -56,8 +76,11 @@ def build_shortcuts(window) -> list[QtGui.QShortcut]:
     keys = QtCore.Qt.Key
     return [
         add(keys.Key_Space, window.toggle_play),
-        add(keys.Key_Left, lambda: window.sigma_bar.nudge(-1)),
-        add(keys.Key_Right, lambda: window.sigma_bar.nudge(+1)),
+        # ← / → step the σ slider, or the scenes while a lesson plays (clickers send PageUp / PageDown)
+        add(keys.Key_Left, lambda: window.lessons.previous() if window.lessons.active else window.sigma_bar.nudge(-1)),
+        add(keys.Key_Right, lambda: window.lessons.next() if window.lessons.active else window.sigma_bar.nudge(+1)),
+        add(keys.Key_PageDown, window.lessons.next),
+        add(keys.Key_PageUp, window.lessons.previous),
         add(keys.Key_T, window.toggle_training),
         add(keys.Key_R, window.reset_particles),
     ]
@@ -68,6 +91,13 @@ def ask_load(window) -> None:
     path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Load data", "", "Data (*.npy *.csv *.png)")
     if path:
         window.load_data_file(path)
+
+
+def ask_lesson(window) -> None:
+    """Help → Lessons → Open lesson file: a TOML lesson of the user's own."""
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Open lesson", "", "Lessons (*.toml);;All files (*)")
+    if path:
+        window.lessons.open(path)
 
 
 SESSION_FILTER = "scoreviz sessions and checkpoints (*.scoreviz *.ckpt);;All files (*)"

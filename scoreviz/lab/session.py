@@ -186,6 +186,7 @@ class LabSession:
                 self.train(True)
 
     def train(self, on: bool) -> None:
+        self._apply_pending_data()
         self._training_dirty = True
         if not on:
             self.training.pause()
@@ -214,6 +215,7 @@ class LabSession:
         self._field_dirty = True
 
     def release(self, request: fr.ParticleRequest) -> None:
+        self._apply_pending_data()      # a release right after new data samples the new data
         if self.dataset is None or self.process is None:
             self.say("warning", "The canvas is empty: pick a preset or paint some data first.")
             return
@@ -263,6 +265,8 @@ class LabSession:
     # --- data, process, model --------------------------------------------------------------------------------
     def _apply_pending_data(self) -> None:
         spec, self._pending_spec = self._pending_spec, None
+        if spec is None:
+            return
         try:
             dataset = dataset_from_spec(spec)
         except Exception as exc:

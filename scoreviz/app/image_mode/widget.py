@@ -248,8 +248,12 @@ class ImageModeWidget(QtWidgets.QWidget):
     def _open_checkpoint(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open an image checkpoint", "", "Checkpoints (*.pt)")
         if path:
-            self.set_training(False)
-            self.send("open_checkpoint", path)
+            self.open_checkpoint(path)
+
+    def open_checkpoint(self, path: str | Path) -> None:
+        """Sample from a saved image model (training stops)."""
+        self.set_training(False)
+        self.send("open_checkpoint", str(path))
 
     def _save_checkpoint(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save the model", "digits.pt", "Checkpoints (*.pt)")
