@@ -28,6 +28,7 @@ from .scene import Scene2D
 from .settings import Settings
 from .sigma_bar import SigmaBar
 from .theme import THEMES, apply_theme
+from .high_dim import HighDimView
 from .lesson_player import LessonPlayer
 from .schedule_dock import ScheduleDock
 from .session_actions import SessionActions
@@ -130,6 +131,9 @@ class MainWindow(QtWidgets.QMainWindow):
                                           self.editor.centre)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.schedule_dock)
         self.tabifyDockWidget(self.dock, self.schedule_dock)
+        self.high_dim = HighDimView(self)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.high_dim.dock)
+        self.tabifyDockWidget(self.dock, self.high_dim.dock)
         self.dock.raise_()
 
         self.status_data = QtWidgets.QLabel()
@@ -202,8 +206,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def release_particles(self, origin: tuple[float, float] | None = None) -> None:
         o = self.sampling_panel.options()
         self.host.send("speed", self.sampling_panel.steps_per_second)
-        self.host.send("release", fr.ParticleRequest(name=o["sampler"], n=o["n"], steps=o["steps"], origin=origin,
-                                                       source=o["source"]))
+        self.host.send("release", fr.ParticleRequest(name=o["sampler"], n=o["n"], steps=o["steps"],
+                                                       origin=self.high_dim.origin(origin), source=o["source"]))
         self.sampling_panel.show_running(True)
 
     def toggle_play(self) -> None:
@@ -265,7 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
         ds = self.editor.spec
         if ds is None:
             return
-        lo, hi = ds.bounds(0.12)
+        lo, hi = self.high_dim.bounds(ds, 0.12)
         if ds.dim == 1:
             self.plot1d.set_x_range(float(lo[0]), float(hi[0]))
         else:
@@ -321,7 +325,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_data(spec)
 
     def _show_data(self, spec: fr.DataSpec) -> None:
-        pts = spec.train
+        self.high_dim.show_data(spec)
+        pts = self.high_dim.project(spec.train)
         is_1d = spec.dim == 1
         self.stack.setCurrentWidget(self.plot1d if is_1d else self.scene.widget)
         if is_1d:
@@ -361,8 +366,8 @@ class MainWindow(QtWidgets.QMainWindow):
         o = self.view_panel.options()
         self.host.send("field_options", {"kind": o["kind"], "grid_n": o["grid_n"], "heat": o["heat"]})
         self.scene.field.setVisible(o["arrows"])
-        if self.editor.spec is not None and self.editor.dim == 2:
-            self.scene.show_data(self.editor.points, o["data"])
+        if self.editor.spec is not None and self.editor.dim >= 2:
+            self.scene.show_data(self.high_dim.project(self.editor.points), o["data"])
         if self.last_field is not None:
             self._mailbox[type(self.last_field)] = self.last_field
 
@@ -400,7 +405,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.caption.setText(f"process {process.name}")
             self.process_shown.emit(process)
         field = box.get(fr.FieldFrame)
-        if field is not None and self.editor.dim == 2 and not self.editor.points.shape[0] == 0:
+        if field is not None and self.editor.dim >= 2 and not self.editor.points.shape[0] == 0:
             self.scene.show_field(field, self.view_panel.arrows.isChecked())
             self.last_field = field
             self.field_shown.emit(field)
@@ -414,7 +419,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if particles.positions.ndim == 2 and particles.positions.shape[1] == 1:
                 self.plot1d.show_particles(particles.positions)
             else:
-                self.scene.show_particles(particles)
+                self.scene.show_particles(self.high_dim.particles(particles))
             self.sampling_panel.show_frame(particles)
             self.last_particles = particles
             self.particles_shown.emit(particles)

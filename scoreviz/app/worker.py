@@ -7,10 +7,14 @@ pause take effect within one tick.
 """
 from __future__ import annotations
 
+import logging
+
 from scoreviz.lab.session import LabSession
 
 from .qt import QtCore
 from .worker_base import TickingWorker
+
+log = logging.getLogger(__name__)
 
 IDLE_INTERVAL_MS = 15          # nothing to do: wake up now and then (commands arrive through the event loop anyway)
 PENDING_INTERVAL_MS = 5        # frames wait for their interval to pass
@@ -33,6 +37,13 @@ class ComputeWorker(TickingWorker):
     def _tick(self) -> None:
         if self._stopped:
             return
-        busy, pending = self.session.tick()
+        try:
+            busy, pending = self.session.tick()
+        except Exception as exc:   # a bug must not kill the thread: say so once, stop training, keep the window
+            log.exception("the 2-D lab's tick failed")
+            self.session.train(False)
+            self.message.emit("error", f"internal error: {type(exc).__name__}: {exc} (training paused; the log "
+                                       "file has the traceback)")
+            busy, pending = False, True
         if self._timer is not None:
             self._timer.setInterval(0 if busy else (PENDING_INTERVAL_MS if pending else IDLE_INTERVAL_MS))

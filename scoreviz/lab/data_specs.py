@@ -19,8 +19,8 @@ from scoreviz.core.mixture import GaussianMixture
 from . import frames as fr
 
 DEFAULT_PRESET = "moons"
-#: The window shows 1-D and 2-D data.
-MAX_WINDOW_DIM = 2
+#: The window shows data up to 8-D (D ≥ 3 as pairwise projections and a slice of the field).
+MAX_WINDOW_DIM = 8
 
 
 def preset_names(max_dim: int = MAX_WINDOW_DIM) -> list[str]:
@@ -69,8 +69,8 @@ def stamped(spec: fr.DataSpec, version: int, reset: bool) -> fr.DataSpec:
 
 def _check_dim(dataset, where: str):
     if dataset.dim > MAX_WINDOW_DIM:
-        raise core_data.DataError(f"{where}: {dataset.dim}-D data cannot be shown in the window (1-D and 2-D "
-                                  "only); use the command line for it")
+        raise core_data.DataError(f"{where}: {dataset.dim}-D data cannot be shown in the window (up to "
+                                  f"{MAX_WINDOW_DIM}-D); use the command line for it")
     return dataset
 
 

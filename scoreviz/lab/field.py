@@ -54,6 +54,8 @@ class LiveField:
         self.heat_on = True
         self.dataset = None
         self.version = -1
+        self.axes = (0, 1)                   # D ≥ 3: the coordinates the view shows ...
+        self.slice_point = None              # ... and the point (D,) the plane passes through
         self._exact_cache = None
         self._heat_cache = None
 
@@ -61,6 +63,8 @@ class LiveField:
     def set_data(self, dataset, version: int) -> None:
         self.dataset, self.version = dataset, version
         self._exact_cache = self._heat_cache = None
+        if dataset is not None and dataset.dim > 2 and (self.slice_point is None or len(self.slice_point) != dataset.dim):
+            self.axes, self.slice_point = (0, 1), tuple(dataset.train.double().mean(0).tolist())   # through the mean
 
     def set_sigma(self, sigma: float) -> bool:
         sigma = float(sigma)
@@ -93,9 +97,7 @@ class LiveField:
             return None
         if self.dataset.dim == 1:
             return self._frame_1d(learned)
-        if self.dataset.dim == 2:
-            return self._frame_2d(learned)
-        return None
+        return self._frame_2d(learned)      # D ≥ 3: on the slice through `slice_point` along `axes`
 
     def grid(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Arrow tails' x (nx,) and y (ny,) at cell centres over the view, and the cell size (square cells)."""
@@ -107,19 +109,51 @@ class LiveField:
         ys = ymin + (np.arange(ny) + 0.5) * ((ymax - ymin) / ny)
         return xs, ys, cell
 
-    def _exact_2d(self, xs: np.ndarray, ys: np.ndarray) -> torch.Tensor:
-        key = (self.version, self.sigma, self.view, self.grid_n)
+    # --- D ≥ 3: a 2-D slice -------------------------------------------------------------------------------------
+    def set_slice(self, axes: tuple[int, int], point) -> bool:
+        """Draw the field on the plane through `point` (D,) spanned by coordinates `axes` (the other coordinates
+        held fixed, as in a pair plot's panel). Returns whether anything changed."""
+        axes = (int(axes[0]), int(axes[1]))
+        point = tuple(float(v) for v in point)
+        if axes[0] == axes[1] or not all(map(math.isfinite, point)) or (axes, point) == (self.axes, self.slice_point):
+            return False
+        self.axes, self.slice_point = axes, point
+        self._exact_cache = self._heat_cache = None
+        return True
+
+    def embed(self, plane: np.ndarray) -> np.ndarray:
+        """Points (M, 2) of the slice's plane as points (M, D) of the data space (float64)."""
+        out = np.tile(np.asarray(self.slice_point, dtype=np.float64), (plane.shape[0], 1))
+        out[:, self.axes[0]], out[:, self.axes[1]] = plane[:, 0], plane[:, 1]
+        return out
+
+    def _sliced(self) -> bool:
+        return self.dataset.dim > 2 and self.slice_point is not None and len(self.slice_point) == self.dataset.dim
+
+    def _exact_2d(self, xs: np.ndarray, ys: np.ndarray, pts: np.ndarray) -> torch.Tensor:
+        """The exact score's two components along the view's axes at the grid points (float64, cached)."""
+        key = (self.version, self.sigma, self.view, self.grid_n, self.axes, self.slice_point)
         if self._exact_cache is None or self._exact_cache[0] != key:
-            score, _ = exact_on_grid(self.dataset, xs, ys, self.sigma)
-            self._exact_cache = (key, torch.from_numpy(score))
+            if self._sliced():
+                full = self.dataset.exact_score(torch.from_numpy(self.embed(pts)), self.sigma)
+                score = full[:, list(self.axes)].numpy()
+            else:
+                score, _ = exact_on_grid(self.dataset, xs, ys, self.sigma)
+            self._exact_cache = (key, torch.from_numpy(np.ascontiguousarray(score)))
         return self._exact_cache[1]
+
+    def _learned_2d(self, learned_score: LearnedScore, pts: np.ndarray, sigma: float):
+        if not self._sliced():
+            return learned_score(torch.from_numpy(pts).float(), sigma)
+        full = learned_score(torch.from_numpy(self.embed(pts)).float(), sigma)
+        return None if full is None else full[:, list(self.axes)]
 
     def _frame_2d(self, learned_score: LearnedScore) -> fr.FieldFrame:
         xs, ys, cell = self.grid()
         pts_np = grid_points(xs, ys)
         sigma = self.sigma
-        exact = self._exact_2d(xs, ys)
-        learned = learned_score(torch.from_numpy(pts_np).float(), sigma)
+        exact = self._exact_2d(xs, ys, pts_np)
+        learned = self._learned_2d(learned_score, pts_np, sigma)
         kind = self.kind
         source = "learned" if learned is not None and kind != "exact" else "exact"
         if kind == "difference":
@@ -136,11 +170,11 @@ class LiveField:
             bounded=kind != "denoiser", heat=self.heat() if self.heat_on else None,
             heat_rect=(xmin, ymin, xmax - xmin, ymax - ymin),
             rel_error=relative_error(learned, exact) if learned is not None else math.nan,
-            data_version=self.version)
+            data_version=self.version, axes=self.axes if self._sliced() else (0, 1))
 
     def heat(self) -> np.ndarray:
         """log p_σ − max on HEAT_RESOLUTION cells across the view (row 0 = lowest y), clipped at HEAT_FLOOR."""
-        key = (self.version, self.sigma, self.view)
+        key = (self.version, self.sigma, self.view, self.axes, self.slice_point)
         if self._heat_cache is not None and self._heat_cache[0] == key:
             return self._heat_cache[1]
         xmin, xmax, ymin, ymax = self.view
@@ -148,7 +182,11 @@ class LiveField:
         ny = int(np.clip(round(nx * (ymax - ymin) / (xmax - xmin)), 2, HEAT_MAX_ROWS))
         xs = xmin + (np.arange(nx) + 0.5) * (xmax - xmin) / nx
         ys = ymin + (np.arange(ny) + 0.5) * (ymax - ymin) / ny
-        _, logp = exact_on_grid(self.dataset, xs, ys, self.sigma, score=False, log_density=True)
+        if self._sliced():
+            plane = grid_points(xs, ys)
+            logp = self.dataset.exact_log_density(torch.from_numpy(self.embed(plane)), self.sigma).numpy()
+        else:
+            _, logp = exact_on_grid(self.dataset, xs, ys, self.sigma, score=False, log_density=True)
         logp = logp.reshape(ny, nx)
         logp = np.where(np.isfinite(logp), logp, -np.inf)
         if np.isfinite(logp).any():

@@ -126,6 +126,7 @@ class FieldFrame(ReadOnlyArrays):
     heat_rect: tuple[float, float, float, float]   # x, y, width, height
     rel_error: float           # median |s_learned − s_exact| / |s_exact| on this grid (NaN without a model)
     data_version: int
+    axes: tuple[int, int] = (0, 1)   # D ≥ 3: the coordinates of the slice the field is drawn on
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,14 @@ def downsample(history: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def exact_over_data(dataset, n: int, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """An n-per-axis grid over the data's display box (float32 points) and the exact score there (float64)."""
+    """Points where the data matter (float32) and the exact score there (float64): an n-per-axis grid over the
+    data's display box in 1-D and 2-D; in D ≥ 3 (where a grid would be n^D points) n² data points noised at σ."""
+    if dataset.dim > 2:
+        g = torch.Generator().manual_seed(0)
+        data = dataset.train.double()
+        pts = data[torch.randint(0, data.shape[0], (n * n,), generator=g)]
+        pts = pts + sigma * torch.randn(pts.shape, generator=g, dtype=torch.float64)
+        return pts.float(), dataset.exact_score(pts, sigma).double()
     lo, hi = dataset.bounds(0.15)
     axes = [np.linspace(float(a), float(b), n) for a, b in zip(lo, hi)]
     if len(axes) == 1:

@@ -48,7 +48,8 @@ class LabSession:
 
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
                 "sampler_play", "sampler_step", "sampler_reset", "speed", "schedule", "schedule_reset",
-                "pin_schedule", "compare_schedules", "schedule_visible", "save_session", "open_session", "record")
+                "pin_schedule", "compare_schedules", "schedule_visible", "save_session", "open_session", "record",
+                "slice_options")
 
     def __init__(self, emit: Emit, say: Say):
         self.emit, self.say = emit, say
@@ -208,6 +209,11 @@ class LabSession:
 
     def view(self, rect) -> None:
         if self.field.set_view(rect):
+            self._field_dirty = True
+
+    def slice_options(self, options: dict) -> None:
+        """D ≥ 3: the plane the field is drawn on ({"axes": (i, j), "point": [D values]})."""
+        if self.field.set_slice(options["axes"], options["point"]):
             self._field_dirty = True
 
     def field_options(self, options: dict) -> None:

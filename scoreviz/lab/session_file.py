@@ -23,6 +23,7 @@ from scoreviz.core.checkpoint import CheckpointError, LoadedCheckpoint, load_che
 from scoreviz.core.noise_schedule import TrainingNoise
 
 from . import frames as fr
+from .data_specs import MAX_WINDOW_DIM
 
 FORMAT = "scoreviz-session"
 VERSION = 1
@@ -114,13 +115,12 @@ def _read(path: Path):
 
 def _from_checkpoint(path: Path, checkpoint: LoadedCheckpoint, payload: dict) -> SessionContents:
     points = checkpoint.data
-    if points.ndim != 2 or points.shape[0] == 0 or points.shape[1] > 2:
-        raise SessionError(f"{path}: this checkpoint holds no 1-D or 2-D points to show (image models open in the "
-                           "image mode)")
+    if points.ndim != 2 or points.shape[0] == 0 or points.shape[1] > MAX_WINDOW_DIM:
+        raise SessionError(f"{path}: this checkpoint holds no points to show (image models open in the image mode)")
     pts = points.float().numpy()
     spec = fr.DataSpec(version=0, name=checkpoint.data_name or "checkpoint data", train=pts, heldout=pts)
     lo, hi = spec.bounds(0.12)
-    view = (float(lo[0]), float(hi[0]), float(lo[-1]), float(hi[-1])) if spec.dim == 2 else \
+    view = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])) if spec.dim >= 2 else \
         (float(lo[0]), float(hi[0]), -1.0, 1.0)
     return SessionContents(spec=spec, choices={"train.process": checkpoint.process.name}, view=view,
                            sigma=float(np.sqrt(np.prod(checkpoint.process.noise_range()))), overrides={},
@@ -153,7 +153,8 @@ def _spec_from_tensors(d: dict) -> fr.DataSpec:
     if "grid" in d:
         grid = fr.GridSpec(values=d["grid"]["values"].numpy(), bounds=tuple(float(v) for v in d["grid"]["bounds"]))
     train = d["train"].float().numpy()
-    if train.ndim != 2 or train.shape[0] == 0 or train.shape[1] > 2:
-        raise ValueError(f"the session's data are {tuple(train.shape)}: the window shows 1-D and 2-D points")
+    if train.ndim != 2 or train.shape[0] == 0 or train.shape[1] > MAX_WINDOW_DIM:
+        raise ValueError(f"the session's data are {tuple(train.shape)}: the window shows points up to "
+                         f"{MAX_WINDOW_DIM}-D")
     return fr.DataSpec(version=0, name=str(d["name"]), train=train, heldout=d["heldout"].float().numpy(),
                        mixture=mixture, grid=grid)

@@ -31,6 +31,7 @@ class DataPanel(QtWidgets.QGroupBox):
             b.setText(label)
             b.setCheckable(True)
             b.setToolTip(TOOL_TIPS[key])
+            b.setProperty("tip", TOOL_TIPS[key])
             b.setProperty("tool", key)
             b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
             b.setAutoRaise(False)
@@ -80,6 +81,16 @@ class DataPanel(QtWidgets.QGroupBox):
     def tool(self) -> str:
         b = self.tools.checkedButton()
         return b.property("tool") if b is not None else "pan"
+
+    def set_painting(self, on: bool, why: str = "") -> None:
+        """Enable the painting tools (brush, erase, points, blobs) or disable them with a tooltip saying why;
+        pan and release stay."""
+        for key, b in self.tool_buttons.items():
+            if key not in ("pan", "release"):
+                b.setEnabled(on)
+                b.setToolTip(b.property("tip") if on else why)
+        if not on and self.tool not in ("pan", "release"):
+            self.set_tool("pan")
 
     def set_tool(self, tool: str) -> None:
         if tool in self.tool_buttons:

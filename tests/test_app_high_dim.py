@@ -1,0 +1,88 @@
+"""Data beyond 2-D in the window: pairwise projections, the score field on a slice (the exact slice of the
+noised data), painting disabled with a reason, particles that train and sample in D dimensions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from app_helpers import close_and_check, make_window
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@pytest.fixture
+def helix(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path, preset="gaussian3d")
+    w.show()
+    qtbot.waitUntil(lambda: w.process is not None and w.last_field is not None, timeout=20_000)
+    yield w
+    close_and_check(w)
+
+
+def _exact_slice(window, field):
+    """The exact score's components along the field's axes at its points, on the dock's slice (float64)."""
+    from scoreviz.core.data import make_preset
+
+    data = make_preset("gaussian3d", n_train=4000)
+    dock = window.high_dim.dock
+    pts = np.tile(dock.point, (len(field.points), 1))
+    pts[:, field.axes[0]], pts[:, field.axes[1]] = field.points[:, 0], field.points[:, 1]
+    full = data.exact_score(torch.from_numpy(pts), field.sigma).numpy()
+    return field.sigma * full[:, list(field.axes)]
+
+
+def test_three_d_data_open_with_projections_and_a_sliced_field(helix, qtbot):
+    w = helix
+    dock = w.high_dim.dock
+    assert dock.isVisibleTo(w) and w.high_dim.dim == 3 and w.high_dim.axes == (0, 1)
+    assert len(dock.sliders) == 1 and 2 in dock.sliders                       # x3 is held fixed
+    assert not w.data_panel.tool_buttons["brush"].isEnabled()
+    assert "2-D data" in w.data_panel.tool_buttons["brush"].toolTip()
+    w.view_panel.set_options({"kind": "exact"})
+    w._on_view_options()
+    qtbot.waitUntil(lambda: w.last_field.kind == "exact", timeout=10_000)
+    f = w.last_field
+    np.testing.assert_allclose(f.vectors, _exact_slice(w, f), rtol=1e-4, atol=1e-4)
+    # move the slice along x3: the field follows, and is the exact slice there
+    before = f.vectors.copy()
+    dock.sliders[2].setValue(dock.sliders[2].maximum())
+    qtbot.waitUntil(lambda: w.last_field.vectors.shape != before.shape
+                    or not np.allclose(w.last_field.vectors, before), timeout=10_000)
+    np.testing.assert_allclose(w.last_field.vectors, _exact_slice(w, w.last_field), rtol=1e-4, atol=1e-4)
+    # another pair from the pair plot: the canvas shows (x1, x3) and the field is drawn on that plane
+    dock.set_pair(0, 2)
+    qtbot.waitUntil(lambda: w.last_field.axes == (0, 2), timeout=10_000)
+    np.testing.assert_allclose(w.last_field.vectors, _exact_slice(w, w.last_field), rtol=1e-4, atol=1e-4)
+    assert 1 in dock.sliders and w.data_points().shape[1] == 3
+
+
+def test_three_d_data_train_and_sample(helix, qtbot):
+    w = helix
+    w.set_training(True)
+    qtbot.waitUntil(lambda: w.last_train is not None and w.last_train.step > 100, timeout=30_000)
+    w.set_training(False)
+    w.sampling_panel.set_options({"sampler": "em", "source": "learned", "n": 500, "steps": 100})
+    w.sampling_panel.set_speed(0)
+    w.release_particles()
+    qtbot.waitUntil(lambda: w.last_particles is not None and w.last_particles.finished, timeout=30_000)
+    pos = w.last_particles.positions
+    assert pos.shape == (500, 3) and np.isfinite(pos).all()
+    # the pair plot shows them (its particle items hold the last positions)
+    item = w.high_dim.dock.pairs._particle_items[(1, 0)]
+    qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) > 0, timeout=5_000)
+
+
+def test_a_three_column_file_opens_in_the_window(qtbot, tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "cloud.csv"
+    np.savetxt(path, rng.normal(size=(500, 3)) * [1.0, 2.0, 0.5], delimiter=",")
+    w = make_window(qtbot, tmp_path, preset="moons")
+    try:
+        qtbot.waitUntil(lambda: w.process is not None, timeout=20_000)
+        assert w.load_data_file(str(path))
+        qtbot.waitUntil(lambda: w.last_field is not None and w.last_field.data_version == w.editor.version,
+                        timeout=20_000)
+        assert w.high_dim.dim == 3 and w.editor.dim == 3
+    finally:
+        close_and_check(w)
