@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup clean icon
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m scoreviz bench
+
+# The 256 px PNG icon is rendered from the SVG (both ship in the wheel); run after editing the SVG.
+icon: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) tools/render_icon.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,7 +1,9 @@
-"""The `scoreviz` command line: train, sample, eval, bench, schedule. Works headless (also on a GPU box).
+"""The `scoreviz` command line: train, sample, eval, bench, schedule, info, download, gui. Works headless (also on
+a GPU box).
 
 Every user error (bad argument, missing file, unknown preset, broken checkpoint) ends in one clear line on
-stderr and exit status 2; nothing prints a traceback for them.
+stderr and exit status 2; runtime and internal errors end in status 1, with --debug showing the traceback
+(cli_support says the rule). Help texts, defaults and examples: cli_support.finish_parser.
 """
 from __future__ import annotations
 
@@ -10,14 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from scoreviz import names
+from scoreviz import cli_support, names
 
 
 def _add_train(sub):
     p = sub.add_parser("train", help="train a score model on a preset, a point file or a density image")
-    p.add_argument("--data", required=True, metavar="SPEC",
-                   help="a preset name (see `scoreviz presets`), a .npy/.csv point file, a .png density, or mnist[:DIR]")
-    p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write")
+    p.add_argument("--data", default=None, metavar="SPEC",
+                   help="a preset name (see `scoreviz presets`), a .npy/.csv point file (N×D, D ≤ 8), a .png density, "
+                        "or mnist[:DIR] (required, except with --resume: then the checkpoint's data)")
+    p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write (and CKPT.log.csv beside it: "
+                                                                "step, loss, lr, seconds, loss per σ)")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the recipe's)")
     p.add_argument("--minutes", type=float, default=None, help="train for this long instead of a step count")
     p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES), help="noise process (default: ve)")
@@ -35,6 +39,11 @@ def _add_train(sub):
                       help="images: class-conditional with classifier-free guidance (the default when there are labels)")
     cond.add_argument("--unconditional", dest="conditional", action="store_false", help="images: ignore the labels")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", default=None, metavar="CKPT",
+                   help="continue CKPT's run (optimizer, EMA, step, schedule, RNG; its data and options) for --steps "
+                        "or --minutes more, or to the end of its planned steps")
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="also write TensorBoard scalars to DIR (needs pip install 'scoreviz[tensorboard]')")
 
 
 def _add_train_schedule(p):
@@ -71,9 +80,13 @@ def _add_sample(sub):
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
-    p.add_argument("--png", default=None, help="images: also save an 8-column grid PNG")
-    p.add_argument("--class", dest="class_label", type=int, default=None, help="images: the class to draw")
-    p.add_argument("--guidance", type=float, default=0.0, help="images: classifier-free guidance weight")
+    p.add_argument("--png", default=None, help="images: also save a grid PNG (all classes: one class per column)")
+    p.add_argument("--class", dest="class_label", type=int, default=None,
+                   help="images: the class to draw (default for class-conditional models: all classes evenly)")
+    p.add_argument("--unconditional", action="store_true",
+                   help="images: a class-conditional model's no-label branch (with autoguidance)")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="images: classifier-free guidance weight (default: 2 for class-conditional samples)")
     p.add_argument("--autoguidance", type=float, default=None, metavar="W",
                    help="images: step W away from the checkpoint's early model (1 = off; default 3 for "
                         "unconditional samples when the checkpoint has one)")
@@ -94,7 +107,7 @@ def _add_bench(sub):
     p = sub.add_parser("bench", help="performance and quality benchmarks")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--quick", action="store_true", help="fewer presets and shorter runs (a smoke test)")
-    p.add_argument("--only", default=None, help="comma-separated groups: train,throughput,modes,gui,images")
+    p.add_argument("--only", default=None, help="comma-separated groups: train,throughput,modes,gui,images,highdim")
     p.add_argument("--out", default=None, help="also write the JSON to this file")
 
 
@@ -137,6 +150,44 @@ def _add_schedule(sub):
                                                                "(default: none)")
 
 
+def _add_render(sub):
+    p = sub.add_parser("render", help="render a clip (.mp4 or .gif) of particles following a sampler over the score "
+                                      "field, without a window")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="CKPT", help="a 2-D checkpoint from `scoreviz train`: its model and data")
+    src.add_argument("--data", metavar="SPEC", help="a preset, a .npy/.csv point file or a .png density (the exact "
+                                                    "score of its noised data)")
+    p.add_argument("--score", default=None, choices=names.keys(names.SCORE_SOURCES),
+                   help="the score the particles follow (default: learned with --checkpoint, exact with --data)")
+    p.add_argument("--sampler", default="annealed", choices=names.keys(names.SAMPLERS), help="the sampler")
+    p.add_argument("--n", type=int, default=2000, help="particles")
+    p.add_argument("--steps", type=int, default=500,
+                   help="sampler steps (annealed Langevin: over its 10 levels), as the window's Particles panel")
+    p.add_argument("--out", required=True, metavar="CLIP", help="the clip to write: .mp4 (H.264) or .gif")
+    p.add_argument("--fps", type=int, default=30, help="frames per second")
+    p.add_argument("--size", default=None, metavar="WxH",
+                   help="frame size in pixels (default: 1280x720 for .mp4, 640x360 for .gif; odd sizes lose a pixel)")
+    p.add_argument("--seconds", type=float, default=None, metavar="S",
+                   help="the clip's length, its last second holding the samples (default: one frame per sampler "
+                        "step, steps skipped evenly past 10 s, then a 1 s hold)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same options give the same clip")
+    p.add_argument("--sigma", type=float, default=None, metavar="S",
+                   help="noise level σ of the field drawn under the particles (and of plain Langevin) (default: 0.5, "
+                        "or the middle of the process's range when 0.5 is outside it)")
+    p.add_argument("--field", default=None, choices=names.keys(names.FIELD_KINDS),
+                   help="which field the arrows show (default: the score the particles follow)")
+    p.add_argument("--grid", type=int, default=None, metavar="N",
+                   help="arrows across the view, 4–96 (default: one per 40 px of width, 12–48: 32 at 1280 px)")
+    p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES),
+                   help="noise process with --data (a checkpoint brings its own)")
+    p.add_argument("--theme", default="dark", choices=("dark", "light"), help="colours of the app's themes")
+    p.add_argument("--presentation", action="store_true",
+                   help="the app's presentation style: thicker arrows, bigger particles and text, Okabe–Ito modes")
+    p.add_argument("--no-caption", action="store_true", help="leave out the caption line (sampler, level, σ)")
+    p.add_argument("--no-trails", action="store_true", help="leave out the particles' fading trails")
+    p.add_argument("--device", default="auto", help="where the sampler runs (drawing is on the CPU)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scoreviz", description="Score-based generative models, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,25 +196,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_bench(sub)
     _add_schedule(sub)
-    sub.add_parser("presets", help="list the built-in data presets")
-    return parser
+    _add_render(sub)
+    sub.add_parser("presets", help="list the built-in data presets with their dimension")
+    cli_support.add_housekeeping_commands(sub)
+    return cli_support.finish_parser(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "gui":      # the window parses its own options
+        from scoreviz.app.launch import main as launch_window
+
+        return launch_window(extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    log_path = cli_support.start_logging(args, argv)
     from scoreviz import commands  # torch is imported only once the arguments are known to be valid
 
     handlers = {"train": commands.train, "sample": commands.sample, "eval": commands.evaluate,
-                "bench": commands.bench, "presets": commands.presets, "schedule": commands.schedule}
+                "bench": commands.bench, "presets": commands.presets, "schedule": commands.schedule,
+                "render": commands.render}
+    handlers.update(cli_support.housekeeping_handlers())
     try:
         result = handlers[args.command](args)
     except KeyboardInterrupt:
         print("scoreviz: interrupted", file=sys.stderr)
         return 130
-    except commands.USER_ERRORS as exc:
-        print(f"scoreviz {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:   # exit 2 for the user's errors, 1 for the rest (cli_support)
+        return cli_support.report_failure(args, exc, commands.USER_ERRORS, log_path)
     if isinstance(result, dict) and getattr(args, "json", False):
         print(json.dumps(result, indent=2))
     if getattr(args, "out", None) and args.command == "bench" and isinstance(result, dict):

@@ -3,8 +3,11 @@ app's remembered settings go to a temporary folder, never to the user's."""
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the log file goes to a temporary folder too (platformdirs' user log folder is under XDG_STATE_HOME on Linux)
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="scoreviz-tests-state-")
 
 import pytest  # noqa: E402
 

@@ -86,3 +86,60 @@ def test_a_three_column_file_opens_in_the_window(qtbot, tmp_path):
         assert w.high_dim.dim == 3 and w.editor.dim == 3
     finally:
         close_and_check(w)
+
+
+def test_the_3d_view_falls_back_to_projections_without_opengl(helix, qtbot):
+    from scoreviz.app.view3d import gl_available
+
+    ok, why = gl_available()
+    assert not ok and "offscreen" in why                 # the test platform has no OpenGL
+    helix.high_dim.dock.view_3d.setChecked(True)
+    assert helix.last_message[0] == "warning" and "showing the projections" in helix.last_message[1]
+    assert not helix.high_dim.dock.view_3d.isChecked()
+    assert helix.stack.currentWidget() is helix.scene.widget and helix.high_dim.dock.isVisibleTo(helix)
+
+
+VIEW3D_SCRIPT = """
+import numpy as np
+from types import SimpleNamespace
+from scoreviz.app.qt import QtWidgets
+app = QtWidgets.QApplication([])
+from scoreviz.app.view3d import View3D, gl_available
+ok, why = gl_available()
+assert ok, why
+v = View3D(); v.resize(400, 300); v.show()
+t = np.linspace(0, 12, 2000)
+v.show_data(np.stack([np.cos(t), np.sin(t), t / 4 - 1.5], 1).astype(np.float32))
+v.show_particles(SimpleNamespace(positions=np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32), serial=1))
+app.processEvents()
+image = v.view.renderToArray((200, 150))
+assert sorted(image.shape[:2]) == [150, 200] and image[..., :3].max() > 60, (image.shape, image.max())
+print("3-D view drew", int((image[..., :3].max(-1) > 60).sum()), "bright pixels")
+"""
+
+
+def test_the_3d_view_draws_where_opengl_exists(tmp_path):
+    """Under Xvfb (Mesa's software OpenGL) the 3-D view is built and draws the data; skipped without Xvfb."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb): the 3-D view needs a display with OpenGL")
+    display = ":87"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "800x600x24"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        env = {**__import__("os").environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        done = subprocess.run([sys.executable, "-c", VIEW3D_SCRIPT], env=env, capture_output=True, text=True,
+                              timeout=120)
+        if done.returncode != 0 and ("could not load the Qt platform plugin" in done.stderr
+                                     or "no OpenGL" in done.stderr or "OpenGL could not" in done.stderr):
+            pytest.skip(f"no usable OpenGL display here: {done.stderr.strip().splitlines()[-1]}")
+        assert done.returncode == 0, done.stderr
+        assert "3-D view drew" in done.stdout
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -223,3 +223,62 @@ def test_cli_image_schedule_options(npz_file, tmp_path, capsys):
     assert cli_main(["train", "--data", str(npz_file), "--out", str(ckpt), "--steps", "3", "--model", "tiny",
                      "--device", "cpu", "--quiet", "--process", "cosine", "--p-mean", "0"]) == 2
     assert "--p-mean and --p-std apply to --noise-dist log_normal" in capsys.readouterr().err
+
+
+@pytest.fixture
+def random_labelled_npz(tmp_path):
+    """100 random 28×28 images with labels 0–9 (ten of each): enough for the tiny model's plumbing."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "random.npz"
+    np.savez(path, x=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), y=np.arange(100) % 10)
+    return path
+
+
+def test_sampling_a_conditional_model_draws_every_class_like_the_window(random_labelled_npz, tmp_path, capsys):
+    """Without --class: labels i mod 10 with guidance 2 (the window's default), a grid with one class per
+    column; --unconditional: the no-label branch with autoguidance."""
+    ckpt, out, one, png = tmp_path / "c.pt", tmp_path / "even.npy", tmp_path / "one.npy", tmp_path / "g.png"
+    assert cli_main(["train", "--data", str(random_labelled_npz), "--out", str(ckpt), "--steps", "8", "--model",
+                     "tiny", "--device", "cpu", "--quiet"]) == 0   # labelled data: class-conditional by default
+    loaded = load_checkpoint(ckpt)
+    assert loaded.net_config.num_classes == 10 and loaded.guide is not None
+    capsys.readouterr()
+    common = ["--checkpoint", str(ckpt), "--n", "20", "--steps", "3", "--sampler", "ode", "--device", "cpu"]
+    assert cli_main(["sample", *common, "--out", str(out), "--png", str(png)]) == 0
+    assert "(10 classes evenly, guidance 2)" in capsys.readouterr().err
+    even = np.load(out)
+    for k in (0, 3, 9):   # image i is class i mod 10: the same draw as --class k at those places
+        assert cli_main(["sample", *common, "--out", str(one), "--class", str(k), "--guidance", "2"]) == 0
+        drawn = np.load(one)
+        np.testing.assert_allclose(even[[k, k + 10]], drawn[[k, k + 10]], atol=1e-5)
+        assert not np.allclose(even[(k + 1) % 10], drawn[(k + 1) % 10], atol=1e-5)
+    from PIL import Image
+
+    with Image.open(png) as grid:
+        assert grid.size == (10 * 30 + 2, 2 * 30 + 2)   # 10 columns (one per class), 2 rows
+    capsys.readouterr()
+    assert cli_main(["sample", *common, "--out", str(one), "--unconditional"]) == 0
+    assert "(no label, autoguidance 3)" in capsys.readouterr().err
+    expected = draw_images(loaded.model, loaded.process, 20, "ode", 3, seed=0, guide=loaded.guide, autoguidance=3.0)
+    np.testing.assert_allclose(np.load(one), expected.numpy(), atol=1e-5)
+    assert cli_main(["sample", *common, "--out", str(one), "--unconditional", "--class", "2"]) == 2
+    assert cli_main(["sample", *common, "--out", str(one), "--unconditional", "--guidance", "1"]) == 2
+    assert "not to --unconditional" in capsys.readouterr().err
+
+
+def test_an_image_run_resumes_on_its_data_and_refuses_others(random_labelled_npz, tmp_path, capsys):
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    assert cli_main(["train", "--data", str(random_labelled_npz), "--out", str(a), "--steps", "6", "--model",
+                     "tiny", "--device", "cpu", "--quiet"]) == 0
+    assert cli_main(["train", "--resume", str(a), "--out", str(b), "--steps", "4", "--device", "cpu",
+                     "--quiet"]) == 0
+    resumed = load_checkpoint(b)
+    assert resumed.meta["steps"] == 10 and resumed.meta["kind"] == "images" and resumed.net_config.num_classes == 10
+    assert resumed.guide is not None and torch.equal(resumed.guide.backbone.conv_in.weight,
+                                                     load_checkpoint(a).guide.backbone.conv_in.weight)
+    other = tmp_path / "other.npz"
+    np.savez(other, x=np.zeros((100, 28, 28), np.uint8), y=np.arange(100) % 10)
+    capsys.readouterr()
+    assert cli_main(["train", "--resume", str(a), "--data", str(other), "--out", str(b), "--steps", "2",
+                     "--quiet"]) == 2
+    assert "is not the data" in capsys.readouterr().err

@@ -8,6 +8,8 @@
     time_to_match_s seconds from pressing Train (moons, default model; nothing else running) until the learned
                     field's median relative error at the middle σ is ≤ 0.3 (target ≤ 5 s); also per preset in
                     time_to_match_<preset>_s
+    view3d_frame_ms the 3-D view's frame (5,000 particles with trails, 1,000 arrows) where OpenGL exists (run the
+                    bench under Xvfb for Mesa's software OpenGL; target ≥ 30 frames/s)
     schedule_readout_cost  the share of training steps/s the Schedule tab's live read-out costs (loss per σ,
                     its floor, the learned score's error per σ, once a second; target < 10 %)
 """
@@ -215,6 +217,39 @@ def schedule_overhead(seconds: float = 6.0, preset: str = "moons") -> dict:
             "schedule_readout_cost": 1.0 - rates[True] / rates[False] if rates[False] else math.nan}
 
 
+def view3d_frame_ms(particles: int = 5000, arrows: int = 1000, frames: int = 120) -> dict:
+    """Milliseconds per frame of the 3-D view (5,000 particles with trails, 1,000 arrows, a synchronous repaint
+    at 800×600) where the display has OpenGL (under Xvfb, Mesa's software llvmpipe); NaN and the reason
+    elsewhere (the offscreen platform has no OpenGL)."""
+    _app()
+    from .view3d import View3D, gl_available
+
+    ok, why = gl_available()
+    if not ok:
+        return {"view3d_frame_ms": math.nan, "view3d_note": why}
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    view = View3D()
+    view.resize(800, 600)
+    view.show()
+    view.show_data(rng.normal(size=(4000, 3)).astype(np.float32))
+    tails = rng.uniform(-3, 3, size=(arrows, 3)).astype(np.float32)
+    view.arrows.setData(pos=np.stack([tails, tails + 0.1], 1).reshape(-1, 3), color=(1.0, 0.5, 0.2, 1.0))
+    times = []
+    for _ in range(frames):
+        frame = SimpleNamespace(positions=rng.normal(size=(particles, 3)).astype(np.float32), serial=1)
+        start = time.perf_counter()
+        view.show_particles(frame)
+        view.view.repaint()
+        _app().processEvents()
+        times.append((time.perf_counter() - start) * 1e3)
+    view.close()
+    t = np.array(times[10:])
+    return {"view3d_frame_ms": float(np.median(t)), "view3d_frame_p95_ms": float(np.percentile(t, 95)),
+            "view3d_frames_per_s": float(1e3 / np.median(t))}
+
+
 def gui_benchmarks() -> dict:
     """All GUI figures in one dict (see the module docstring)."""
     out = {}
@@ -222,6 +257,7 @@ def gui_benchmarks() -> dict:
     out.update(gui_stall_ms())
     out.update(time_to_match_s())
     out.update(schedule_overhead())
+    out.update(view3d_frame_ms())
     return out
 
 

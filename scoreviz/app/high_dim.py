@@ -9,6 +9,7 @@ import numpy as np
 
 from scoreviz.lab import frames as fr
 
+from .items.field import BAND_EDGES
 from .projections_dock import ProjectionsDock
 from .qt import QtCore
 
@@ -24,7 +25,9 @@ class HighDimView(QtCore.QObject):
         self.dock = ProjectionsDock(window, window.host.send)
         self.dock.setVisible(False)
         self.dock.pair_changed.connect(self._on_pair)
+        self.dock.view_3d.toggled.connect(self.set_3d)
         self._frames = 0
+        self.view3d = None           # the OpenGL view, built on first use where OpenGL exists
 
     @property
     def active(self) -> bool:
@@ -47,6 +50,10 @@ class HighDimView(QtCore.QObject):
             self.dock.show_data(spec.train)
             if not was:
                 self.dock.raise_()
+        if self.dim != 3 and self.dock.view_3d.isChecked():
+            self.dock.view_3d.setChecked(False)
+        elif self.showing_3d:
+            self.view3d.show_data(spec.train)
         self.window.data_panel.set_painting(self.dim == 2, f"Painting works on 2-D data; these data are "
                                                            f"{self.dim}-D (load, presets and clear still work).")
 
@@ -57,6 +64,8 @@ class HighDimView(QtCore.QObject):
         self._frames += 1
         if self._frames % PAIR_PLOT_EVERY == 0 or frame.finished or not frame.running:
             self.dock.show_particles(frame.positions)
+        if self.showing_3d:
+            self.view3d.show_particles(frame)
         return replace(frame, positions=self.project(frame.positions))
 
     def bounds(self, spec: fr.DataSpec, margin: float) -> tuple[np.ndarray, np.ndarray]:
@@ -72,3 +81,36 @@ class HighDimView(QtCore.QObject):
         if w.editor.spec is not None:
             w._show_data(w.editor.spec)
         w.fit_view()
+
+    # --- the 3-D view ----------------------------------------------------------------------------------------
+    @property
+    def showing_3d(self) -> bool:
+        return self.view3d is not None and self.window.stack.currentWidget() is self.view3d
+
+    def set_3d(self, on: bool) -> None:
+        """Show 3-D data in the OpenGL view (or, without OpenGL, say why and keep the projections)."""
+        w = self.window
+        if on and self.view3d is None:
+            from .view3d import View3D, gl_available
+
+            ok, why = gl_available()
+            if not ok:
+                w.show_message("warning", f"The 3-D view needs OpenGL and {why}: showing the projections.")
+                with QtCore.QSignalBlocker(self.dock.view_3d):
+                    self.dock.view_3d.setChecked(False)
+                return
+            self.view3d = View3D()
+            w.stack.addWidget(self.view3d)
+        if on and self.dim == 3:
+            w.stack.setCurrentWidget(self.view3d)
+            self.view3d.show_data(w.editor.points)
+            if w.last_field is not None:
+                self.field(w.last_field)
+        else:
+            w.stack.setCurrentWidget(w.scene.widget)
+
+    def field(self, frame) -> None:
+        """A FieldFrame: also on the 3-D view's slice plane when it is shown."""
+        if self.showing_3d and hasattr(frame, "axes"):
+            colours = [c.getRgbF()[:3] for c in self.window.theme.arrow_colours(len(BAND_EDGES))]
+            self.view3d.show_field(frame, self.dock.point, colours)

@@ -328,7 +328,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.high_dim.show_data(spec)
         pts = self.high_dim.project(spec.train)
         is_1d = spec.dim == 1
-        self.stack.setCurrentWidget(self.plot1d if is_1d else self.scene.widget)
+        if not (self.high_dim.showing_3d and spec.dim == 3):
+            self.stack.setCurrentWidget(self.plot1d if is_1d else self.scene.widget)
         if is_1d:
             self.plot1d.show_data(pts)
         else:
@@ -407,6 +408,7 @@ class MainWindow(QtWidgets.QMainWindow):
         field = box.get(fr.FieldFrame)
         if field is not None and self.editor.dim >= 2 and not self.editor.points.shape[0] == 0:
             self.scene.show_field(field, self.view_panel.arrows.isChecked())
+            self.high_dim.field(field)
             self.last_field = field
             self.field_shown.emit(field)
         field1 = box.get(fr.Field1DFrame)

@@ -79,6 +79,7 @@ class PairPlot(pg.GraphicsLayoutWidget):
                 plot.setMouseEnabled(False, False)
                 for name in ("left", "bottom"):
                     plot.getAxis(name).setStyle(showValues=False, tickLength=0)
+                    plot.getAxis(name).enableAutoSIPrefix(False)   # no "(x0.001)" beside the coordinate's name
                 plot.getAxis("left").setWidth(14 if j == 0 else 0)
                 plot.getAxis("bottom").setHeight(14 if i == dim - 1 else 0)
                 if j == 0:

@@ -28,6 +28,9 @@ class ProjectionsDock(QtWidgets.QDockWidget):
         self.pairs.setMinimumHeight(380)
         self.note = hint("Click a panel to show that pair of coordinates on the canvas; the score field is drawn "
                          "on the plane through the point the sliders set.")
+        self.view_3d = QtWidgets.QCheckBox("3-D view (3-D data)")
+        self.view_3d.setToolTip("Show 3-D data in an OpenGL view you can orbit, with the field on the slice plane")
+        self.view_3d.setVisible(False)
         self.sliders: dict[int, QtWidgets.QSlider] = {}
         self.slider_labels: dict[int, QtWidgets.QLabel] = {}
         self._slider_box = QtWidgets.QWidget()
@@ -35,6 +38,7 @@ class ProjectionsDock(QtWidgets.QDockWidget):
         body = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(body)
         layout.addWidget(self.note)
+        layout.addWidget(self.view_3d)
         layout.addWidget(self.pairs, 1)
         layout.addWidget(self._slider_box)
         self.setWidget(body)
@@ -47,6 +51,7 @@ class ProjectionsDock(QtWidgets.QDockWidget):
     def show_data(self, points: np.ndarray) -> None:
         """New data (N, D), D ≥ 3: the pair plot, and the slice through the data's mean along the first pair."""
         dim = points.shape[1]
+        self.view_3d.setVisible(dim == 3)
         self.pairs.set_data(points)
         self._lo, self._hi = points.min(0), points.max(0)
         if len(self.point) != dim:

@@ -41,7 +41,9 @@ class Scene2D:
         for item in (self.data_points, self.plot.getAxis("left"), self.plot.getAxis("bottom")):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.data_mode = "points"
-        self.backdrop_on = True
+        self.trails_on = True
+        self.particle_size = PARTICLE_SIZE   # presentation mode draws bigger points and wider trails
+        self.trail_width = 1                 # backdrop pixels across one particle's trail (odd)
         self._serial = -1
         self._data = np.zeros((0, 2))
         self.theme = theme
@@ -65,7 +67,7 @@ class Scene2D:
         lut[:, 3] = np.linspace(0, 200, 256).astype(np.uint8)
         self.data_image.setLookupTable(lut)
         self.cursor.set_colour(QtGui.QColor(theme.text))
-        self.particles.set_style([theme.particles], PARTICLE_SIZE)
+        self.particles.set_style([theme.particles], self.particle_size)
 
     def mode_colours(self) -> list[QtGui.QColor]:
         return [QtGui.QColor(c) for c in self.theme.mode_colours]
@@ -107,8 +109,17 @@ class Scene2D:
         if f.serial != self._serial:
             self._serial = f.serial
             self.backdrop.reset()
-        if self.backdrop_on and len(pos):
-            self.backdrop.add(pos)
+        if self.trails_on and len(pos):
+            self.backdrop.add(pos if self.trail_width <= 1 else self._widened(pos))
+
+    def _widened(self, pos: np.ndarray) -> np.ndarray:
+        """pos (N, 2) and its copies shifted by whole backdrop pixels, trail_width across: wider trails from the
+        same one-pixel splat (N·trail_width² points)."""
+        r = self.backdrop.boundingRect()
+        k = self.trail_width // 2
+        steps = np.arange(-k, k + 1, dtype=np.float64) / self.backdrop.resolution
+        dx, dy = np.meshgrid(steps * r.width(), steps * r.height())
+        return (pos[None, :, :] + np.stack([dx.ravel(), dy.ravel()], 1)[:, None, :]).reshape(-1, 2)
 
     def show_data(self, points: np.ndarray, mode: str | None = None) -> None:
         self.data_mode = mode or self.data_mode

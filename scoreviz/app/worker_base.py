@@ -7,6 +7,8 @@ Subclasses implement `_tick()` (a few ms of work per call) and `_cmd_<name>(payl
 """
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from scoreviz.core.device import configure_cpu_threads
@@ -49,6 +51,8 @@ class TickingWorker(QtCore.QObject):
         try:
             method(payload)
         except Exception as exc:  # a bad command must not kill the thread: report it in the window
+            # and keep the traceback in the log file (the window shows one line; a bug report needs more)
+            logging.getLogger(__name__).exception("worker command %r failed", name)
             self.message.emit("error", f"{name}: {exc}")
         if self._timer is not None:
             self._timer.setInterval(0)

@@ -7,6 +7,8 @@ Groups (select with --only):
     modes       NCSN's unequal mixture with a learned model: the heavy mode's share under each sampler
     gui         frame_ms and gui_stall_ms of the app (offscreen), and the time until the field matches
     images      image mode: training throughput and recognisable digits (where the data are present)
+    highdim     the 3-D, 5-D and 8-D presets: the default recipe's sliced Wasserstein × floor and mode weights
+                against the truth, with the exact-score samplers as the reference (bench/high_dim.py)
 Timings are wall-clock on this machine; quality figures are seeded.
 """
 from __future__ import annotations
@@ -126,9 +128,12 @@ def bench_images(quick: bool, verbose: bool) -> dict:
     return {"images": out}
 
 
+GROUPS = ["throughput", "train", "modes", "gui", "images", "highdim"]
+
+
 def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: bool = True) -> dict:
-    groups = only or ["throughput", "train", "modes", "gui", "images"]
-    unknown = set(groups) - {"throughput", "train", "modes", "gui", "images"}
+    groups = only or GROUPS
+    unknown = set(groups) - set(GROUPS)
     if unknown:
         raise ValueError(f"unknown benchmark group(s): {', '.join(sorted(unknown))}")
     threads = configure_cpu_threads(reserve_gui=False)
@@ -147,5 +152,9 @@ def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: 
             results.update(bench_gui(verbose))
         elif group == "images":
             results.update(bench_images(quick, verbose))
+        elif group == "highdim":
+            from scoreviz.bench.high_dim import bench_highdim
+
+            results.update(bench_highdim(quick, verbose))
         results.setdefault("group_seconds", {})[group] = time.perf_counter() - start
     return results

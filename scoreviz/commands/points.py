@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import replace
 
 import numpy as np
 import torch
 
-from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from scoreviz.core.data import DataError, Dataset, from_points, load_data, preset_names
+from scoreviz.core.checkpoint import CheckpointError, load_checkpoint
+from scoreviz.core.data import (PRESET_DESCRIPTIONS, DataError, Dataset, from_points, load_data, preset_dim,
+                                 preset_names)
 from scoreviz.core.device import resolve_device
 from scoreviz.core.metrics import quality_report
 from scoreviz.core.noise_schedule import TrainingNoise
@@ -17,7 +17,7 @@ from scoreviz.core.processes import PROCESSES, schedule_parameters
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                    make_trainer)
 from scoreviz.core.training import TrainingDiverged
-from scoreviz.commands.progress import training_progress
+from scoreviz.commands.training_run import launch, run_and_save
 
 
 class UserError(Exception):
@@ -74,12 +74,23 @@ def training_noise(args, default: TrainingNoise) -> TrainingNoise:
 
 
 def presets(args) -> None:
-    print("\n".join(preset_names()))
+    """One line per preset: its name, its dimension and what it is."""
+    names = preset_names()
+    width = max(map(len, names))
+    print("\n".join(f"{name:{width}s}  {preset_dim(name)}-D  {PRESET_DESCRIPTIONS[name]}" for name in names))
 
 
 def train(args) -> dict:
+    """`scoreviz train`: a new run (points here, images in commands.images) or --resume; under torchrun, one
+    of its data-parallel processes (commands.training_run)."""
     for name in ("steps", "minutes", "batch", "lr"):
         _positive(name, getattr(args, name))
+    if getattr(args, "resume", None):
+        from scoreviz.commands.resume import resume
+
+        return resume(args)
+    if not args.data:
+        raise UserError("--data is required (or --resume CKPT to continue a run)")
     schedule = schedule_overrides(args)
     if args.data.split(":")[0] in ("mnist", "fashion") or args.data.endswith(".npz"):
         from scoreviz.commands.images import train_images  # image mode
@@ -88,22 +99,14 @@ def train(args) -> dict:
     noise = training_noise(args, TrainingNoise())
     dataset = load_data(args.data, seed=args.seed)
     overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch), ("lr", args.lr)) if v}
-    trainer = make_trainer(dataset.train, args.process, args.model or "medium", args.device, loss=args.loss,
+    setup = launch(args.device)
+    trainer = make_trainer(dataset.train, args.process, args.model or "medium", setup.device, loss=args.loss,
                            seed=args.seed, process_overrides=schedule, noise=noise, **overrides)
     steps, seconds = args.steps, (args.minutes * 60 if args.minutes else None)   # both: the first reached
     if not (steps or seconds):  # the default: about DEFAULT_TRAIN_SECONDS, at most DEFAULT_MAX_STEPS steps
         steps, seconds = DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS
-    bar, report = training_progress(steps, args.quiet)
-    with bar:
-        start = time.perf_counter()
-        trainer.train(steps, report, seconds)
-        report(trainer.stats())
-    save_checkpoint(args.out, trainer=trainer, data_name=dataset.name, fingerprint=dataset.fingerprint(),
-                    meta={"data_spec": args.data, "seed": args.seed})
-    elapsed = time.perf_counter() - start
-    print(f"trained {trainer.step_count} steps in {elapsed:.1f} s on {trainer.device.type} "
-          f"(loss {trainer.stats().smoothed_loss:.4f}); wrote {args.out}", file=sys.stderr)
-    return {"steps": trainer.step_count, "seconds": elapsed}
+    return run_and_save(trainer, setup, args, steps=steps, seconds=seconds, data_name=dataset.name,
+                        fingerprint=dataset.fingerprint(), meta={"data_spec": args.data, "seed": args.seed})
 
 
 def _load(args):
@@ -161,7 +164,7 @@ def evaluate(args) -> dict:
     samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed).cpu()
     report = quality_report(samples, dataset, torch.Generator().manual_seed(args.seed))
     report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler})
-    if dataset.dim <= 3:
+    if dataset.dim <= 8:  # the exact divergence costs D backward passes: affordable for points (D ≤ 8)
         report["heldout_nll_nats"] = heldout_nll(ckpt, dataset)
     if not args.json:
         print(f"{dataset.name}: {args.n} samples with {sampler}")

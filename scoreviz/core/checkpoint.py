@@ -1,4 +1,5 @@
-"""One versioned checkpoint file: weights (model and EMA), noise process, training noise, network config, data.
+"""One versioned checkpoint file: weights (model and EMA), noise process, training noise, network config, data,
+and what a resumed run needs (the training config, the optimiser, step, plan and RNG: `resume_trainer`).
 
 Stored with `torch.save` as a plain dict of tensors, strings and numbers, and read back with
 `torch.load(weights_only=True)`, which refuses anything that would run code. Every way a file can be wrong
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
@@ -19,6 +20,7 @@ from torch import Tensor
 from .model import Denoiser, build_denoiser, config_from_dict, config_to_dict
 from .noise_schedule import TrainingNoise
 from .processes import NoiseProcess, process_from_config
+from .training import TrainConfig, Trainer
 
 FORMAT = "scoreviz-checkpoint"
 VERSION = 1
@@ -39,6 +41,15 @@ class LoadedCheckpoint:
     meta: dict               # steps, loss kind, anything else recorded
     guide: Denoiser | None = None   # an earlier EMA kept for autoguidance (Trainer.keep_guide), if any
     noise: TrainingNoise = TrainingNoise()   # the σ̃ distribution and weighting trained with (older files: default)
+    path: Path | None = None
+    training: dict | None = None   # load_checkpoint(for_training=True): the raw state resume_trainer continues
+
+
+def train_config_dict(config: TrainConfig) -> dict:
+    """A TrainConfig as plain data (TrainConfig(**d) reads it back; its noise as TrainingNoise.config())."""
+    d = {f.name: getattr(config, f.name) for f in fields(config)}
+    d["noise"] = config.noise.config()
+    return d
 
 
 def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_data: bool = True, meta=None) -> None:
@@ -56,10 +67,13 @@ def save_checkpoint(path, *, trainer, data_name: str, fingerprint: str, store_da
         "data": trainer.data.detach().cpu() if store_data else torch.zeros(0),
         "data_name": data_name,
         "fingerprint": fingerprint,
-        "meta": {"steps": trainer.step_count, "loss": trainer.config.loss, **(meta or {})},
+        "meta": {**(meta or {}), "steps": trainer.step_count, "loss": trainer.config.loss},   # the trainer's facts win
     }
     if trainer.guide is not None:
         payload["guide"] = trainer.guide.state_dict()
+    if hasattr(trainer, "training_state"):   # resumable (scoreviz train --resume)
+        payload["train_config"] = train_config_dict(trainer.config)
+        payload["training"] = trainer.training_state()
     tmp = path.with_name(path.name + ".part")
     torch.save(payload, tmp)
     os.replace(tmp, path)
@@ -72,7 +86,9 @@ def _frozen_denoiser(net_config, sigma_data: float, state: dict, device) -> Deno
     return net.eval().requires_grad_(False)
 
 
-def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
+def load_checkpoint(path, device="cpu", *, for_training: bool = False) -> LoadedCheckpoint:
+    """The checkpoint at `path`, its models on `device` (frozen, EMA weights). `for_training`: also keep what
+    `resume_trainer` needs, or a CheckpointError if the file was written before checkpoints kept it."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -97,6 +113,40 @@ def load_checkpoint(path, device="cpu") -> LoadedCheckpoint:
         noise = TrainingNoise.from_config(payload["noise"]) if "noise" in payload else TrainingNoise()
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: checkpoint is inconsistent ({type(exc).__name__}: {str(exc)[:200]})") from None
+    training = None
+    if for_training:
+        if "training" not in payload or "train_config" not in payload:
+            raise CheckpointError(f"{path}: this checkpoint has no optimizer state (it was written before scoreviz "
+                                  f"saved one), so it cannot be resumed; it still samples and evaluates — start a "
+                                  f"new run to train further")
+        training = {k: payload[k] for k in ("training", "train_config", "model", "ema", "sigma_data")}
+        training["guide"] = payload.get("guide")
     return LoadedCheckpoint(model, process, net_config, payload.get("data", torch.zeros(0)),
                             payload.get("data_name", ""), payload.get("fingerprint", ""), payload.get("meta", {}),
-                            guide, noise)
+                            guide, noise, path, training)
+
+
+def resume_trainer(ckpt: LoadedCheckpoint, data: Tensor, labels: Tensor | None = None, device="cpu",
+                   **overrides) -> Trainer:
+    """A Trainer that carries on from `ckpt` (load_checkpoint(for_training=True)) on `data` (N, *shape) and
+    `labels` (N,) — the same data it was trained on (the caller compares fingerprints): same network, process,
+    training noise, optimiser moments, EMA, guide, step, planned length and RNG. `overrides`: TrainConfig
+    fields to change from here on (batch_size, lr, ...)."""
+    if ckpt.training is None:
+        raise ValueError("resume_trainer needs load_checkpoint(..., for_training=True)")
+    t = ckpt.training
+    known = {f.name for f in fields(TrainConfig)}   # a setting this version no longer has is dropped
+    saved = {k: v for k, v in t["train_config"].items() if k in known}
+    config = TrainConfig(**{**saved, **{k: v for k, v in overrides.items() if v is not None}})
+    conditional = getattr(ckpt.net_config, "num_classes", 0) > 0
+    if conditional and labels is None:
+        raise CheckpointError(f"{ckpt.path}: this model is class-conditional; resuming it needs the labels")
+    try:
+        trainer = Trainer(data, ckpt.process, ckpt.net_config, config, device=device,
+                          labels=labels if conditional else None)
+        for net in (trainer.model, trainer.ema):   # the σ_d the weights were trained with, to the last bit
+            net.sigma_data = float(t["sigma_data"])
+        trainer.load_training_state(t["training"], t["model"], t["ema"], t["guide"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"{ckpt.path}: cannot resume ({type(exc).__name__}: {str(exc)[:200]})") from None
+    return trainer

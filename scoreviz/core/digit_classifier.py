@@ -6,8 +6,8 @@ sample counts as *recognisable* when the classifier gives its top class a softma
 report has the recognisable fraction, the class histogram of the recognisable samples, how many classes hold
 at least 2 % of them, and the same figure for held-out real images as the ceiling.
 
-Weights are cached under ``~/.cache/scoreviz/classifiers/`` (keyed by a fingerprint of the training images),
-never in the repository.
+Weights are cached in platformdirs' user cache folder (``~/.cache/scoreviz/classifiers/`` on Linux), keyed by a
+fingerprint of the training images, never in the repository.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from scoreviz.paths import classifier_cache_dir
 
 __all__ = ["DigitClassifier", "Recognisability", "get_classifier", "recognisability", "train_classifier"]
 
@@ -64,7 +66,7 @@ def _fingerprint(images: Tensor) -> str:
 
 
 def _cache_dir() -> Path:
-    return Path.home() / ".cache" / "scoreviz" / "classifiers"
+    return classifier_cache_dir()
 
 
 def _split(images: Tensor, labels: Tensor):

@@ -2,7 +2,9 @@
 
 The loop owns every piece of torch state (model, EMA copy, optimiser, RNG), so a GUI worker thread can hold a
 `Trainer` and call `step()` in short ticks, and the command line can call `train()`. The trainer's own state
-(`planned_steps`, `guide`) changes as it runs; its `config` never does.
+(`planned_steps`, `guide`) changes as it runs; its `config` never does. `training_state()` is all of that state
+besides the weights, so a run saved in a checkpoint continues bit for bit (checkpoint.resume_trainer); under
+torchrun, core.distributed makes one Trainer per process data-parallel.
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ class TrainStats:
     steps_per_second: float
     lr: float
     loss_history: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    seconds: float = 0.0         # wall time spent in Trainer.train over the whole run (resumed runs included)
 
 
 def make_adam(params: list[Tensor], lr: float, device: torch.device) -> torch.optim.Adam:
@@ -106,6 +109,13 @@ class Trainer:
         self.ema: Denoiser = copy.deepcopy(self.model).requires_grad_(False)
         self._params = list(self.model.parameters())
         self._ema_params = list(self.ema.parameters())
+        # The module the loss runs through: the model itself, or under torchrun a DistributedDataParallel view
+        # of the same weights (core.distributed.wrap), so checkpoints always hold the plain module's state.
+        self.forward_model: torch.nn.Module = self.model
+        # Under torchrun: elapsed seconds → the largest across processes (core.distributed), so every process
+        # stops a time-budgeted run at the same step and plans the same learning-rate schedule.
+        self.sync_elapsed = None
+        self.seconds = 0.0   # wall time spent in train(), over the whole run (restored on resume)
         self.guide: Denoiser | None = None   # a frozen earlier EMA for autoguidance (update_guide)
         self._guide_candidate: Denoiser | None = None
         self._next_guide_mark = GUIDE_FIRST_MARK
@@ -132,10 +142,23 @@ class Trainer:
             raise ValueError("the data contain NaN or infinite values")
         self.data = data.to(self.device, torch.float32)
         self.labels = None if labels is None else labels.to(self.device)
+        self._pool: Tensor | None = None   # the indices this process draws from (shard); None: all of them
+
+    def shard(self, rank: int, world_size: int) -> None:
+        """Draw batches only from items rank, rank + W, rank + 2W, ... (data-parallel training: each of the W
+        processes sees its own part of the data). The full data stay in `data` (σ_data, the checkpoint)."""
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in [0, {world_size})")
+        if self.data.shape[0] < world_size:
+            raise ValueError(f"{self.data.shape[0]} data items cannot be shared by {world_size} processes")
+        self._pool = None if world_size == 1 else torch.arange(rank, self.data.shape[0], world_size,
+                                                                device=self.device)
 
     def _batch(self):
-        idx = torch.randint(0, self.data.shape[0], (self.config.batch_size,), generator=self.generator,
-                            device=self.device)
+        n = self.data.shape[0] if self._pool is None else self._pool.shape[0]
+        idx = torch.randint(0, n, (self.config.batch_size,), generator=self.generator, device=self.device)
+        if self._pool is not None:
+            idx = self._pool[idx]
         if self.labels is None:
             return self.data[idx], None
         labels = self.labels[idx]
@@ -167,7 +190,7 @@ class Trainer:
         noise = self.config.noise
         sigma = noise.sample_sigma(self.process, x0.shape[0], self.generator, self.device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.config.amp and self.device.type == "cuda"):
-            per_sample = self.loss_fn(self.model, x0, sigma, self.generator, labels).float()
+            per_sample = self.loss_fn(self.forward_model, x0, sigma, self.generator, labels).float()
         loss = (per_sample * noise.weight(sigma, self.model.sigma_data)).mean()
         if not torch.isfinite(loss):
             failed_at = self.step_count + 1
@@ -214,18 +237,25 @@ class Trainer:
         re-estimated as the steps done plus the rate times the time left (at most `steps`), and at the end it
         is the number of steps actually taken, so the cosine decay (and the autoguidance model, at
         guide_fraction of the plan) ends when time does on any machine. `callback(stats)` runs every `every`
-        steps; `should_stop()` (polled as often) ends the run early.
+        steps; `should_stop()` (polled as often) ends the run early. With `sync_elapsed` set (torchrun) the
+        clock is read every `every` steps only, as the slowest process's, so all processes stop together.
         """
         if steps is None and seconds is None:
             steps = self.config.steps or 0
         start, first, done = time.perf_counter(), self.step_count, 0
+        before = self.seconds
         if seconds is not None:
             self.planned_steps = first + (steps if steps is not None else 10**6)  # no decay before a rate estimate
-        while (steps is None or done < steps) and (seconds is None or time.perf_counter() - start < seconds):
+        local_clock = self.sync_elapsed is None
+        while (steps is None or done < steps) and (
+                seconds is None or not local_clock or time.perf_counter() - start < seconds):
             self.step()
             done += 1
             if done % every == 0 or done == steps:
                 elapsed = time.perf_counter() - start
+                if not local_clock:
+                    elapsed = self.sync_elapsed(elapsed)
+                self.seconds = before + elapsed
                 self._rate = done / max(elapsed, 1e-9)
                 if seconds is not None:
                     planned = first + done + int(self._rate * max(0.0, seconds - elapsed))
@@ -234,6 +264,9 @@ class Trainer:
                     callback(self.stats())
                 if should_stop is not None and should_stop():
                     break
+                if not local_clock and seconds is not None and elapsed >= seconds:
+                    break
+        self.seconds = before + time.perf_counter() - start
         self._rate = done / max(1e-9, time.perf_counter() - start)
         if seconds is not None:
             self.planned_steps = self.step_count  # the schedule as it ran
@@ -247,7 +280,8 @@ class Trainer:
         with np.errstate(invalid="ignore", divide="ignore"):
             level_losses = np.where(self._level_weight > 0, self._level_sum / self._level_weight, np.nan)
         return TrainStats(self.step_count, self._last_loss, self._smoothed, self.level_edges.copy(), level_losses,
-                          self._rate, self.learning_rate(self.step_count), np.asarray(self._loss_history))
+                          self._rate, self.learning_rate(self.step_count), np.asarray(self._loss_history),
+                          self.seconds)
 
     # --- autoguidance ---------------------------------------------------------------------------------------
     def update_guide(self) -> None:
@@ -289,3 +323,52 @@ class Trainer:
         self.ema.load_state_dict(self._snapshot["ema"])
         self.optimizer.load_state_dict(self._snapshot["optimizer"])
         self.step_count = self._snapshot["step"]
+
+    # --- resuming --------------------------------------------------------------------------------------------
+    def training_state(self) -> dict:
+        """Everything besides the weights (model, EMA, guide) that a resumed run needs to carry on as if it had
+        never stopped: optimiser moments, step, plan, RNG, the open-ended guide's candidate and the read-outs.
+        Plain tensors and numbers only (checkpoints are read with weights_only=True)."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step_count,
+            "planned_steps": self.planned_steps,
+            "generator": self.generator.get_state(),
+            "generator_device": self.device.type,   # CPU and CUDA generator states are not interchangeable
+            "guide_candidate": None if self._guide_candidate is None else self._guide_candidate.state_dict(),
+            "next_guide_mark": self._next_guide_mark,
+            "smoothed": self._smoothed,
+            "last_loss": self._last_loss,
+            "level_sum": torch.from_numpy(self._level_sum.copy()),
+            "level_weight": torch.from_numpy(self._level_weight.copy()),
+            "loss_history": torch.tensor(self._loss_history, dtype=torch.float32),
+            "seconds": self.seconds,
+        }
+
+    def load_training_state(self, state: dict, model: dict, ema: dict, guide: dict | None = None) -> None:
+        """Continue from a `training_state()` and the weights saved with it (same network, same data)."""
+        self.model.load_state_dict(model)
+        self.ema.load_state_dict(ema)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step_count = int(state["step"])
+        self.planned_steps = None if state["planned_steps"] is None else int(state["planned_steps"])
+        if state.get("generator_device") == self.device.type:
+            self.generator.set_state(state["generator"].cpu())
+        else:   # another device kind: a fresh stream, still reproducible from (seed, step)
+            self.generator.manual_seed(self.config.seed * 1_000_003 + self.step_count)
+        self.guide = None if guide is None else self._frozen_copy(guide)
+        candidate = state.get("guide_candidate")
+        self._guide_candidate = None if candidate is None else self._frozen_copy(candidate)
+        self._next_guide_mark = int(state.get("next_guide_mark", GUIDE_FIRST_MARK))
+        self._smoothed, self._last_loss = float(state["smoothed"]), float(state["last_loss"])
+        if state["level_sum"].shape[0] == len(self._level_sum):
+            self._level_sum = state["level_sum"].cpu().numpy().astype(np.float64)
+            self._level_weight = state["level_weight"].cpu().numpy().astype(np.float64)
+        self._loss_history = state["loss_history"].cpu().tolist()
+        self.seconds = float(state.get("seconds", 0.0))
+        self._snapshot = self._take_snapshot()
+
+    def _frozen_copy(self, weights: dict) -> Denoiser:
+        net = copy.deepcopy(self.ema).requires_grad_(False)
+        net.load_state_dict(weights)
+        return net

@@ -1,4 +1,4 @@
-"""A user-started, cancellable, checksum-verified download of the four MNIST files.
+"""A user-started, cancellable, checksum-verified download of the four MNIST (or Fashion-MNIST) files.
 
 Qt-free and blocking: the GUI runs :func:`download_mnist` in a worker thread, passes a ``progress``
 callback and a ``cancelled`` poll. Each file is streamed into ``<name>.part`` and only renamed to its final
@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
+    "FASHION_MNIST_FILES",
+    "FASHION_MNIST_MIRRORS",
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "DownloadCancelled",
@@ -39,12 +41,26 @@ MNIST_FILES: Mapping[str, str] = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
+#: Fashion-MNIST (Zalando Research, MIT licence): the same four names, its own published MD5s (as torchvision
+#: and the project's own README list them). Pass ``files=FASHION_MNIST_FILES, mirrors=FASHION_MNIST_MIRRORS``.
+FASHION_MNIST_MIRRORS: tuple[str, ...] = (
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",   # plain HTTP: the MD5 check still applies
+)
+
+FASHION_MNIST_FILES: Mapping[str, str] = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done_bytes, total_bytes, filename)``: bytes of the current file so far and its size
 (``0`` when the server does not say). Called at least once per file, last with ``done == total``."""
 
 _CHUNK = 64 * 1024
-_USER_AGENT = "scoreviz (MNIST download)"
+_USER_AGENT = "scoreviz (data set download)"
 
 
 class DownloadError(RuntimeError):

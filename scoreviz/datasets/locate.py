@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from scoreviz.paths import cache_dir
+
 from .idx import find_idx_pairs
 
 __all__ = [
@@ -50,13 +52,11 @@ def _fixed_dirs(name: str) -> list[Path]:
     return [REPO_SHARED_MNIST_DIR] if name == "mnist" else [DEBIAN_FASHION_MNIST_DIR]
 
 
-def _cache_root() -> Path:
-    return Path.home() / ".cache" / "scoreviz"
-
-
 def default_download_dir(name: str = "mnist") -> Path:
-    """Where a user-started download goes: ``~/.cache/scoreviz/mnist`` (not created here)."""
-    return _cache_root() / _LAYOUT[_check_name(name)]["cache"]
+    """Where a user-started download goes: platformdirs' user cache folder, e.g. ``~/.cache/scoreviz/mnist`` on
+    Linux (a download can be repeated, so it is cache, not data). Not created here. ``$SCOREVIZ_DATA`` is only
+    looked in (:func:`candidate_dirs`): a folder the user filled by hand is never written to."""
+    return cache_dir() / _LAYOUT[_check_name(name)]["cache"]
 
 
 def _check_name(name: str) -> str:
@@ -69,7 +69,7 @@ def candidate_dirs(name: str = "mnist", user_dir: str | Path | None = None) -> l
     """The folders :func:`find_dataset` tries, in order, without duplicates.
 
     For ``"mnist"``: ``user_dir``; ``$SCOREVIZ_DATA``, ``$SCOREVIZ_DATA/mnist``,
-    ``$SCOREVIZ_DATA/MNIST/raw``; ``~/.cache/scoreviz/mnist``; ``./data/MNIST/raw``; ``~/data/MNIST/raw``;
+    ``$SCOREVIZ_DATA/MNIST/raw``; :func:`default_download_dir`; ``./data/MNIST/raw``; ``~/data/MNIST/raw``;
     ``../shared/data/mnist`` beside the repository. For ``"fashion"`` the same pattern with
     ``fashion``/``fashion-mnist``/``FashionMNIST/raw``, then ``/usr/share/datasets/fashion-mnist``.
     """

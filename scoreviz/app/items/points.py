@@ -160,6 +160,9 @@ class PointCloudItem(pg.GraphicsObject):
         (No exceptions may leave paint(): PySide6 turns them into crashes.)"""
         tr = painter.transform()
         device = painter.device()
+        # only onto pixels: an SVG or PDF export (another paint engine) gets real vector points
+        if painter.paintEngine() is None or painter.paintEngine().type() != QtGui.QPaintEngine.Type.Raster:
+            return False
         if tr.isRotating() or not tr.isAffine() or device is None or device.devicePixelRatioF() != 1.0:
             return False
         width, height = device.width(), device.height()

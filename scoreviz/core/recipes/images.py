@@ -46,6 +46,7 @@ from scoreviz.core.training import TrainConfig, Trainer
 
 __all__ = [
     "DEFAULT_AUTOGUIDANCE",
+    "DEFAULT_GUIDANCE",
     "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "GUIDE_FRACTION",
@@ -58,6 +59,7 @@ __all__ = [
     "SAMPLER_STEPS",
     "default_model_size",
     "draw_images",
+    "even_labels",
     "image_process",
     "image_score",
     "image_training_noise",
@@ -119,6 +121,10 @@ DEFAULT_STEPS = SAMPLER_STEPS[DEFAULT_SAMPLER]
 #: from the same run costs nothing extra, where a separately trained one would take part of the budget.
 GUIDE_FRACTION = 0.3
 DEFAULT_AUTOGUIDANCE = 3.0
+#: Classifier-free guidance weight w of class-conditional samples (the window's default too): with the classes
+#: drawn evenly and w = 2, a 10-minute CPU model's digits were all recognised, against 62 % for its no-label
+#: branch (issue 12's measurement with the independent digit classifier).
+DEFAULT_GUIDANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,12 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
 
 #: samplers.sampler_options with this recipe's defaults (SAMPLER_DEFAULTS): what the image window calls.
 sampler_options = partial(samplers.sampler_options, defaults=SAMPLER_DEFAULTS)
+
+
+def even_labels(n: int, num_classes: int) -> Tensor:
+    """(n,) labels 0, 1, …, K−1, 0, 1, … : every class equally often (±1), in an order a K-column grid shows
+    as one class per column."""
+    return torch.arange(n) % num_classes
 
 
 def image_score(model, process, labels: Tensor | None = None, guidance: float = 0.0, guide=None,

@@ -2,7 +2,7 @@
 save the grid as a PNG; the run's progress."""
 from __future__ import annotations
 
-from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_SAMPLER, SAMPLER_STEPS
+from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, SAMPLER_STEPS
 from scoreviz.lab.image_frames import ImageSampleRequest
 from scoreviz.names import SAMPLERS
 
@@ -21,7 +21,7 @@ class ImageSamplingPanel(QtWidgets.QGroupBox):
         self.steps = spin_box(1, 2000, SAMPLER_STEPS[DEFAULT_SAMPLER], 1, "Sampler steps (the recipe's by default)")
         self.seed = spin_box(0, 2**31 - 1, 0, 1, "Random seed of the run")
         self.class_combo = combo([("all classes", None)], "The class to draw (conditional models)")
-        self.guidance = spin_box(0.0, 10.0, 2.0, 0.5, "Classifier-free guidance weight (conditional models)")
+        self.guidance = spin_box(0.0, 10.0, DEFAULT_GUIDANCE, 0.5, "Classifier-free guidance weight (conditional models)")
         self.autoguidance = spin_box(1.0, 5.0, DEFAULT_AUTOGUIDANCE, 0.5,
                                      "Unconditional models: step this far away from an early copy of the model "
                                      "(autoguidance, Karras et al. 2024); 1 turns it off")
