@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
 from .qt import QtCore, QtWidgets
+from .window_menus import ask_load
 
 MIN_WIDTH = 380
 
@@ -41,3 +42,24 @@ class ControlDock(QtWidgets.QDockWidget):
         self.view.set_options({"theme": theme.name})
         self.training.loss_curve.setPen(theme.accent)
         self.training.level_bars.setOpts(brush=theme.accent)
+
+    def wire(self, window) -> None:
+        """Connect the panels' requests to the window's actions and the worker's commands."""
+        send = window.host.send
+        d, t, s, v = self.data, self.training, self.sampling, self.view
+        d.preset_chosen.connect(window.load_preset)
+        d.load_requested.connect(lambda: ask_load(window))
+        d.clear_requested.connect(window.editor.clear)
+        d.undo_requested.connect(window.editor.undo)
+        d.redo_requested.connect(window.editor.redo)
+        t.configure.connect(window._send_config)
+        t.train_toggled.connect(window.set_training)
+        t.reset_requested.connect(window.reset_training)
+        s.release_requested.connect(window.release_particles)
+        s.play_toggled.connect(lambda on: send("sampler_play", on))
+        s.step_requested.connect(lambda: send("sampler_step"))
+        s.reset_requested.connect(window.reset_particles)
+        s.speed_changed.connect(lambda value: send("speed", value))
+        s.trails.toggled.connect(window._on_trails)
+        v.changed.connect(window._on_view_options)
+        v.theme_changed.connect(window.set_theme)

@@ -14,25 +14,22 @@ from scoreviz.lab import frames as fr
 from scoreviz.lab.recording import ClipFrame
 
 from . import choices as window_choices
-from .banner import MessageBanner
+from .canvas_area import CanvasArea
 from .canvas_gestures import CanvasGestures
 from .control_dock import ControlDock
 from .data_editor import DataEditor
-from .icon import app_icon
-from .perf_readout import PerfReadout
-from .plot1d import Plot1D
-from .presentation import Presentation
-from .record_control import Recorder
-from .qt import QtCore, QtWidgets
-from .scene import Scene2D
-from .settings import Settings
-from .sigma_bar import SigmaBar
-from .theme import THEMES, apply_theme
 from .high_dim import HighDimView
+from .icon import app_icon
 from .lesson_player import LessonPlayer
+from .perf_readout import PerfReadout
+from .presentation import Presentation
+from .qt import QtCore, QtWidgets
+from .record_control import Recorder
 from .schedule_dock import ScheduleDock
 from .session_actions import SessionActions
-from .window_menus import ask_load, build_menus, build_shortcuts
+from .settings import Settings
+from .theme import THEMES, apply_theme
+from .window_menus import build_menus, build_shortcuts
 from .worker_host import WorkerHost
 
 RENDER_INTERVAL_MS = 16
@@ -99,23 +96,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_ui(self) -> None:
         self.resize(1440, 900)
-        self.scene = Scene2D(self.theme)
-        self.plot1d = Plot1D()
-        self.plot1d.apply_theme(self.theme)
-        self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(self.scene.widget)
-        self.stack.addWidget(self.plot1d)
-        self.banner = MessageBanner()
-        self.sigma_bar = SigmaBar()
-        self.caption = QtWidgets.QLabel()
-        self.caption.setObjectName("hintLabel")
-        central = QtWidgets.QWidget()
-        lay = QtWidgets.QVBoxLayout(central)
-        lay.setContentsMargins(6, 6, 6, 0)
-        lay.setSpacing(4)
-        lay.addWidget(self.banner)
-        lay.addWidget(self.stack, 1)
-        lay.addWidget(self.sigma_bar)
+        central = CanvasArea(self.theme)
+        self.scene, self.plot1d, self.stack = central.scene, central.plot1d, central.stack
+        self.banner, self.sigma_bar = central.banner, central.sigma_bar
         # The 2D lab and the image mode share the window; the image mode is built on first use (its own worker).
         self.modes = QtWidgets.QStackedWidget()
         self.modes.addWidget(central)
@@ -152,29 +135,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor.changed.connect(self._on_data_changed)
         self.editor.adopted.connect(self._show_data)
         self.editor.failed.connect(self._on_data_failed)
-        dp = self.data_panel
-        dp.preset_chosen.connect(self.load_preset)
-        dp.load_requested.connect(lambda: ask_load(self))
-        dp.clear_requested.connect(self.editor.clear)
-        dp.undo_requested.connect(self.editor.undo)
-        dp.redo_requested.connect(self.editor.redo)
-        tp = self.training_panel
-        tp.configure.connect(self._send_config)
-        tp.train_toggled.connect(self.set_training)
-        tp.reset_requested.connect(self.reset_training)
-        sp = self.sampling_panel
-        sp.release_requested.connect(self.release_particles)
-        sp.play_toggled.connect(lambda on: self.host.send("sampler_play", on))
-        sp.step_requested.connect(lambda: self.host.send("sampler_step"))
-        sp.reset_requested.connect(self.reset_particles)
-        sp.speed_changed.connect(lambda v: self.host.send("speed", v))
-        sp.trails.toggled.connect(self._on_trails)
-        self.view_panel.changed.connect(self._on_view_options)
-        self.view_panel.theme_changed.connect(self.set_theme)
-        self.sigma_bar.sigma_changed.connect(self._on_sigma)
+        self.dock.wire(self)
+        self.sigma_bar.sigma_changed.connect(lambda sigma: self.host.send("sigma", sigma))
         self.scene.viewbox.sigRangeChanged.connect(self._on_range_changed)
-        self.gestures = CanvasGestures(self.scene, self.editor, dp, self.release_particles, parent=self)
-        self.plot1d.view_changed.connect(self._on_range_1d)
+        self.gestures = CanvasGestures(self.scene, self.editor, self.data_panel, self.release_particles, parent=self)
+        self.plot1d.view_changed.connect(lambda *_: self._view_timer.start())
 
     # --- public actions (also used by tests and the scripted run) --------------------------------------------
     def load_preset(self, name: str) -> bool:
@@ -240,13 +205,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """"2d": the lab for low-dimensional data; "images": MNIST digits emerging from noise. Entering the image
         mode pauses 2D training so the two workers do not fight over the CPU."""
         if mode == "images":
-            if self.image_mode is None:
-                from .image_mode import ImageModeWidget
-                from scoreviz.core.device import resolve_device
-                from scoreviz.core.recipes.images import default_model_size
+            if self.image_mode is None:   # built on first use: its own worker thread
+                from .image_mode import image_page
 
-                self.image_mode = ImageModeWidget(self, model_size=default_model_size(resolve_device("auto")),
-                                                 settings=self.settings)
+                self.image_mode = image_page(self, self.settings)
                 self.modes.addWidget(self.image_mode)
             self.set_training(False)
             self.modes.setCurrentWidget(self.image_mode)
@@ -256,6 +218,7 @@ class MainWindow(QtWidgets.QMainWindow):
             raise ValueError(f"unknown mode {mode!r}")
         for widget in (self.dock, self.schedule_dock, self.status_data, self.status_perf):  # the 2D lab's own
             widget.setVisible(mode == "2d")
+        self.high_dim.dock.setVisible(mode == "2d" and self.high_dim.active)
 
     def show_schedule_lab(self) -> None:
         """The 2-D lab with its Schedule tab in front."""
@@ -352,9 +315,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scene.sync_trail_area()
         self._view_timer.start()
 
-    def _on_range_1d(self, lo: float, hi: float) -> None:
-        self._view_timer.start()
-
     def _send_view(self) -> None:
         if self.editor.dim == 1:
             lo, hi = self.plot1d.x_range()
@@ -371,9 +331,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene.show_data(self.high_dim.project(self.editor.points), o["data"])
         if self.last_field is not None:
             self._mailbox[type(self.last_field)] = self.last_field
-
-    def _on_sigma(self, sigma: float) -> None:
-        self.host.send("sigma", sigma)
 
     def _on_trails(self, on: bool) -> None:
         self.scene.trails_on = on
@@ -403,19 +360,17 @@ class MainWindow(QtWidgets.QMainWindow):
         if process is not None:
             self.process = process
             self.sigma_bar.set_process(process)
-            self.caption.setText(f"process {process.name}")
             self.process_shown.emit(process)
-        field = box.get(fr.FieldFrame)
-        if field is not None and self.editor.dim >= 2 and not self.editor.points.shape[0] == 0:
+        field = box.get(fr.FieldFrame) if self.editor.dim >= 2 and len(self.editor.points) else None
+        if field is not None:
             self.scene.show_field(field, self.view_panel.arrows.isChecked())
             self.high_dim.field(field)
+        elif self.editor.dim == 1 and fr.Field1DFrame in box:
+            field = box[fr.Field1DFrame]
+            self.plot1d.show_field(field)
+        if field is not None:
             self.last_field = field
             self.field_shown.emit(field)
-        field1 = box.get(fr.Field1DFrame)
-        if field1 is not None and self.editor.dim == 1:
-            self.plot1d.show_field(field1)
-            self.last_field = field1
-            self.field_shown.emit(field1)
         particles = box.get(fr.ParticleFrame)
         if particles is not None:
             if particles.positions.ndim == 2 and particles.positions.shape[1] == 1:

@@ -2,4 +2,12 @@
 work lives in the Qt-free `scoreviz.lab.image_session.ImageSession`)."""
 from .widget import ImageModeWidget, ImageModeWindow
 
-__all__ = ["ImageModeWidget", "ImageModeWindow"]
+__all__ = ["ImageModeWidget", "ImageModeWindow", "image_page"]
+
+
+def image_page(window, settings=None) -> ImageModeWidget:
+    """The image page for the main window, sized to the device: the U-Net on CUDA, the fast conv net elsewhere."""
+    from scoreviz.core.device import resolve_device
+    from scoreviz.core.recipes.images import default_model_size
+
+    return ImageModeWidget(window, model_size=default_model_size(resolve_device("auto")), settings=settings)
