@@ -46,29 +46,43 @@ def _add_train(sub):
                    help="also write TensorBoard scalars to DIR (needs pip install 'scoreviz[tensorboard]')")
 
 
-def _add_train_schedule(p):
-    """`train`'s noise-schedule options: the process's parameters and the TrainingNoise (unset: the defaults)."""
-    g = p.add_argument_group("noise schedule (each applies to the processes that have it)")
-    g.add_argument("--sigma-min", type=float, default=None, metavar="S",
-                   help="ve/ncsn: smallest noise level (default: 0.01 × the data std)")
-    g.add_argument("--sigma-max", type=float, default=None, metavar="S",
-                   help="ve/ncsn: largest noise level (default: the largest distance between data points)")
-    g.add_argument("--levels", type=int, default=None, metavar="L",
-                   help="ncsn: number of levels (default: neighbours within a ratio of 1.5)")
+def _process_options(g, **helps) -> None:
+    """The process's schedule parameters (unset: the data-derived defaults); `helps` replaces a help text by the
+    option's name (sigma_min, sigma_max, levels, rho) where `train` and `schedule` mean different defaults."""
+    text = {"sigma_min": "ve/ncsn: smallest noise level (default: 0.01 × the data std)",
+            "sigma_max": "ve/ncsn: largest noise level (default: the largest distance between data points)",
+            "levels": "ncsn: number of levels (default: neighbours within a ratio of 1.5)",
+            "rho": "EDM's sampling discretisation ρ (default: none, uniform in t)", **helps}
+    g.add_argument("--sigma-min", type=float, default=None, metavar="S", help=text["sigma_min"])
+    g.add_argument("--sigma-max", type=float, default=None, metavar="S", help=text["sigma_max"])
+    g.add_argument("--levels", type=int, default=None, metavar="L", help=text["levels"])
     g.add_argument("--beta-min", type=float, default=None, metavar="B", help="vp/subvp: β at t = 0 (default: 0.1)")
     g.add_argument("--beta-max", type=float, default=None, metavar="B", help="vp/subvp: β at t = 1 (default: 20)")
     g.add_argument("--t-min", type=float, default=None, metavar="T",
                    help="vp/subvp/cosine: the smallest time, in (0, 0.5) (default: 0.001)")
-    g.add_argument("--rho", type=float, default=None, metavar="RHO",
-                   help="EDM's sampling discretisation ρ (EDM: 7; default: uniform in t; images: 7 on ve)")
+    g.add_argument("--rho", type=float, default=None, metavar="RHO", help=text["rho"])
+
+
+def _training_noise_options(g, images: bool) -> None:
+    """The training side of the schedule (core.noise_schedule.TrainingNoise; unset: the recipe's)."""
+    def on_images(default: str, image_default: str) -> str:
+        return f"{default}; images: {image_default}" if images else default
+
     g.add_argument("--noise-dist", default=None, choices=names.keys(names.NOISE_DISTRIBUTIONS),
-                   help="where training draws its noise levels (default: process; images on ve: log_normal)")
+                   help=f"where training draws its noise levels (default: {on_images('process', 'log_normal on ve')})")
     g.add_argument("--p-mean", type=float, default=None, metavar="M",
-                   help="log_normal: mean of ln σ (default: -1.2; images: -1.2 + ln(2σ_data))")
+                   help=f"log_normal: mean of ln σ (default: {on_images('-1.2', '-1.2 + ln(2σ_data)')})")
     g.add_argument("--p-std", type=float, default=None, metavar="S", help="log_normal: std of ln σ (default: 1.2)")
     g.add_argument("--weighting", default=None, choices=names.keys(names.LOSS_WEIGHTINGS),
-                   help="loss weighting (default: sigma2; images with dsm: edm)")
+                   help=f"loss weighting (default: {on_images('sigma2', 'edm with dsm')})")
     g.add_argument("--min-snr-gamma", type=float, default=None, metavar="G", help="min_snr: γ (default: 5)")
+
+
+def _add_train_schedule(p):
+    """`train`'s noise-schedule options: the process's parameters and the TrainingNoise (unset: the defaults)."""
+    g = p.add_argument_group("noise schedule (each applies to the processes that have it)")
+    _process_options(g, rho="EDM's sampling discretisation ρ (EDM: 7; default: uniform in t; images: 7 on ve)")
+    _training_noise_options(g, images=True)
 
 
 def _add_sample(sub):
@@ -121,30 +135,16 @@ def _add_schedule(sub):
                                                           "CIFAR-10, 784 for MNIST)")
     p.add_argument("--process", default="ve", choices=names.keys(names.PROCESSES), help="noise process (default: ve)")
     g = p.add_argument_group("the schedule (each applies to the processes that have it; unset: the defaults)")
-    g.add_argument("--sigma-min", type=float, default=None, metavar="S",
-                   help="ve/ncsn: smallest noise level (default: 0.01 × the data std; --dim: 0.01)")
-    g.add_argument("--sigma-max", type=float, default=None, metavar="S",
-                   help="ve/ncsn: largest noise level (default: the largest distance between data points; "
-                        "--dim: max(10, √(2D)))")
-    g.add_argument("--levels", type=int, default=None, metavar="L",
-                   help="the sampler's number of levels, and ncsn's ladder (default: ncsn's ladder, else "
-                        "neighbours within a ratio of 1.5; ncsn with --dim D ≥ 5: NCSNv2's ratio rule)")
-    g.add_argument("--beta-min", type=float, default=None, metavar="B", help="vp/subvp: β at t = 0 (default: 0.1)")
-    g.add_argument("--beta-max", type=float, default=None, metavar="B", help="vp/subvp: β at t = 1 (default: 20)")
-    g.add_argument("--t-min", type=float, default=None, metavar="T",
-                   help="vp/subvp/cosine: the smallest time, in (0, 0.5) (default: 0.001)")
-    g.add_argument("--rho", type=float, default=None, metavar="RHO",
-                   help="EDM's sampling discretisation ρ (default: none, uniform in t)")
+    _process_options(
+        g, sigma_min="ve/ncsn: smallest noise level (default: 0.01 × the data std; --dim: 0.01)",
+        sigma_max="ve/ncsn: largest noise level (default: the largest distance between data points; "
+                  "--dim: max(10, √(2D)))",
+        levels="the sampler's number of levels, and ncsn's ladder (default: ncsn's ladder, else neighbours within "
+               "a ratio of 1.5; ncsn with --dim D ≥ 5: NCSNv2's ratio rule)")
     g.add_argument("--steps-each", type=int, default=100, metavar="T",
                    help="annealed Langevin steps per level, for the step-size rule (default: 100)")
-    n = p.add_argument_group("the training side (the density and weight plots, the untrained-levels check)")
-    n.add_argument("--noise-dist", default=None, choices=names.keys(names.NOISE_DISTRIBUTIONS),
-                   help="where training draws its noise levels (default: process)")
-    n.add_argument("--p-mean", type=float, default=None, metavar="M", help="log_normal: mean of ln σ (default: -1.2)")
-    n.add_argument("--p-std", type=float, default=None, metavar="S", help="log_normal: std of ln σ (default: 1.2)")
-    n.add_argument("--weighting", default=None, choices=names.keys(names.LOSS_WEIGHTINGS),
-                   help="loss weighting (default: sigma2)")
-    n.add_argument("--min-snr-gamma", type=float, default=None, metavar="G", help="min_snr: γ (default: 5)")
+    _training_noise_options(p.add_argument_group("the training side (the density and weight plots, the "
+                                                  "untrained-levels check)"), images=False)
     p.add_argument("--json", action="store_true", help="print the analysis as JSON (default: readable text)")
     p.add_argument("--png", default=None, metavar="FILE", help="also draw the schedule plots into this PNG "
                                                                "(default: none)")

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
-from .qt import QtCore, QtWidgets
+from .panels.common import dock_contents
+from .qt import QtWidgets
 from .window_menus import ask_load
 
 MIN_WIDTH = 380
@@ -24,15 +25,7 @@ class ControlDock(QtWidgets.QDockWidget):
         for panel in (self.data, self.training, self.sampling, self.view):
             layout.addWidget(panel)
         layout.addStretch(1)
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidget(column)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(scroll)
-        features = QtWidgets.QDockWidget.DockWidgetFeature
-        self.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
-        self.setMinimumWidth(MIN_WIDTH)
+        dock_contents(self, column, MIN_WIDTH)
 
     def apply_theme(self, theme, mode_colours) -> None:
         """The panels' plots in the theme's colours; the mode-weight bars in the scene's mode colours."""

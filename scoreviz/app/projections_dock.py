@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .pair_plot import PairPlot
-from .panels.common import hint
+from .panels.common import dock_contents, hint
 from .qt import QtCore, QtWidgets
 
 SLIDER_STEPS = 200
@@ -41,10 +41,7 @@ class ProjectionsDock(QtWidgets.QDockWidget):
         layout.addWidget(self.view_3d)
         layout.addWidget(self.pairs, 1)
         layout.addWidget(self._slider_box)
-        self.setWidget(body)
-        features = QtWidgets.QDockWidget.DockWidgetFeature
-        self.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
-        self.setMinimumWidth(MIN_WIDTH)
+        dock_contents(self, body, MIN_WIDTH, scroll=False)
         self.pairs.pair_selected.connect(self.set_pair)
 
     # --- data ------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import math
 
 from scoreviz.lab import frames as fr
 
+from .panels.common import dock_contents
 from .panels.schedule_panel import SchedulePanel
 from .qt import QtCore, QtGui, QtWidgets
 
@@ -21,15 +22,7 @@ class ScheduleDock(QtWidgets.QDockWidget):
         self.setObjectName("schedule")
         self.send, self.particle_options, self.scene, self.data_centre = send, particle_options, scene, data_centre
         self.panel = SchedulePanel()
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidget(self.panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(scroll)
-        features = QtWidgets.QDockWidget.DockWidgetFeature
-        self.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
-        self.setMinimumWidth(MIN_WIDTH)
+        dock_contents(self, self.panel, MIN_WIDTH)
         self.last_schedule: fr.ScheduleFrame | None = None
         self.last_levels: fr.LevelDiagnosticsFrame | None = None
         self.last_comparison: fr.ScheduleComparison | None = None

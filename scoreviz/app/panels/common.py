@@ -98,3 +98,19 @@ def show_toggle(button: QtWidgets.QAbstractButton, on: bool, on_text: str, off_t
         with QtCore.QSignalBlocker(button):
             button.setChecked(on)
     button.setText(on_text if on else off_text)
+
+
+def dock_contents(dock: QtWidgets.QDockWidget, widget: QtWidgets.QWidget, min_width: int, scroll: bool = True) -> None:
+    """Put `widget` in `dock` (in a vertical scroll area, no frame, no horizontal bar); the dock can move and
+    float but not close (the View menu brings each one to the front)."""
+    if scroll:
+        area = QtWidgets.QScrollArea()
+        area.setWidget(widget)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        widget = area
+    dock.setWidget(widget)
+    features = QtWidgets.QDockWidget.DockWidgetFeature
+    dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
+    dock.setMinimumWidth(min_width)
