@@ -8,8 +8,9 @@ Reported: sliced Wasserstein to held-out data × its finite-sample floor (``metr
 and, for the exact mixtures, the share of samples in each mode against the true weights, with
 ``weight_error`` = max over modes of |share − weight| (issue 13 asks ±0.03 exact, ±0.05 learned).
 
-Where the default training time leaves a mixture's weights outside ±0.05, the run is repeated with 2× and 4×
-the time (and the step cap), and ``time_needed`` says the first factor that reached it (None: not even 4×).
+Where the default training time falls short (a mixture's weights outside ±0.05; for the other presets, sliced
+Wasserstein above 1.5× the floor), the run is repeated with 2× and 4× the time (and the step cap), and
+``time_needed`` says the first factor that reached it (None: not even 4×).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ QUICK_PRESETS = ["mixture3d", "mixture8d"]
 EXACT_SAMPLERS = ("annealed", "em")
 N_SAMPLES = 4000
 EXACT_TOLERANCE, LEARNED_TOLERANCE = 0.03, 0.05
+SW_RATIO_GOOD = 1.5   # presets without modes: "as good as the data" up to this factor of the floor
 TIME_FACTORS = (1, 2, 4)
 
 
@@ -73,6 +75,12 @@ def learned(dataset: Dataset, factor: float = 1, n: int = N_SAMPLES, seed: int =
     return row
 
 
+def _good(row: dict) -> bool:
+    if "weight_error" in row:
+        return row["weight_error"] <= LEARNED_TOLERANCE
+    return row["sw_ratio"] <= SW_RATIO_GOOD
+
+
 def _fmt(row: dict) -> str:
     text = f"SW {row['sw_ratio']:.2f}× floor"
     if "mode_weights" in row:
@@ -94,11 +102,11 @@ def bench_highdim(quick: bool = False, verbose: bool = True, presets: list[str] 
             row["learned"].append(fig)
             _say(verbose, f"  {name:12s} {ds.dim}-D learned {factor}× ({fig['steps']} steps, "
                           f"{fig['train_seconds']:.0f} s)  {_fmt(fig)}")
-            if fig.get("weight_error", 0.0) <= LEARNED_TOLERANCE:
+            if _good(fig):
                 break
         if ds.mixture is not None:
             row["true_weights"] = ds.mixture.weights.tolist()
-            reached = [f["time_factor"] for f in row["learned"] if f["weight_error"] <= LEARNED_TOLERANCE]
-            row["time_needed"] = reached[0] if reached else None
+        reached = [f["time_factor"] for f in row["learned"] if _good(f)]
+        row["time_needed"] = reached[0] if reached else None
         results[name] = row
     return {"highdim": results}

@@ -31,6 +31,7 @@ MAX_IMAGE_SIDE = 128  # larger images are downsampled (box filter) to keep the e
 MIN_POINTS_FOR_SPLIT = 50  # smaller point files use the training set itself as the held-out set
 HELDOUT_FRACTION = 0.2
 FILE_TYPES = (".npy", ".csv", ".png")
+MAX_DIM = 8  # points have D = 1 … MAX_DIM coordinates (presets, .npy / .csv files, painted data)
 
 
 class DataError(ValueError):
@@ -47,7 +48,7 @@ def tensor_fingerprint(tensor: Tensor, *tags) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Training points train (N, D) and held-out points heldout (M, D), float32, D ∈ {1, 2, 3}.
+    """Training points train (N, D) and held-out points heldout (M, D), float32, 1 ≤ D ≤ MAX_DIM (8).
 
     ``mixture`` (exact parameters of a mixture preset, also its "modes") or ``grid`` (a density image or a
     painting) describe the true distribution when it is known; with neither, the training set is the data.
@@ -137,8 +138,10 @@ def _as_points(points, where: str) -> Tensor:
         raise DataError(f"{where}: expected numbers, got data of type {arr.dtype}")
     if arr.ndim == 1:
         arr = arr[:, None]
-    if arr.ndim != 2 or not 1 <= arr.shape[1] <= 3:
-        raise DataError(f"{where}: expected an N×D array of points with D = 1, 2 or 3, got shape {arr.shape}")
+    if arr.ndim != 2 or not 1 <= arr.shape[1] <= MAX_DIM:
+        hint = " (one point per row: is it transposed?)" if arr.ndim == 2 and 1 <= arr.shape[0] <= MAX_DIM else ""
+        raise DataError(f"{where}: expected an N×D array of points with D from 1 to {MAX_DIM}, got shape "
+                        f"{arr.shape}{hint}")
     if arr.shape[0] == 0:
         raise DataError(f"{where}: the canvas is empty (no points)")
     arr = arr.astype(np.float32)
@@ -195,6 +198,12 @@ _PRESETS: dict[str, tuple[Callable[..., Dataset], str]] = {
     "gaussian": (_from_mixture(shapes.gaussian), "one Gaussian N((1, −0.5), diag(1, 0.36)) (exact)"),
     "gaussian3d": (_from_mixture(shapes.gaussian3d), "one 3-D Gaussian (exact)"),
     "helix3d": (_sampled(shapes.helix3d), "a noisy 3-D helix"),
+    "swissroll3d": (_sampled(shapes.swissroll3d), "a 3-D swiss roll (sklearn's make_swiss_roll, height 6)"),
+    "mixture3d": (_from_mixture(shapes.mixture3d), "3-D: three Gaussians weighted 0.5 / 0.3 / 0.2 (exact mixture)"),
+    "mixture5d": (_from_mixture(shapes.mixture5d), "5-D: four Gaussians 0.4 / 0.3 / 0.2 / 0.1, 6 std apart, "
+                                                   "no axis pair shows them (exact mixture)"),
+    "mixture8d": (_from_mixture(shapes.mixture8d), "8-D: four Gaussians 0.4 / 0.3 / 0.2 / 0.1, 6 std apart, "
+                                                   "no axis pair shows them (exact mixture)"),
     "smiley": (_from_grid(shapes.smiley), "a painted smiley face (exact density grid)"),
 }
 
@@ -207,6 +216,11 @@ PRESET_DESCRIPTIONS: dict[str, str] = {name: desc for name, (_, desc) in _PRESET
 
 def preset_names() -> list[str]:
     return list(_PRESETS)
+
+
+def preset_dim(name: str) -> int:
+    """The dimension D of the preset ``name`` (builds a one-point draw of it)."""
+    return make_preset(name, 1, 1).dim
 
 
 def make_preset(name: str, n_train: int = 4000, n_heldout: int = 4000, seed: int = 0) -> Dataset:
@@ -225,7 +239,7 @@ def _check_counts(name: str, n_train, n_heldout) -> None:
 
 # ----- point sets and densities --------------------------------------------------------------------------------
 def from_points(points, name: str = "points", seed: int = 0) -> Dataset:
-    """A data set from points (N, D), D ∈ {1, 2, 3} (a 1-D array is N points in 1-D).
+    """A data set from points (N, D), 1 ≤ D ≤ MAX_DIM (a 1-D array is N points in 1-D).
 
     With N ≥ 50 a random 20 % (fixed by ``seed``) is held out; below that the held-out set is the training
     set itself.
@@ -271,7 +285,7 @@ _PNG_WITH_BOUNDS = re.compile(r"^(?P<path>.+\.png):(?P<box>[^:/\\]*)$", re.IGNOR
 
 
 def load_data(spec: str, n_train: int = 4000, n_heldout: int = 4000, seed: int = 0) -> Dataset:
-    """A preset name, or a path to .npy / .csv (an N×D point set) or .png (a grayscale density image).
+    """A preset name, or a path to .npy / .csv (an N×D point set, D ≤ 8) or .png (a grayscale density image).
 
     Point files: the held-out set is a random 20 % split (N ≥ 50) or the points themselves; n_train and
     n_heldout are not used. PNG: bright = mass, the image's top row is y = ymax; bounds default to [−4, 4]²,
@@ -318,7 +332,8 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def _read_csv(path: Path) -> np.ndarray:
-    """Numbers separated by commas (or whitespace); an optional non-numeric header line; '#' comments."""
+    """Numbers separated by commas (or whitespace), one point per row (up to MAX_DIM columns, checked by
+    ``_as_points``); an optional non-numeric header line; '#' comments."""
     try:
         lines = [ln.split("#", 1)[0].strip() for ln in path.read_text().splitlines()]
     except (OSError, UnicodeDecodeError) as e:

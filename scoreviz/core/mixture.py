@@ -2,7 +2,8 @@
 
 A mixture p(x) = Σₖ wₖ N(x; μₖ, Σₖ) convolved with N(0, σ²I) is again a mixture, with covariances Σₖ + σ²I
 (GUIDE §6). So its log-density, its score ∇ₓ log p_σ(x) and the posterior over components are exact at every
-noise level σ: the oracle for the samplers' tests and the "exact field" the app draws.
+noise level σ: the oracle for the samplers' tests and the "exact field" the app draws. Everything here works in
+any dimension D (tests check D = 1 to 8); a marginal over some coordinates is again a mixture (``marginal``).
 """
 from __future__ import annotations
 
@@ -79,6 +80,23 @@ class GaussianMixture:
         chol = torch.linalg.cholesky(self.covs)
         eps = torch.randn(n, self.dim, 1, dtype=torch.float64, generator=generator)
         return (self.means[idx] + (chol[idx] @ eps).squeeze(-1)).to(torch.float32)
+
+    def marginal(self, axes) -> "GaussianMixture":
+        """The mixture of the coordinates ``axes`` (a sequence of indices): weights unchanged, means[:, axes],
+        covs[:, axes][:, :, axes] (a Gaussian's marginal is the Gaussian of the sub-vector). E.g. one panel of a
+        pair plot: ``marginal((i, j))``."""
+        idx = torch.as_tensor(list(axes), dtype=torch.long)
+        if idx.ndim != 1 or len(idx) == 0 or int(idx.min()) < 0 or int(idx.max()) >= self.dim:
+            raise ValueError(f"axes must be indices in [0, {self.dim}), got {list(axes)}")
+        return GaussianMixture(self.weights, self.means[:, idx], self.covs[:, idx][:, :, idx])
+
+    def separations(self) -> Tensor:
+        """Distances between the component means in units of their spread (K, K): the Mahalanobis distance
+        √(Δᵀ((Σₖ + Σₗ)/2)⁻¹Δ), Δ = μₖ − μₗ (exact for a shared covariance; 0 on the diagonal)."""
+        diff = self.means[:, None] - self.means[None]                       # (K, K, D)
+        pooled = 0.5 * (self.covs[:, None] + self.covs[None])               # (K, K, D, D)
+        solved = torch.linalg.solve(pooled, diff[..., None])[..., 0]
+        return (diff * solved).sum(-1).clamp(min=0).sqrt()
 
     def mean(self) -> Tensor:
         """E[x] (D,)."""

@@ -1,6 +1,7 @@
 """The toy distributions behind the data presets (core.data): point samplers, exact Gaussian mixtures and a
 painted density grid. Samplers map (n, torch.Generator) to (n, D) float64 points; the others build their
-distribution. Coordinates are sized for the window's default view [−4, 4]².
+distribution. Coordinates are sized for the window's default view [−4, 4]² (the 5-D and 8-D mixtures reach a
+little further: their wide directions have std 1.25).
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from torch import Tensor
 from scoreviz.core.density_grid import DensityGrid
 from scoreviz.core.mixture import GaussianMixture
 
-__all__ = ["bimodal1d", "checkerboard", "circle_of_gaussians", "gaussian", "gaussian3d", "grid_of_gaussians",
-           "helix3d", "moons", "ncsn", "pinwheel", "rings", "smiley", "spirals", "swissroll"]
+__all__ = ["HIDDEN_WEIGHTS", "bimodal1d", "checkerboard", "circle_of_gaussians", "gaussian", "gaussian3d",
+           "grid_of_gaussians", "helix3d", "hidden_direction", "hidden_mixture", "mixture3d", "mixture5d", "mixture8d",
+           "moons", "ncsn", "pinwheel", "rings", "smiley", "spirals", "swissroll", "swissroll3d"]
 
 
 # ----- point samplers (n, generator) -> (n, D) float64 --------------------------------------------------------
@@ -84,6 +86,16 @@ def helix3d(n: int, g: torch.Generator) -> Tensor:
     return pts + 0.1 * _randn(n, 3, g)
 
 
+def swissroll3d(n: int, g: torch.Generator) -> Tensor:
+    """A 3-D Swiss roll as sklearn's make_swiss_roll, (t cos t, h, t sin t) with t ∈ [1.5π, 4.5π]: the roll scaled
+    to radius 3.6 as the 2-D swissroll, the height h uniform in [−3, 3], noise std 0.1 → (n, 3)."""
+    t = 1.5 * math.pi * (1 + 2 * _rand(n, g))
+    height = 6 * _rand(n, g) - 3
+    scale = 3.6 / (4.5 * math.pi)
+    pts = torch.stack([scale * t * torch.cos(t), height, scale * t * torch.sin(t)], 1)
+    return pts + 0.1 * _randn(n, 3, g)
+
+
 # ----- exact mixtures ---------------------------------------------------------------------------------
 def circle_of_gaussians() -> GaussianMixture:
     """8 equal isotropic Gaussians, std 0.2, means on the circle of radius 3 at angles 2πk/8."""
@@ -117,6 +129,57 @@ def gaussian() -> GaussianMixture:
 def gaussian3d() -> GaussianMixture:
     """One 3-D Gaussian N((0.5, −0.5, 1), diag(1, 0.49, 0.64)) as a mixture of one."""
     return GaussianMixture([1.0], [[0.5, -0.5, 1.0]], torch.diag(torch.tensor([1.0, 0.49, 0.64]))[None])
+
+
+def mixture3d() -> GaussianMixture:
+    """3-D, unequal weights 0.5 / 0.3 / 0.2: three anisotropic Gaussians, well apart (≥ 6 std between means),
+    0.5·N((−2, −1.5, −1), diag(0.6, 0.4, 0.5)²) + 0.3·N((2, −1, 1), diag(0.4, 0.7, 0.4)²)
+    + 0.2·N((0, 2, −0.5), diag(0.5, 0.4, 0.7)²)."""
+    means = [[-2.0, -1.5, -1.0], [2.0, -1.0, 1.0], [0.0, 2.0, -0.5]]
+    stds = torch.tensor([[0.6, 0.4, 0.5], [0.4, 0.7, 0.4], [0.5, 0.4, 0.7]], dtype=torch.float64)
+    return GaussianMixture([0.5, 0.3, 0.2], means, torch.diag_embed(stds**2))
+
+
+#: The weights of the hidden-mode mixtures, in the order of their means along the hidden direction.
+HIDDEN_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
+
+
+def hidden_direction(dim: int) -> Tensor:
+    """u (D,) = (1, −1, 1, −1, …)/√D: a unit vector with equal weight 1/D on every axis. Among unit vectors it
+    shows least in the worst axis pair: |u_P|² = 2/D for every pair P (the mean over pairs is 2/D for any u)."""
+    return torch.tensor([(-1.0) ** i for i in range(dim)], dtype=torch.float64) / math.sqrt(dim)
+
+
+def hidden_mixture(dim: int, weights=HIDDEN_WEIGHTS, spacing: float = 1.2, thin: float = 0.2,
+                   wide: float = 1.25) -> GaussianMixture:
+    """K Gaussians whose modes no axis pair shows: means μₖ = (k − (K−1)/2)·spacing·u on the hidden direction u
+    (``hidden_direction``), one shared covariance Σ = wide²(I − uuᵀ) + thin²uuᵀ, thin along u and wide across.
+
+    An axis-aligned mixture (modes spaced along x₁, thin in x₁) turned by the reflection that maps e₁ onto u. In
+    full D neighbouring modes are spacing/thin = 6 std apart (Mahalanobis); in an axis pair P the means differ
+    along u_P (|u_P|² = 2/D), where the projected std is √(wide²(1 − 2/D) + thin²·2/D), so neighbours sit
+    0.78 (D = 5) and 0.55 (D = 8) projected std apart and every pair panel is one unimodal blob (tests check
+    both). Mode k of ``mode_weights`` is the k-th along u. Cf. the "hidden cluster" examples of projection
+    pursuit (Friedman & Tukey 1974): structure in a direction that no coordinate projection reveals.
+    """
+    if dim < 3:
+        raise ValueError(f"a hidden-mode mixture needs D ≥ 3 (got {dim})")
+    u = hidden_direction(dim)
+    k = len(weights)
+    offsets = spacing * (torch.arange(k, dtype=torch.float64) - (k - 1) / 2)
+    uu = torch.outer(u, u)
+    cov = wide**2 * (torch.eye(dim, dtype=torch.float64) - uu) + thin**2 * uu
+    return GaussianMixture(list(weights), offsets[:, None] * u[None], cov.expand(k, dim, dim).clone())
+
+
+def mixture5d() -> GaussianMixture:
+    """5-D: 0.4 / 0.3 / 0.2 / 0.1, modes 6 std apart in 5-D, hidden in every axis pair (``hidden_mixture``)."""
+    return hidden_mixture(5)
+
+
+def mixture8d() -> GaussianMixture:
+    """8-D: 0.4 / 0.3 / 0.2 / 0.1, modes 6 std apart in 8-D, hidden in every axis pair (``hidden_mixture``)."""
+    return hidden_mixture(8)
 
 
 # ----- densities on a grid ----------------------------------------------------------------------------
