@@ -195,3 +195,20 @@ def test_session_commands_and_frames_without_qt():
     assert 0.5 * np.abs(final.mode_weights - final.true_weights).sum() < 0.1
     session.release(fr.ParticleRequest(name="ddpm", n=10, steps=10))    # VE: reported, nothing raised
     assert said[-1][0] in ("warning", "error") and "VP" in said[-1][1]
+
+
+def test_the_particle_frame_rate_can_be_raised_for_presentations():
+    out = []
+    session = LabSession(out.append, lambda *_: None)
+    session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
+    session.tick()
+    session.speed(0)
+    session.release(fr.ParticleRequest(name="em", n=100, steps=100000, source="exact"))
+    for fps, low, high in ((None, 20, 40), (60, 40, 75)):
+        session.frame_rate(fps)
+        out.clear()
+        end = time.perf_counter() + 1.0
+        while time.perf_counter() < end:
+            session.tick()
+        frames = sum(isinstance(f, fr.ParticleFrame) for f in out)
+        assert low <= frames <= high, (fps, frames)

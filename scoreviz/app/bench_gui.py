@@ -8,6 +8,8 @@
     time_to_match_s seconds from pressing Train (moons, default model; nothing else running) until the learned
                     field's median relative error at the middle σ is ≤ 0.3 (target ≤ 5 s); also per preset in
                     time_to_match_<preset>_s
+    *_1440x900      the same frame costs for a 1440×900 canvas (presentation mode, full screen)
+    *_presenting    gui_stall_ms's figures with particle frames at 60 per second, as presentation mode asks
     view3d_frame_ms the 3-D view's frame (5,000 particles with trails, 1,000 arrows) where OpenGL exists (run the
                     bench under Xvfb for Mesa's software OpenGL; target ≥ 30 frames/s)
     schedule_readout_cost  the share of training steps/s the Schedule tab's live read-out costs (loss per σ,
@@ -64,7 +66,7 @@ def synthetic_frames(n_grid: int = 64, n_particles: int = 10_000, seed: int = 0)
     return field, particles
 
 
-def frame_ms(frames: int = 120, size: int = 800, field_every: int = 4) -> dict:
+def frame_ms(frames: int = 120, size: int | tuple[int, int] = 800, field_every: int = 4) -> dict:
     """Median / p95 ms of update + paint of the scene, offscreen. Particles and trails move every frame; a new
     64×64 field (arrows + heat map) arrives every `field_every` frames (the worker sends at most ~7 per second,
     i.e. every 8th frame at 60 fps, so 4 is pessimistic). `frame_full_ms`: a new field in every frame."""
@@ -73,14 +75,15 @@ def frame_ms(frames: int = 120, size: int = 800, field_every: int = 4) -> dict:
     from .scene import Scene2D
     from .theme import DARK
 
+    width, height = (size, size) if isinstance(size, int) else size
     scene = Scene2D(DARK)
     w = scene.widget
-    w.resize(size, size)
+    w.resize(width, height)
     scene.set_view(-4, 4, -4, 4)
     app.processEvents()
     scene.sync_trail_area()
     field, particles = synthetic_frames()
-    image = QtGui.QImage(size, size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     times, update_times, full = [], [], []
     for i in range(frames + 10):
         frame = particles(i)   # the worker's job (synthesising the frame), not the GUI's: outside the timing
@@ -148,8 +151,9 @@ def _close(window) -> None:
     _app().processEvents()
 
 
-def gui_stall_ms(seconds: float = 8.0) -> dict:
-    """Heartbeat latency on the GUI thread of the real window while training and sampling run."""
+def gui_stall_ms(seconds: float = 8.0, fps: float | None = None) -> dict:
+    """Heartbeat latency on the GUI thread of the real window while training and sampling run (particle frames at
+    the session's default rate, or at `fps` as in presentation mode)."""
     from .qt import QtCore
 
     window = _open_window("moons")
@@ -159,6 +163,8 @@ def gui_stall_ms(seconds: float = 8.0) -> dict:
     heartbeat.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
     heartbeat.setInterval(5)
     heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    if fps:
+        window.host.send("frame_rate", fps)
     window.set_training(True)
     window.release_particles()
     heartbeat.start()
@@ -254,7 +260,9 @@ def gui_benchmarks() -> dict:
     """All GUI figures in one dict (see the module docstring)."""
     out = {}
     out.update(frame_ms())
+    out.update({f"{k}_1440x900": v for k, v in frame_ms(size=(1440, 900)).items()})   # a full-screen canvas
     out.update(gui_stall_ms())
+    out.update({f"{k}_presenting": v for k, v in gui_stall_ms(fps=60).items()})
     out.update(time_to_match_s())
     out.update(schedule_overhead())
     out.update(view3d_frame_ms())

@@ -25,6 +25,9 @@ OKABE_ITO_LIGHT = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4
 #: Smallest text in presentation mode (points): readable from the back of a lecture room.
 MIN_POINT_SIZE = 20
 CAPTION_POINT_SIZE = 24
+#: Particle frames per second while presenting (the session's default, 30, leaves more of the CPU to training:
+#: measured, 60 costs about a fifth of the training steps on 2 cores).
+PRESENTATION_FPS = 60
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Presentation(QtCore.QObject):
         if self.active:
             return
         w = self.window
-        chrome = [w.dock, w.schedule_dock, w.menuBar(), w.statusBar()]
+        chrome = [w.dock, w.schedule_dock, w.high_dim.dock, w.menuBar(), w.statusBar()]
         self._saved = {"theme": w.theme, "state": w.windowState(), "shown": [(x, not x.isHidden()) for x in chrome],
                        "sigma_sheets": [(lab, lab.styleSheet()) for lab in w.sigma_bar.findChildren(QtWidgets.QLabel)]}
         self.active = True
@@ -116,6 +119,7 @@ class Presentation(QtCore.QObject):
         self._refresh()
         w.showFullScreen()
         w.scene.widget.setFocus()
+        w.host.send("frame_rate", PRESENTATION_FPS)   # a smooth animation for the room, at some training speed
 
     def leave(self) -> None:
         if not self.active:
@@ -124,6 +128,7 @@ class Presentation(QtCore.QObject):
         self.active = False
         self.leave_key.setEnabled(False)
         self.caption.setVisible(False)
+        w.host.send("frame_rate", None)
         for lab, sheet in saved["sigma_sheets"]:
             lab.setStyleSheet(sheet)
         self._apply(saved["theme"], NORMAL_STYLE)

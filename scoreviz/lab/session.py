@@ -28,7 +28,7 @@ from .recording import RunRecorder
 from .schedule_control import ScheduleControl
 from .session_file import SessionError, read_session, write_session
 
-FRAME_INTERVAL = 1 / 30        # at most ~30 particle frames per second
+FRAME_INTERVAL = 1 / 30        # ~30 particle frames per second while exploring; presentation mode asks for 60
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
                                # thread, which holds the GIL the trainer also needs
 TRAIN_BUDGET = 0.008           # seconds of training per tick
@@ -49,7 +49,7 @@ class LabSession:
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
                 "sampler_play", "sampler_step", "sampler_reset", "speed", "schedule", "schedule_reset",
                 "pin_schedule", "compare_schedules", "schedule_visible", "save_session", "open_session", "record",
-                "slice_options")
+                "slice_options", "frame_rate")
 
     def __init__(self, emit: Emit, say: Say):
         self.emit, self.say = emit, say
@@ -61,6 +61,7 @@ class LabSession:
         self.field = LiveField()
         self.particles = Particles()
         self.schedule_control = ScheduleControl()
+        self._frame_interval = FRAME_INTERVAL
         self._schedule_dirty = False
         self._schedule_shown = False   # the read-out (and its floor, ~1 s for a large point set) only when seen
         self._last_schedule = 0.0
@@ -210,6 +211,10 @@ class LabSession:
     def view(self, rect) -> None:
         if self.field.set_view(rect):
             self._field_dirty = True
+
+    def frame_rate(self, fps: float | None) -> None:
+        """Particle frames per second (None: the default, 1/FRAME_INTERVAL)."""
+        self._frame_interval = FRAME_INTERVAL if not fps else 1.0 / max(1.0, float(fps))
 
     def slice_options(self, options: dict) -> None:
         """D ≥ 3: the plane the field is drawn on ({"axes": (i, j), "point": [D values]})."""
@@ -364,7 +369,7 @@ class LabSession:
 
     def _emit_due(self) -> None:
         now = time.perf_counter()
-        if self._particles_dirty and now - self._last_particles_out >= FRAME_INTERVAL:
+        if self._particles_dirty and now - self._last_particles_out >= self._frame_interval:
             self._particles_dirty = False
             self._last_particles_out = now
             self.emit(self.particles.frame(self.field.sigma))
