@@ -32,7 +32,7 @@ from .theme import THEMES, apply_theme
 from .window_menus import build_menus, build_shortcuts
 from .worker_host import WorkerHost
 
-RENDER_INTERVAL_MS = 16
+RENDER_INTERVAL_MS = 8     # polls the mailbox; draws only when a frame arrived (60 a second at most when presenting)
 VIEW_DEBOUNCE_MS = 40
 DATA_DEBOUNCE_MS = 60
 
