@@ -137,6 +137,22 @@ def test_empty_canvas_training_gives_a_message(window, qtbot):
     assert window.last_message[0] == "warning"
 
 
+def test_training_paused_by_clear_goes_on_with_new_strokes(window, qtbot):
+    """Clear, then paint: the run that was training goes on with the new data (as every other edit does)."""
+    window.set_training(True)
+    qtbot.waitUntil(lambda: window.last_train is not None and window.last_train.running and window.last_train.step > 5,
+                    timeout=20_000)
+    window.editor.clear()
+    qtbot.waitUntil(lambda: "paused until there are data" in window.last_message[1], timeout=10_000)
+    qtbot.waitUntil(lambda: not window.last_train.running, timeout=10_000)
+    window.data_panel.set_tool("blob")
+    window.gestures.click(0.5, 0.5)
+    qtbot.waitUntil(lambda: "goes on with the new data" in window.last_message[1], timeout=10_000)
+    step = window.last_train.step
+    qtbot.waitUntil(lambda: window.last_train.running and window.last_train.step > step + 5, timeout=20_000)
+    assert window.training_panel.train.isChecked()
+
+
 def test_divergence_gives_a_message_and_keeps_the_model(window, qtbot, monkeypatch):
     from scoreviz.core.training import Trainer, TrainingDiverged
 

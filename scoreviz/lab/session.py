@@ -62,6 +62,7 @@ class LabSession:
         self.particles = Particles()
         self.schedule_control = ScheduleControl()
         self._frame_interval = FRAME_INTERVAL
+        self._resume_with_data = False   # Clear paused a running training: resume with the next data
         self._schedule_dirty = False
         self._schedule_shown = False   # the read-out (and its floor, ~1 s for a large point set) only when seen
         self._last_schedule = 0.0
@@ -289,9 +290,11 @@ class LabSession:
         if dataset is None:  # the empty canvas: keep the model, stop what needs data
             if self.training.running:
                 self.train(False)
-                self.say("warning", "The canvas is empty: training paused. Paint some data to go on.")
+                self._resume_with_data = True
+                self.say("warning", "The canvas is empty: training paused until there are data again.")
             self.sampler_reset()
             return
+        resume, self._resume_with_data = self._resume_with_data, False
         if spec.reset or self.training.trainer is None or self.process is None:
             self._reset_model()
             self._make_process()
@@ -301,6 +304,9 @@ class LabSession:
             except ValueError as exc:
                 self.say("error", str(exc))
             self.emit(self._process_frame())
+        if resume:       # the run that Clear paused goes on with the new data (an edit keeps the model)
+            self.train(True)
+            self.say("info", "Training goes on with the new data.")
 
     def _process_data(self):
         return self.dataset.train if self.dataset.train.shape[0] > 1 else None
