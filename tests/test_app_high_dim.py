@@ -84,6 +84,14 @@ def test_a_three_column_file_opens_in_the_window(qtbot, tmp_path):
         qtbot.waitUntil(lambda: w.last_field is not None and w.last_field.data_version == w.editor.version,
                         timeout=20_000)
         assert w.high_dim.dim == 3 and w.editor.dim == 3
+        w.set_training(True)                     # it trains ...
+        qtbot.waitUntil(lambda: w.last_train is not None and w.last_train.step > 50, timeout=30_000)
+        w.set_training(False)
+        w.sampling_panel.set_options({"sampler": "ode", "source": "learned", "n": 300, "steps": 30})
+        w.sampling_panel.set_speed(0)
+        w.release_particles()                    # ... and samples in 3-D
+        qtbot.waitUntil(lambda: w.last_particles is not None and w.last_particles.finished, timeout=30_000)
+        assert w.last_particles.positions.shape == (300, 3) and np.isfinite(w.last_particles.positions).all()
     finally:
         close_and_check(w)
 
