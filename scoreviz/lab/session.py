@@ -148,8 +148,7 @@ class LabSession:
             self.say("error", f"{exc}. Nothing was changed.")
             return
         spec = replace(contents.spec, version=int(request["version"]), reset=True)
-        trained = {k[len("train."):]: v for k, v in contents.choices.items() if k.startswith("train.")}
-        self.training.configure(trained)
+        self.training.configure({k[len("train."):]: v for k, v in contents.choices.items() if k.startswith("train.")})
         self.training.reset()
         self.spec, self.dataset, self._pending_spec = spec, dataset_from_spec(spec), None
         self.field.set_data(self.dataset, spec.version)
@@ -157,8 +156,7 @@ class LabSession:
         self.field.set_sigma(contents.sigma)
         self.particles.reset()
         ckpt = contents.checkpoint
-        name = ckpt.process.name if ckpt is not None else self.training.process_name
-        self.training.process_name = name
+        self.training.process_name = name = ckpt.process.name if ckpt is not None else self.training.process_name
         self.schedule_control.adopt(name, contents.overrides, contents.noise)
         self.training.noise = contents.noise
         if ckpt is not None:
@@ -173,7 +171,7 @@ class LabSession:
         self.emit(fr.SessionOpened(spec=spec, choices=contents.choices, view=self.field.view, sigma=self.field.sigma,
                                    path=str(request["path"]), has_model=ckpt is not None))
         model = f"a model trained {contents.steps:,} steps" if ckpt is not None else "no model"
-        self.say("info", f"Opened {request['path']}: {spec.name}, {spec.train.shape[0]:,} points, {model}.")
+        self.say("info", f"Opened {request['path']}: {spec.name}, {len(spec.train):,} points, {model}.")
 
     def configure(self, options: dict) -> None:
         process_before = self.training.process_name
