@@ -21,6 +21,7 @@ class LessonPlayer(QtCore.QObject):
         self.index = -1
         self._waiting_for: int | None = None     # train steps the scene waits for before it plays
         self._sample_when_open: str | None = None   # the image scene's model: sample once it is open
+        self._scheduled = False                      # the scene on screen changed the schedule
         window.train_shown.connect(self._on_train)
 
     @property
@@ -85,8 +86,9 @@ class LessonPlayer(QtCore.QObject):
             w._send_config()
         if scene.schedule:
             w.host.send("schedule", {"process": dict(scene.schedule)})
-        else:
+        elif self._scheduled:        # the scene before changed the schedule: back to the data's defaults
             w.host.send("schedule_reset")
+        self._scheduled = bool(scene.schedule)
         if scene.sigma is not None:
             w.set_sigma(scene.sigma)
         if scene.field:

@@ -60,9 +60,10 @@ class SigmaBar(QtWidgets.QWidget):
 
     # --- API -------------------------------------------------------------------------------------------------
     def set_process(self, process) -> None:
-        """A new process (frames.ProcessFrame): its range, and the σ the session uses (`process.sigma`), shown
-        without emitting `sigma_changed`: the session already has it, so nothing echoes back. A frame without a
-        σ keeps the slider's σ if it fits; only when it must move into the new range is the new σ emitted."""
+        """A new process (frames.ProcessFrame): its range, shown without emitting `sigma_changed`. The slider keeps
+        its σ when the new range holds it (a σ the user set may still be on its way to the session, so the frame's
+        σ can be stale); otherwise it takes the σ the session chose (`process.sigma`, clamped into the range), and
+        only without one does it emit its own clamped σ."""
         old = self.sigma
         self.process = process
         self.lo, self.hi = max(process.noise_min, 1e-6), max(process.noise_max, process.noise_min * 1.0001)
@@ -72,11 +73,12 @@ class SigmaBar(QtWidgets.QWidget):
             self.slider.setTickInterval(STEPS // 10)
         self.lo_label.setText(f"{self.lo:.3g}")
         self.hi_label.setText(f"{self.hi:.3g}")
+        inside = self.lo <= old <= self.hi
         known = math.isfinite(process.sigma)
         with QtCore.QSignalBlocker(self.slider):
-            self.slider.setValue(self.value_of(process.sigma if known else old))
+            self.slider.setValue(self.value_of(old if inside or not known else process.sigma))
         self._update_label()
-        if not known and not (self.lo <= old <= self.hi):
+        if not inside and not known:
             self.sigma_changed.emit(self.sigma)
 
     def set_sigma(self, sigma: float) -> None:

@@ -28,7 +28,9 @@ class ComputeWorker(TickingWorker):
         self.session = LabSession(self.frame.emit, self.message.emit)
 
     def _command(self, name: str):
-        return getattr(self.session, name) if name in LabSession.COMMANDS else None
+        if name not in LabSession.COMMANDS:
+            return None
+        return lambda payload: self.session.handle(name, payload)
 
     def _release(self) -> None:
         self.session.close()

@@ -26,7 +26,7 @@ from .particles import Particles
 from .process_frame import process_frame
 from .recording import RunRecorder
 from .schedule_control import ScheduleControl
-from .session_file import SessionError, read_session, write_session
+from .session_saving import SavedSessions
 
 FRAME_INTERVAL = 1 / 30        # ~30 particle frames per second while exploring; presentation mode asks for 60
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
@@ -43,7 +43,7 @@ Emit = Callable[[object], None]
 Say = Callable[[str, str], None]
 
 
-class LabSession:
+class LabSession(SavedSessions):
     """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports."""
 
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
@@ -79,6 +79,13 @@ class LabSession:
     def data(self, spec: fr.DataSpec) -> None:
         """New or edited data, applied at the next tick: a burst of brush strokes costs one rebuild."""
         self._pending_spec = spec
+
+    def handle(self, name: str, payload) -> None:
+        """Run the command `name` (one of COMMANDS), applying data that arrived before it first: a command sent
+        right after new data (a lesson's scene: data, process, σ, release) acts on the new data."""
+        if name != "data":
+            self._apply_pending_data()
+        getattr(self, name)(payload)
 
     # --- the schedule lab ---------------------------------------------------------------------------------------
     def schedule(self, options: dict) -> None:
@@ -128,51 +135,6 @@ class LabSession:
         except ValueError as exc:
             self.say("warning", str(exc))
 
-    # --- saved sessions -----------------------------------------------------------------------------------------
-    def save_session(self, request: dict) -> None:
-        """Write the data, the schedule, the model and the window's choices and view ({"path", "choices", "view"})."""
-        if self.spec is None:
-            self.say("warning", "Nothing to save yet: the canvas is empty.")
-            return
-        write_session(request["path"], spec=self.spec, trainer=self.training.trainer, choices=request["choices"],
-                      view=request.get("view", self.field.view), sigma=self.field.sigma,
-                      overrides=self.schedule_control.overrides, noise=self.schedule_control.noise)
-        model = "with the model" if self.training.trainer is not None else "no model trained yet"
-        self.say("info", f"Saved the session to {request['path']} ({model}).")
-
-    def open_session(self, request: dict) -> None:
-        """Replace everything by a saved session or a checkpoint ({"path", "version"}); a bad file changes nothing."""
-        try:
-            contents = read_session(request["path"], self.training.device)
-        except SessionError as exc:
-            self.say("error", f"{exc}. Nothing was changed.")
-            return
-        spec = replace(contents.spec, version=int(request["version"]), reset=True)
-        self.training.configure({k[len("train."):]: v for k, v in contents.choices.items() if k.startswith("train.")})
-        self.training.reset()
-        self.spec, self.dataset, self._pending_spec = spec, dataset_from_spec(spec), None
-        self.field.set_data(self.dataset, spec.version)
-        self.field.set_view(contents.view)
-        self.field.set_sigma(contents.sigma)
-        self.particles.reset()
-        ckpt = contents.checkpoint
-        self.training.process_name = name = ckpt.process.name if ckpt is not None else self.training.process_name
-        self.schedule_control.adopt(name, contents.overrides, contents.noise)
-        self.training.noise = contents.noise
-        if ckpt is not None:
-            self.process = ckpt.process
-            self.field.clamp_sigma(*self.process.noise_range())
-            self.emit(self._process_frame())
-            self.training.restore(self.dataset, self.process, ckpt.net_config, contents.model_state,
-                                  ckpt.model.state_dict(), contents.steps)
-        else:
-            self._make_process()
-        self._field_dirty = self._training_dirty = self._particles_dirty = self._schedule_dirty = True
-        self.emit(fr.SessionOpened(spec=spec, choices=contents.choices, view=self.field.view, sigma=self.field.sigma,
-                                   path=str(request["path"]), has_model=ckpt is not None))
-        model = f"a model trained {contents.steps:,} steps" if ckpt is not None else "no model"
-        self.say("info", f"Opened {request['path']}: {spec.name}, {len(spec.train):,} points, {model}.")
-
     def configure(self, options: dict) -> None:
         process_before = self.training.process_name
         rebuild, warning = self.training.configure(options)
@@ -187,7 +149,6 @@ class LabSession:
                 self.train(True)
 
     def train(self, on: bool) -> None:
-        self._apply_pending_data()
         self._training_dirty = True
         if not on:
             self.training.pause()
@@ -225,7 +186,6 @@ class LabSession:
         self._field_dirty = True
 
     def release(self, request: fr.ParticleRequest) -> None:
-        self._apply_pending_data()      # a release right after new data samples the new data
         if self.dataset is None or self.process is None:
             self.say("warning", "The canvas is empty: pick a preset or paint some data first.")
             return
