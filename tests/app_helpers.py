@@ -20,6 +20,14 @@ def make_window(qtbot, tmp_path, **kwargs):
     return window
 
 
+def open_window(qtbot, tmp_path, preset: str, timeout=20_000):
+    """A shown window on `preset` once the worker has sent its noise process and a first field."""
+    w = make_window(qtbot, tmp_path, preset=preset)
+    w.show()
+    qtbot.waitUntil(lambda: w.process is not None and w.last_field is not None, timeout=timeout)
+    return w
+
+
 def close_and_check(window) -> None:
     """Close the window; its worker thread must have ended and no top-level window may stay visible."""
     host = window.host

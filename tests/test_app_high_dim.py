@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from app_helpers import close_and_check, make_window
+from app_helpers import close_and_check, make_window, open_window
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 @pytest.fixture
 def helix(qtbot, tmp_path):
-    w = make_window(qtbot, tmp_path, preset="gaussian3d")
-    w.show()
-    qtbot.waitUntil(lambda: w.process is not None and w.last_field is not None, timeout=20_000)
+    w = open_window(qtbot, tmp_path, "gaussian3d")
     yield w
     close_and_check(w)
 

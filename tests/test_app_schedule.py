@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app_helpers import close_and_check, make_window
+from app_helpers import close_and_check, open_window
 from scoreviz.lab import frames as fr
 
 # a shown window on the offscreen platform (the dock reports that it is seen) makes Qt say this; harmless
@@ -14,9 +14,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 @pytest.fixture
 def lab(qtbot, tmp_path):
-    w = make_window(qtbot, tmp_path, preset="ncsn")
-    w.show()
-    qtbot.waitUntil(lambda: w.process is not None and w.last_field is not None, timeout=20_000)
+    w = open_window(qtbot, tmp_path, "ncsn")
     w.show_schedule_lab()
     qtbot.waitUntil(lambda: w.schedule_dock.last_schedule is not None, timeout=20_000)
     yield w

@@ -1,23 +1,17 @@
 """The command line end to end, and the project's structural rules (the core imports no Qt)."""
-import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from cli_helpers import round_trip
 from scoreviz.cli import main
 
 
 def test_train_sample_eval_round_trip(tmp_path, capsys):
-    ckpt, out = tmp_path / "m.ckpt", tmp_path / "s.npy"
-    assert main(["train", "--data", "rings", "--out", str(ckpt), "--steps", "60", "--quiet"]) == 0
-    assert main(["sample", "--checkpoint", str(ckpt), "--n", "300", "--out", str(out), "--steps", "20"]) == 0
-    samples = np.load(out)
+    samples, report = round_trip(tmp_path, capsys, "rings", train_steps=60, n=300)
     assert samples.shape == (300, 2) and np.isfinite(samples).all()
-    capsys.readouterr()
-    assert main(["eval", "--checkpoint", str(ckpt), "--n", "300", "--steps", "20", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
     assert report["data"] == "rings" and report["sw_floor"] > 0 and report["sliced_wasserstein"] > 0
     assert np.isfinite(report["heldout_nll_nats"])
 

@@ -3,7 +3,6 @@ scores in any D against autograd, the exact-score samplers recovering unequal mo
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 import pytest
@@ -175,16 +174,10 @@ def test_exact_score_samplers_recover_unequal_weights(name, sampler):
 
 # ----- command line and benchmark ------------------------------------------------------------------------------
 def test_train_sample_eval_round_trip_in_5d(tmp_path, capsys):
-    from scoreviz.cli import main
+    from cli_helpers import round_trip
 
-    ckpt, out = tmp_path / "m5.ckpt", tmp_path / "s5.npy"
-    assert main(["train", "--data", "mixture5d", "--out", str(ckpt), "--steps", "30", "--quiet"]) == 0
-    assert main(["sample", "--checkpoint", str(ckpt), "--n", "200", "--out", str(out), "--steps", "20"]) == 0
-    samples = np.load(out)
+    samples, report = round_trip(tmp_path, capsys, "mixture5d", train_steps=30, n=200)
     assert samples.shape == (200, 5) and np.isfinite(samples).all()
-    capsys.readouterr()
-    assert main(["eval", "--checkpoint", str(ckpt), "--n", "200", "--steps", "20", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
     assert report["data"] == "mixture5d" and report["sw_floor"] > 0 and len(report["mode_weights"]) == 4
     assert report["true_weights"] == pytest.approx(WEIGHTS["mixture5d"])
     assert np.isfinite(report["heldout_nll_nats"])

@@ -9,7 +9,7 @@ from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
 from scoreviz.lab import frames as fr
 from scoreviz.lab.particles import Particles
-from scoreviz.lab.schedule_compare import compare, exact_score
+from scoreviz.lab.schedule_compare import compare, score_function
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_same_seed_same_samples(ncsn, one_torch_thread):
 
 def _run(dataset, process, sampler, steps):
     particles = Particles()
-    particles.release(fr.ParticleRequest(name=sampler, n=1000, steps=steps, seed=1), exact_score(dataset, process),
+    particles.release(fr.ParticleRequest(name=sampler, n=1000, steps=steps, seed=1), score_function(dataset, process),
                       dim=2, sigma=1.0, device=torch.device("cpu"), mixture=dataset.mixture)
     particles.advance(10**6)
     return particles.diagnostics.frame()

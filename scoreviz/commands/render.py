@@ -16,7 +16,7 @@ import torch
 
 from scoreviz.core.data import load_data
 from scoreviz.core.device import resolve_device
-from scoreviz.core.guidance import model_score
+from scoreviz.core.guidance import exact_score, model_score
 from scoreviz.core.processes import make_process
 from scoreviz.core.samplers import ScoreFunction
 from scoreviz.lab import frames as fr
@@ -94,7 +94,7 @@ def _source(args, device):
     if (args.score or ("learned" if model is not None else "exact")) == "learned":
         score = ScoreFunction(model_score(model), process)
     else:
-        score = ScoreFunction(lambda y, s: dataset.exact_score(y.cpu(), s).to(y.device, y.dtype), process)
+        score = ScoreFunction(exact_score(dataset), process)
     return dataset, process, score, learned
 
 

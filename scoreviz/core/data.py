@@ -75,15 +75,8 @@ class Dataset:
         return int(self.train.shape[1])
 
     def bounds(self, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
-        """Display box (lo (D,), hi (D,)) float64: the training points' extent widened by ``margin`` of its
-        span per axis (a zero span counts as 1). A density grid's own bounds, as given, for painted/PNG data."""
-        if self.grid is not None:
-            xmin, xmax, ymin, ymax = self.grid.bounds
-            return np.array([xmin, ymin]), np.array([xmax, ymax])
-        pts = self.train.double().numpy()
-        lo, hi = pts.min(0), pts.max(0)
-        span = np.where(hi > lo, hi - lo, 1.0)
-        return lo - margin * span, hi + margin * span
+        """Display box of the data (`display_bounds`)."""
+        return display_bounds(self.train.double().numpy(), margin, self.grid.bounds if self.grid is not None else None)
 
     def exact_score(self, x: Tensor, sigma: float) -> Tensor:
         """∇ₓ log (p_data ∗ N(0, σ²I))(x) (N, D) for x (N, D), dtype of x; finite for σ ≥ 1e-4.
@@ -123,6 +116,19 @@ class Dataset:
         if pts.shape[1] != self.dim:
             raise DataError(f"{self.name}: new points are {pts.shape[1]}-D but the data set is {self.dim}-D")
         return replace(self, train=pts, heldout=pts, mixture=None, grid=None)
+
+
+def display_bounds(points: np.ndarray, margin: float = 0.15, grid_bounds=None) -> tuple[np.ndarray, np.ndarray]:
+    """Display box (lo (D,), hi (D,)) float64 of points (N, D): their extent widened by ``margin`` of its span per
+    axis (a zero span counts as 1); a density grid's own bounds (xmin, xmax, ymin, ymax), as given, when there is
+    one (painted/PNG data). The window's NumPy specs and the core's datasets share it."""
+    if grid_bounds is not None:
+        xmin, xmax, ymin, ymax = grid_bounds
+        return np.array([xmin, ymin], dtype=np.float64), np.array([xmax, ymax], dtype=np.float64)
+    pts = np.asarray(points, dtype=np.float64)
+    lo, hi = pts.min(0), pts.max(0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return lo - margin * span, hi + margin * span
 
 
 def _as_points(points, where: str) -> Tensor:

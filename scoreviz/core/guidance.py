@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["model_score"]
+__all__ = ["exact_score", "model_score"]
 
 
 def model_score(model, labels: Tensor | None = None, guidance: float = 0.0, guide=None,
@@ -50,3 +50,9 @@ def model_score(model, labels: Tensor | None = None, guidance: float = 0.0, guid
             return s_guide + autoguidance * (s - s_guide)
 
     return score
+
+
+def exact_score(dataset) -> Callable[[Tensor, float], Tensor]:
+    """The other source of a VEScore: the exact score of `dataset` noised at σ̃ (`Dataset.exact_score`: closed
+    form for mixtures, point sets and grids), computed on the CPU and returned on the query's device and dtype."""
+    return lambda y, sigma: dataset.exact_score(y.cpu(), sigma).to(y.device, y.dtype)

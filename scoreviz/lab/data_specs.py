@@ -28,7 +28,7 @@ def preset_names(max_dim: int = MAX_WINDOW_DIM) -> list[str]:
     names = []
     for name in core_data.preset_names():
         try:
-            if core_data.make_preset(name, n_train=2, n_heldout=2).dim <= max_dim:
+            if core_data.preset_dim(name) <= max_dim:
                 names.append(name)
         except Exception:
             continue

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from scoreviz.core.data import display_bounds
+
 
 def frozen_array(a, dtype=None) -> np.ndarray:
     """A read-only C-contiguous copy."""
@@ -66,15 +68,8 @@ class DataSpec(ReadOnlyArrays):
         return self.train.shape[0] == 0
 
     def bounds(self, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
-        """Display box (lo (D,), hi (D,)): the training points' extent widened by ``margin`` of its span per
-        axis (a zero span counts as 1), or a density grid's own bounds (as core.data.Dataset.bounds)."""
-        if self.grid is not None:
-            xmin, xmax, ymin, ymax = self.grid.bounds
-            return np.array([xmin, ymin]), np.array([xmax, ymax])
-        pts = self.train.astype(np.float64)
-        lo, hi = pts.min(0), pts.max(0)
-        span = np.where(hi > lo, hi - lo, 1.0)
-        return lo - margin * span, hi + margin * span
+        """Display box (lo (D,), hi (D,)), as core.data.Dataset.bounds (`display_bounds`)."""
+        return display_bounds(self.train, margin, self.grid.bounds if self.grid is not None else None)
 
 
 @dataclass(frozen=True)

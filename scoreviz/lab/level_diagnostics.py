@@ -55,10 +55,13 @@ class LevelDiagnostics:
         labels = self.mixture.responsibilities(x.detach().cpu().double(), sigma).argmax(1).numpy()
         return np.bincount(labels, minlength=self.mixture.n_components) / max(1, len(labels))
 
-    def frame(self) -> fr.LevelDiagnosticsFrame:
+    def frame(self, shares_now: np.ndarray | None = None) -> fr.LevelDiagnosticsFrame:
+        """The levels so far; `shares_now` is the level in progress's mode shares when the caller has them already
+        (the ParticleFrame of the same step computed them), else they are computed here."""
         shares = list(self._shares)
         if len(shares) < len(self._levels) and self._x is not None:   # the level in progress, as it is now
-            shares.append(self._mode_shares(self._x, self._levels[-1]))
+            now = shares_now if shares_now is not None and len(shares_now) else None
+            shares.append(now if now is not None else self._mode_shares(self._x, self._levels[-1]))
         k = self.mixture.n_components if self.mixture is not None else 0
         return fr.LevelDiagnosticsFrame(
             sampler=self.sampler, levels=np.asarray(self._levels, dtype=np.float64),

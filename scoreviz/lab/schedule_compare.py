@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from scoreviz.core.guidance import exact_score, model_score
 from scoreviz.core.metrics import quality_report
 from scoreviz.core.processes import NoiseProcess
 from scoreviz.core.recipes.points import sampler_options
@@ -47,9 +48,10 @@ class ScheduleOutcome(ReadOnlyArrays):
         return 0.5 * float(np.abs(self.mode_weights - self.true_weights).sum())
 
 
-def exact_score(dataset, process: NoiseProcess) -> ScoreFunction:
-    """The exact score of the data noised under `process` (mixtures, point sets and grids in closed form)."""
-    return ScoreFunction(lambda y, s: dataset.exact_score(y, s), process)
+def score_function(dataset, process: NoiseProcess, model=None) -> ScoreFunction:
+    """The score particles follow under `process`: a trained Denoiser's (without gradients) or, without one, the
+    exact score of the noised data."""
+    return ScoreFunction(model_score(model) if model is not None else exact_score(dataset), process)
 
 
 def sample_schedule(dataset, process: NoiseProcess, *, label: str = "A", sampler: str = "annealed",
@@ -57,7 +59,7 @@ def sample_schedule(dataset, process: NoiseProcess, *, label: str = "A", sampler
                     score: ScoreFunction | None = None) -> ScheduleOutcome:
     """Run `sampler` from `process`'s prior to the end (exact score unless `score` is given) and score it."""
     start = time.perf_counter()
-    score = score if score is not None else exact_score(dataset, process)
+    score = score if score is not None else score_function(dataset, process)
     generator = torch.Generator().manual_seed(seed)
     x0 = process.prior_sample((n, dataset.dim), generator).float()
     samples = run_to_end(sampler, score, x0, generator=generator,

@@ -5,13 +5,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from scoreviz.core.guidance import model_score
 from scoreviz.core.noise_schedule import TrainingNoise
 from scoreviz.core.processes import make_process, schedule_parameters
-from scoreviz.core.samplers import ScoreFunction
 
 from . import frames as fr
-from .schedule_compare import DEFAULT_PARTICLES, exact_score, sample_schedule
+from .schedule_compare import DEFAULT_PARTICLES, sample_schedule, score_function
 from .schedule_monitor import ScheduleMonitor
 
 
@@ -68,16 +66,12 @@ class ScheduleControl:
         score of the noised data for both (the schedule's effect on sampling alone)."""
         process_a, model_a = self._pinned
         learned = model_a is not None and trainer is not None
-        a_score = _score(dataset, process_a, model_a if learned else None)
-        b_score = _score(dataset, process, trainer.ema if learned else None)
+        a_score = score_function(dataset, process_a, model_a if learned else None)
+        b_score = score_function(dataset, process, trainer.ema if learned else None)
         n = min(n, DEFAULT_PARTICLES)
         a = sample_schedule(dataset, process_a, label="A", sampler=sampler, n=n, seed=seed, steps=steps, score=a_score)
         b = sample_schedule(dataset, process, label="B", sampler=sampler, n=n, seed=seed, steps=steps, score=b_score)
         return fr.ScheduleComparison(a=a, b=b)
-
-
-def _score(dataset, process, model) -> ScoreFunction:
-    return ScoreFunction(model_score(model), process) if model is not None else exact_score(dataset, process)
 
 
 def _with_state(frame: fr.ScheduleFrame, parameters: dict, noise: dict) -> fr.ScheduleFrame:

@@ -13,9 +13,7 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-
 from scoreviz.core.processes import make_process
-from scoreviz.core.guidance import model_score
 from scoreviz.core.samplers import ScoreFunction
 
 from . import frames as fr
@@ -25,6 +23,7 @@ from .live_training import LiveTraining
 from .particles import Particles
 from .process_frame import process_frame
 from .recording import RunRecorder
+from .schedule_compare import score_function
 from .schedule_control import ScheduleControl
 from .session_saving import SavedSessions
 
@@ -286,10 +285,8 @@ class LabSession(SavedSessions):
 
     def _score(self, source: str) -> ScoreFunction:
         trainer = self.training.trainer
-        if source == "learned" and trainer is not None:
-            return ScoreFunction(model_score(trainer.ema), self.process)
-        dataset = self.dataset
-        return ScoreFunction(lambda y, s: dataset.exact_score(y.cpu(), s).to(y.device, y.dtype), self.process)
+        learned = source == "learned" and trainer is not None
+        return score_function(self.dataset, self.process, trainer.ema if learned else None)
 
     def _report(self, error: str | None) -> None:
         if error:
@@ -336,9 +333,10 @@ class LabSession(SavedSessions):
         if self._particles_dirty and now - self._last_particles_out >= self._frame_interval:
             self._particles_dirty = False
             self._last_particles_out = now
-            self.emit(self.particles.frame(self.field.sigma))
-            if self.particles.diagnostics.active:
-                self.emit(self.particles.diagnostics.frame())
+            frame = self.particles.frame(self.field.sigma)
+            self.emit(frame)
+            if self.particles.diagnostics.active:   # the same step's mode shares, not computed twice
+                self.emit(self.particles.diagnostics.frame(frame.mode_weights))
         if self._training_dirty and now - self._last_training_out >= TRAINING_INTERVAL:
             self._training_dirty = False
             self._last_training_out = now
