@@ -68,3 +68,24 @@ def test_an_inconsistent_edit_is_refused_with_a_message(lab, qtbot):
     qtbot.waitUntil(lambda: lab.last_message[0] == "warning", timeout=10_000)
     assert "Schedule not changed" in lab.last_message[1]
     assert lab.process.noise_max == pytest.approx(before)
+
+
+def test_the_wheel_scrolls_past_a_schedule_control_without_changing_it(lab, qtbot):
+    from scoreviz.app.qt import QtCore, QtGui, QtWidgets
+
+    spin = lab.schedule_dock.panel._spins["sigma_max"]
+    before = spin.value()
+
+    def wheel():
+        pos = QtCore.QPointF(spin.width() / 2, spin.height() / 2)
+        event = QtGui.QWheelEvent(pos, spin.mapToGlobal(pos), QtCore.QPoint(0, 0), QtCore.QPoint(0, -120),
+                                  QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+                                  QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+        QtWidgets.QApplication.sendEvent(spin, event)
+
+    wheel()
+    assert spin.value() == before                 # not focused: the panel scrolls, the schedule stays
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=2_000)
+    wheel()
+    assert spin.value() < before                  # focused: the wheel edits it as usual

@@ -103,6 +103,8 @@ def show_toggle(button: QtWidgets.QAbstractButton, on: bool, on_text: str, off_t
 def dock_contents(dock: QtWidgets.QDockWidget, widget: QtWidgets.QWidget, min_width: int, scroll: bool = True) -> None:
     """Put `widget` in `dock` (in a vertical scroll area, no frame, no horizontal bar); the dock can move and
     float but not close (the View menu brings each one to the front)."""
+    # many of these controls rebuild the model when they change: a wheel turn on the way down must not be one
+    wheel_when_focused(*widget.findChildren(QtWidgets.QAbstractSpinBox), *widget.findChildren(QtWidgets.QComboBox))
     if scroll:
         area = QtWidgets.QScrollArea()
         area.setWidget(widget)
@@ -114,3 +116,24 @@ def dock_contents(dock: QtWidgets.QDockWidget, widget: QtWidgets.QWidget, min_wi
     features = QtWidgets.QDockWidget.DockWidgetFeature
     dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
     dock.setMinimumWidth(min_width)
+
+
+class _WheelOnlyWhenFocused(QtCore.QObject):
+    """Lets a spin box or combo box take the mouse wheel only once it has the keyboard focus, so the wheel
+    scrolls a long panel instead of silently changing (and, for a schedule, rebuilding) what it passes over."""
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.Wheel and not obj.hasFocus():
+            event.ignore()          # the scroll area under it gets the wheel
+            return True
+        return False
+
+
+_WHEEL_FILTER = _WheelOnlyWhenFocused()
+
+
+def wheel_when_focused(*widgets: QtWidgets.QWidget) -> None:
+    """Apply _WheelOnlyWhenFocused to these widgets (they take focus by click or Tab, not by the wheel)."""
+    for w in widgets:
+        w.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        w.installEventFilter(_WHEEL_FILTER)
