@@ -105,6 +105,8 @@ def dock_contents(dock: QtWidgets.QDockWidget, widget: QtWidgets.QWidget, min_wi
     float but not close (the View menu brings each one to the front)."""
     # many of these controls rebuild the model when they change: a wheel turn on the way down must not be one
     wheel_when_focused(*widget.findChildren(QtWidgets.QAbstractSpinBox), *widget.findChildren(QtWidgets.QComboBox))
+    for plot in widget.findChildren(pg.GraphicsView):   # read-out plots take no wheel: pass it to the panel
+        plot.viewport().installEventFilter(_WHEEL_FILTER)
     if scroll:
         area = QtWidgets.QScrollArea()
         area.setWidget(widget)
@@ -123,10 +125,14 @@ class _WheelOnlyWhenFocused(QtCore.QObject):
     scrolls a long panel instead of silently changing (and, for a schedule, rebuilding) what it passes over."""
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QtCore.QEvent.Type.Wheel and not obj.hasFocus():
-            event.ignore()          # the scroll area under it gets the wheel
-            return True
-        return False
+        if event.type() != QtCore.QEvent.Type.Wheel or obj.hasFocus():
+            return False
+        area = obj.parentWidget()
+        while area is not None and not isinstance(area, QtWidgets.QScrollArea):
+            area = area.parentWidget()
+        if area is not None:         # the panel's scroll area gets the wheel
+            QtWidgets.QApplication.sendEvent(area.verticalScrollBar(), event)
+        return True
 
 
 _WHEEL_FILTER = _WheelOnlyWhenFocused()
