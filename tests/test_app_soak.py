@@ -36,6 +36,37 @@ def test_the_drawn_arrows_point_along_the_vectors(qtbot):
     assert np.linalg.norm(large[0, 2:] - large[0, :2]) > np.linalg.norm(small[0, 2:] - small[0, :2])
 
 
+def _painted(item, general: bool) -> np.ndarray:
+    """The opaque pixels of `item` painted onto a 100×100 image, by the item's own paint() or, with `general`,
+    by Qt's drawPoints path."""
+    image = QtGui.QImage(100, 100, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QtGui.QPainter(image)
+    item._draw_points(painter) if general else item.paint(painter, None)
+    painter.end()
+    return (np.frombuffer(image.constBits(), np.uint32).reshape(100, 100) >> 24) > 128
+
+
+def test_presentation_points_are_splatted_where_qt_draws_them(qtbot):
+    """Round points of presentation mode's size (4 px) go through the NumPy splat: each is the same 12-pixel
+    disc, centred within half a pixel of where Qt's round-capped pen draws it, in the point's colour."""
+    from scoreviz.app.items.points import PointCloudItem, footprint
+
+    assert len(footprint(4, True)) == 12 and len(footprint(2, False)) == 4
+    points = np.array([[10.3, 10.7], [30.5, 20.5], [50.9, 40.1], [70.0, 70.0]])
+    item = PointCloudItem("#E69F00", 4.0)
+    item.set_points(points)
+    qt, splat = _painted(item, general=True), _painted(item, general=False)
+    for x, y in points:
+        window = np.s_[int(y) - 5:int(y) + 6, int(x) - 5:int(x) + 6]
+        ours, theirs = np.argwhere(splat[window]), np.argwhere(qt[window])
+        assert len(ours) == 12 and 10 <= len(theirs) <= 13
+        assert np.abs(ours.mean(0) - theirs.mean(0)).max() <= 0.5
+    assert splat.sum() == 4 * 12                       # nothing else drawn
+    item.set_points(points + 3.0)
+    assert _painted(item, general=False).sum() == 4 * 12   # the next frame: the buffer was cleared after the last
+
+
 def test_colour_bands_are_a_fixed_scale():
     """A magnitude's band depends on the magnitude alone (no normalisation by the batch, so colours do not
     flicker as σ moves), grows with it, and the top band is open-ended."""

@@ -15,6 +15,7 @@ from scoreviz.core.samplers import ScoreFunction
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.lab.field import LiveField
+from scoreviz.lab.frame_pacing import EARLY_S, LATE_SHARE, FramePacer
 from scoreviz.lab.live_training import LiveTraining, downsample
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.session import LabSession
@@ -212,3 +213,61 @@ def test_the_particle_frame_rate_can_be_raised_for_presentations():
             session.tick()
         frames = sum(isinstance(f, fr.ParticleFrame) for f in out)
         assert low <= frames <= high, (fps, frames)
+
+
+def test_frames_keep_a_beat_and_training_fits_between_them():
+    """The pacer's clock is explicit, so this runs without timing: a frame sent late does not push the next one
+    back (the beat stays), a stall longer than an interval restarts the beat, and training may start steps only
+    until the sampler's share before the next beat (plus the allowed lateness), with one step guaranteed per
+    frame."""
+    pacer = FramePacer(0.1)
+    assert pacer.due(0.0)
+    pacer.sent(0.0)
+    assert pacer.next_at == pytest.approx(0.1)
+    assert not pacer.due(0.05) and pacer.due(0.1 - EARLY_S)
+    pacer.sent(0.13)                                    # 30 ms late: the next one is still due at 0.2
+    assert pacer.next_at == pytest.approx(0.2)
+    pacer.sent(0.45)                                    # a stall: a new beat from 0.45
+    assert pacer.next_at == pytest.approx(0.55)
+    end, min_steps = pacer.training_deadline(0.46, budget=1.0, sampler_cost=0.03)
+    assert end == pytest.approx(0.55 + LATE_SHARE * 0.1 - 0.03) and min_steps == 1
+    pacer.trained_since_frame = True
+    assert pacer.training_deadline(0.46, budget=0.01, sampler_cost=0.03) == (pytest.approx(0.47), 0)
+
+
+def test_training_starts_only_the_steps_that_fit(gaussian, one_torch_thread):
+    training = LiveTraining()
+    training.configure({"process": "ve", "batch_size": 64})
+    training.start(gaussian, make_process("ve", gaussian.train))
+    training.train_for(0.05)
+    assert training.step_cost.seconds > 0
+    before = training.trainer.step_count
+    training.train_for(1.0, end=time.perf_counter() - 1.0, min_steps=0)     # no time left: no step
+    assert training.trainer.step_count == before
+    training.train_for(1.0, end=time.perf_counter() - 1.0, min_steps=2)     # the guaranteed steps still run
+    assert training.trainer.step_count == before + 2
+
+
+def test_sixty_frames_a_second_while_a_model_trains():
+    """Presentation mode's rate with training on: the frames come on their beat, the sampler keeps the speed it
+    was given, and training still takes at least one step per frame (loose bounds: a busy CI machine)."""
+    out = []
+    session = LabSession(out.append, lambda *_: None)
+    session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
+    session.tick()
+    session.frame_rate(60)
+    session.speed(120)
+    session.train(True)
+    session.release(fr.ParticleRequest(name="em", n=200, steps=100000, source="exact"))
+    for _ in range(20):
+        session.tick()
+    out.clear()
+    trained = session.training.trainer.step_count
+    start = time.perf_counter()
+    while time.perf_counter() - start < 1.5:
+        session.tick()
+    seconds = time.perf_counter() - start
+    frames = [f for f in out if isinstance(f, fr.ParticleFrame)]
+    assert 45 <= len(frames) / seconds <= 62
+    assert 80 <= (frames[-1].step - frames[0].step) / seconds <= 125
+    assert session.training.trainer.step_count - trained >= 0.9 * len(frames)

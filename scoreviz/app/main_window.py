@@ -55,7 +55,7 @@ class MainWindow(QtWidgets.QMainWindow):
         apply_theme(app, self.theme)
         self._mailbox: dict[type, object] = {}
         self._closed = False
-        self._frames_drawn = 0
+        self.particle_frames_drawn = 0     # the animation's frames drawn so far (`scoreviz bench` counts them)
         self.last_message: tuple[str, str] = ("", "")
         self.process: fr.ProcessFrame | None = None
         self.last_field = self.last_particles = self.last_train = None
@@ -379,6 +379,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.scene.show_particles(self.high_dim.particles(particles))
             self.sampling_panel.show_frame(particles)
             self.last_particles = particles
+            self.particle_frames_drawn += 1
             self.particles_shown.emit(particles)
         if fr.SessionOpened in box:
             self.sessions.on_opened(box[fr.SessionOpened])
@@ -390,7 +391,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.training_panel.show_frame(train)
             self.last_train = train
             self.train_shown.emit(train)
-        self._frames_drawn += 1
         if self.perf.count_frame():
             self.perf.show(self.last_train, self.last_field)
 

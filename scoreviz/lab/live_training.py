@@ -22,7 +22,7 @@ from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, MATCH_THRESHOLD
 
 from . import frames as fr
 from .field import geometric_mid, relative_error
-from .rate_meter import RateMeter
+from .rate_meter import RateMeter, StepCost
 
 #: The loss curve sent to the window is averaged down to at most this many points.
 MAX_HISTORY = 2000
@@ -57,6 +57,8 @@ class LiveTraining:
         self.mid_error = math.nan
         self._match_cache = None
         self._rate = RateMeter()
+        #: what one optimiser step takes (a step is started only if it should end in time)
+        self.step_cost = StepCost()
 
     # --- settings --------------------------------------------------------------------------------------------
     def configure(self, options: dict) -> tuple[bool, str | None]:
@@ -127,20 +129,26 @@ class LiveTraining:
         """Training time so far (pauses excluded)."""
         return self._seconds + (time.perf_counter() - self._started if self.running else 0.0)
 
-    def train_for(self, budget: float) -> str | None:
-        """Optimiser steps for about `budget` seconds (at least one); an error message if training diverged
-        (the run is then paused with the last good weights)."""
-        end = time.perf_counter() + budget
+    def train_for(self, budget: float, end: float | None = None, min_steps: int = 1) -> str | None:
+        """Optimiser steps for about `budget` seconds, or until `end` (a perf_counter time) if that is sooner,
+        starting a step only if it should end in time and taking at least `min_steps`; an error message if
+        training diverged (the run is then paused with the last good weights)."""
+        now = time.perf_counter()
+        end = now + budget if end is None else min(end, now + budget)
+        taken = 0
         try:
-            while True:
+            while taken < min_steps or now + self.step_cost.seconds <= end:
                 self.trainer.step()
-                if time.perf_counter() >= end:
-                    break
+                taken += 1
+                later = time.perf_counter()
+                self.step_cost.add(later - now)
+                now = later
         except TrainingDiverged as exc:
             self.pause()
             return str(exc)
         finally:
-            self.trainer.note_rate(self._rate.mark(self.trainer.step_count))
+            if taken:
+                self.trainer.note_rate(self._rate.mark(self.trainer.step_count))
         return None
 
     # --- how close the learned field is ----------------------------------------------------------------------

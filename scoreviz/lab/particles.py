@@ -16,6 +16,7 @@ from scoreviz.core.samplers import ScoreFunction, run_sampler
 
 from . import frames as fr
 from .level_diagnostics import REFERENCE_SNR, LevelDiagnostics
+from .rate_meter import StepCost
 
 #: Particles released at a clicked point start in a small cloud: this fraction of the data's std.
 ORIGIN_SPREAD = 0.02
@@ -45,6 +46,10 @@ class Particles:
         self._generator = torch.Generator().manual_seed(0)
         self._due = 0.0
         self._last = time.perf_counter()
+        #: what one sampler step takes (what the frame pacing plans with)
+        self.step_cost = StepCost()
+        #: sampler steps taken since the session began (a tick compares it to see whether it did any)
+        self.steps_taken = 0
 
     @property
     def active(self) -> bool:
@@ -110,13 +115,23 @@ class Particles:
         self.speed = max(0.0, float(steps_per_second))
 
     # --- advancing -------------------------------------------------------------------------------------------
+    def cost_until(self, at: float, budget: float) -> float:
+        """Seconds the steps owed by the time `at` will take (`budget` at speed 0, which fills its budget)."""
+        if self.speed <= 0:
+            return budget
+        return min(budget, int(self._owed(at)) * self.step_cost.seconds)
+
+    def _owed(self, now: float) -> float:
+        """Steps owed at the time `now` at `speed` steps/s (a fraction carries over to the next call)."""
+        return min(self._due + self.speed * (now - self._last), self.speed * MAX_CATCH_UP + 1)
+
     def advance_due(self, budget: float) -> str | None:
         """The steps owed since the last call at `speed` steps/s (all it can within `budget` seconds at speed 0)."""
         now = time.perf_counter()
         if self.speed <= 0:
             n = 10**9
         else:
-            self._due = min(self._due + self.speed * (now - self._last), self.speed * MAX_CATCH_UP + 1)
+            self._due = self._owed(now)
             n = int(self._due)
             self._due -= n
         self._last = now
@@ -125,6 +140,13 @@ class Particles:
     def advance(self, n: int, deadline: float = math.inf) -> str | None:
         """Up to n steps, stopping at the deadline or the run's end; an error message if the particles diverged
         (they then stay at their last finite positions and the run ends)."""
+        start, taken = time.perf_counter(), self.steps_taken
+        try:
+            return self._advance(n, deadline)
+        finally:
+            self.step_cost.add(time.perf_counter() - start, self.steps_taken - taken)
+
+    def _advance(self, n: int, deadline: float) -> str | None:
         for _ in range(n):
             if self._run is None:
                 break
@@ -138,6 +160,7 @@ class Particles:
                 return (f"The particles diverged (NaN/inf) at step {step.index}: they were stopped at their last "
                         "finite positions. Try another sampler or train longer.")
             self.x, self.step = step.x, step
+            self.steps_taken += 1
             self.diagnostics.add(step)
             if self.observer is not None:
                 self.observer.stepped(self)

@@ -1,4 +1,4 @@
-"""Training steps per second as a window delivers them (ticks and pauses included)."""
+"""Training steps per second as a window delivers them (ticks and pauses included), and what one step costs."""
 from __future__ import annotations
 
 import time
@@ -31,3 +31,20 @@ class RateMeter:
             return 0.0
         (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+class StepCost:
+    """Seconds one step takes, a running mean with a few steps' memory (what the frame pacing plans with)."""
+
+    #: weight of the newest measurement
+    SMOOTHING = 0.2
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def add(self, seconds: float, steps: int = 1) -> None:
+        """`steps` steps took `seconds` together."""
+        if steps <= 0:
+            return
+        each = seconds / steps
+        self.seconds = each if self.seconds == 0 else self.seconds + self.SMOOTHING * (each - self.seconds)

@@ -1,9 +1,10 @@
 """The 2-D lab's session: data, noise process, live training, score field and particles, driven in ticks.
 
 `LabSession` is what the window's compute worker runs, without Qt: commands are plain method calls (the names
-in COMMANDS), and `tick()` does a few milliseconds of work — training for a budget, the field if it is stale,
-the particle steps that are due — and hands out frames through `emit(frame)` and messages through
-`say(level, text)`, at most FRAME_INTERVAL / TRAINING_INTERVAL apart. A test or a notebook drives it the
+in COMMANDS), and `tick()` does a few milliseconds of work — the particle steps that are due, the field if it
+is stale, training until the next particle frame's beat — and hands out frames through `emit(frame)` and
+messages through `say(level, text)`, particle frames on a beat of FRAME_INTERVAL (or the `frame_rate` asked
+for) and training read-outs at most TRAINING_INTERVAL apart. A test or a notebook drives it the
 same way the worker does.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scoreviz.core.samplers import ScoreFunction
 from . import frames as fr
 from .data_specs import dataset_from_spec
 from .field import LiveField, geometric_mid
+from .frame_pacing import FramePacer
 from .live_training import LiveTraining
 from .particles import Particles
 from .process_frame import process_frame
@@ -60,7 +62,7 @@ class LabSession(SavedSessions):
         self.field = LiveField()
         self.particles = Particles()
         self.schedule_control = ScheduleControl()
-        self._frame_interval = FRAME_INTERVAL
+        self._pacer = FramePacer(FRAME_INTERVAL)
         self._resume_with_data = False   # Clear paused a running training: resume with the next data
         self._schedule_dirty = False
         self._schedule_shown = False   # the read-out (and its floor, ~1 s for a large point set) only when seen
@@ -68,7 +70,7 @@ class LabSession(SavedSessions):
         self._field_dirty = True
         self._particles_dirty = False
         self._training_dirty = False
-        self._last_field = self._last_match = self._last_particles_out = self._last_training_out = 0.0
+        self._last_field = self._last_match = self._last_training_out = 0.0
 
     @property
     def version(self) -> int:
@@ -173,7 +175,7 @@ class LabSession(SavedSessions):
 
     def frame_rate(self, fps: float | None) -> None:
         """Particle frames per second (None: the default, 1/FRAME_INTERVAL)."""
-        self._frame_interval = FRAME_INTERVAL if not fps else 1.0 / max(1.0, float(fps))
+        self._pacer.set_interval(FRAME_INTERVAL if not fps else 1.0 / max(1.0, float(fps)))
 
     def slice_options(self, options: dict) -> None:
         """D ≥ 3: the plane the field is drawn on ({"axes": (i, j), "point": [D values]})."""
@@ -294,16 +296,39 @@ class LabSession(SavedSessions):
 
     # --- the tick --------------------------------------------------------------------------------------------
     def tick(self) -> tuple[bool, bool]:
-        """A few ms of work. Returns (busy: there is more to do at once, pending: frames wait to go out)."""
+        """A few ms of work. Returns (busy: work was done and more may wait, so tick again at once; pending:
+        frames or steps wait for their time, so tick again soon).
+
+        The order keeps the particle frames on their beat (lab.frame_pacing): the sampler's steps and the frame
+        first, then the read-outs that go stale while training (the field, the middle-σ error, the schedule),
+        on a tick that just sent a frame while particles play, and last the optimiser steps that fit before the
+        next beat."""
         busy = False
         if self._pending_spec is not None:
             self._apply_pending_data()
             busy = True
-        if self.training.running and self.training.trainer is not None:
-            self._report(self.training.train_for(TRAIN_BUDGET))
-            self._training_dirty = True
-            busy = True
-            now = time.perf_counter()
+        playing = self.particles.running and self.particles.active
+        sent = False
+        if playing:
+            taken = self.particles.steps_taken
+            self._report(self.particles.advance_due(SAMPLE_BUDGET))
+            if self.particles.steps_taken > taken:
+                self._particles_dirty = busy = True
+        if self._particles_dirty and self._pacer.due(time.perf_counter()):
+            self._emit_particles()
+            sent = busy = True
+        training = self.training.running and self.training.trainer is not None
+        if sent or not playing:
+            busy |= self._refresh_read_outs(training)
+        if training:
+            busy |= self._train(playing)
+        self._emit_training_due()
+        return busy, self._particles_dirty or self._training_dirty or playing or training
+
+    def _refresh_read_outs(self, training: bool) -> bool:
+        """The middle-σ error, the schedule read-out and the field, where stale; True if any was refreshed."""
+        now = time.perf_counter()
+        if training:
             if now - self._last_match > MATCH_REFRESH:
                 self._last_match = now
                 self.training.measure_match(self.dataset, self.version)
@@ -311,32 +336,47 @@ class LabSession(SavedSessions):
                 self._field_dirty = True
             if now - self._last_schedule > SCHEDULE_REFRESH:
                 self._schedule_dirty = True
-        if self._schedule_dirty and self._schedule_shown and self.dataset is not None and self.process is not None:
+        if self.dataset is None or self.process is None:
+            return False
+        refreshed = False
+        if self._schedule_dirty and self._schedule_shown:
             self._emit_schedule()
-            busy = True
-        if self._field_dirty and self.dataset is not None and self.process is not None:
+            refreshed = True
+        if self._field_dirty:
             self._field_dirty = False
             self._last_field = time.perf_counter()
             frame = self.field.frame(self.training.learned_score)
             if frame is not None:
                 self.emit(frame)
-            busy = True
-        if self.particles.running and self.particles.active:
-            self._report(self.particles.advance_due(SAMPLE_BUDGET))
-            self._particles_dirty = True
-            busy = True
-        self._emit_due()
-        return busy, self._particles_dirty or self._training_dirty
+            refreshed = True
+        return refreshed
 
-    def _emit_due(self) -> None:
+    def _train(self, playing: bool) -> bool:
+        """Optimiser steps for TRAIN_BUDGET, or, while particles play, those that fit before the sampler's steps
+        for the next frame must start (at least one per frame); True if any was taken."""
         now = time.perf_counter()
-        if self._particles_dirty and now - self._last_particles_out >= self._frame_interval:
-            self._particles_dirty = False
-            self._last_particles_out = now
-            frame = self.particles.frame(self.field.sigma)
-            self.emit(frame)
-            if self.particles.diagnostics.active:   # the same step's mode shares, not computed twice
-                self.emit(self.particles.diagnostics.frame(frame.mode_weights))
+        end, min_steps = now + TRAIN_BUDGET, 1
+        if playing:
+            end, min_steps = self._pacer.training_deadline(
+                now, TRAIN_BUDGET, self.particles.cost_until(self._pacer.next_at, SAMPLE_BUDGET))
+        before = self.training.trainer.step_count
+        self._report(self.training.train_for(TRAIN_BUDGET, end, min_steps))
+        if self.training.trainer is None or self.training.trainer.step_count == before:
+            return False
+        self._pacer.trained_since_frame = True
+        self._training_dirty = True
+        return True
+
+    def _emit_particles(self) -> None:
+        self._particles_dirty = False
+        self._pacer.sent(time.perf_counter())
+        frame = self.particles.frame(self.field.sigma)
+        self.emit(frame)
+        if self.particles.diagnostics.active:   # the same step's mode shares, not computed twice
+            self.emit(self.particles.diagnostics.frame(frame.mode_weights))
+
+    def _emit_training_due(self) -> None:
+        now = time.perf_counter()
         if self._training_dirty and now - self._last_training_out >= TRAINING_INTERVAL:
             self._training_dirty = False
             self._last_training_out = now

@@ -1,10 +1,14 @@
-"""A point cloud. Opaque points of 1 or 2 device pixels are splatted with NumPy into a reusable device-sized ARGB
-buffer and blitted with one `drawImage` (~1 ms for 10k points; Qt strokes 2-px cosmetic points at ~3 ms, as
-zero-length lines whose 1/63-unit extent in *data* units also smears them sideways when zoomed in). Other styles
-(translucent colours, larger sizes, rotated or high-DPI painters) use one `QPainter.drawPoints` per colour
+"""A point cloud. Opaque points of 1 to MAX_SPLAT device pixels are splatted with NumPy into a reusable
+device-sized ARGB buffer and blitted with one `drawImage` (~1 ms for 10k points; Qt strokes 2-px cosmetic points
+at ~3 ms, as zero-length lines whose 1/63-unit extent in *data* units also smears them sideways when zoomed in,
+and presentation mode's round 4-px points at ~2 ms for 2,000 — painting holds the GIL the training worker
+needs). Other styles (translucent colours, fractional sizes, rotated or high-DPI painters) use one
+`QPainter.drawPoints` per colour
 (GUIDE §3) on points sorted by colour; that grouping is made only when such a paint needs it and is cached while
 the labels stay the same."""
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
@@ -17,6 +21,24 @@ from .bounds import box, set_bounds
 def _premultiplied_argb(c: QtGui.QColor) -> int:
     a = c.alpha()
     return (a << 24) | ((c.red() * a // 255) << 16) | ((c.green() * a // 255) << 8) | (c.blue() * a // 255)
+
+
+#: The largest point (device pixels) drawn through the NumPy splat; a k-pixel point writes up to k² pixels.
+MAX_SPLAT = 8
+
+
+@lru_cache(maxsize=None)
+def footprint(k: int, round_cap: bool) -> tuple[tuple[int, int], ...]:
+    """The (dx, dy) pixels a point of k device pixels covers from its top-left pixel: the k×k square (a
+    square-capped pen), or the disc inscribed in it (a round-capped pen, as Qt strokes points wider than 2.5)."""
+    half, radius2 = 0.5 * (k - 1), (0.5 * k) ** 2
+    return tuple((dx, dy) for dy in range(k) for dx in range(k)
+                 if not round_cap or (dx - half) ** 2 + (dy - half) ** 2 <= radius2)
+
+
+def round_cap(size: float) -> bool:
+    """Points wider than 2.5 pixels are drawn round (smaller ones are a pixel or a 2×2 square either way)."""
+    return size > 2.5
 
 
 class PointCloudItem(pg.GraphicsObject):
@@ -64,7 +86,8 @@ class PointCloudItem(pg.GraphicsObject):
             pen = QtGui.QPen(colour)
             pen.setWidthF(self._size)
             pen.setCosmetic(True)
-            pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap if self._size > 2.5 else QtCore.Qt.PenCapStyle.SquareCap)
+            cap = QtCore.Qt.PenCapStyle.RoundCap if round_cap(self._size) else QtCore.Qt.PenCapStyle.SquareCap
+            pen.setCapStyle(cap)
             self._pens.append(pen)
         self._argb = np.array([_premultiplied_argb(c) for c in self._colours], dtype=np.uint32)
         self._opaque = all(c.alpha() == 255 for c in self._colours)
@@ -105,7 +128,7 @@ class PointCloudItem(pg.GraphicsObject):
     def paint(self, painter, option, widget=None):
         if not len(self._positions):
             return
-        if self._opaque and self._size in (1.0, 2.0) and self._splat(painter):
+        if self._opaque and self._size == int(self._size) and 1 <= self._size <= MAX_SPLAT and self._splat(painter):
             return
         self._draw_points(painter)
 
@@ -155,8 +178,9 @@ class PointCloudItem(pg.GraphicsObject):
         return colours
 
     def _splat(self, painter) -> bool:
-        """Draw the points as k×k device-pixel squares (k = size; the pixels a square-capped cosmetic pen covers,
-        from ⌊x − (k−1)/2⌋) through the NumPy buffer; False where this painter needs the general path.
+        """Draw the points as k×k device-pixel squares or discs (k = size; the pixels a cosmetic pen covers, from
+        ⌊x − (k−1)/2⌋; see `footprint`) through the NumPy buffer; False where this painter needs the general
+        path.
         (No exceptions may leave paint(): PySide6 turns them into crashes.)"""
         tr = painter.transform()
         device = painter.device()
@@ -195,9 +219,8 @@ class PointCloudItem(pg.GraphicsObject):
         colours = self._point_colours()
         colour = colours if np.ndim(colours) == 0 else colours[sel]
         out = buf.reshape(-1)
-        offsets = (0,) if k == 1 else (0, 1, width, width + 1)
-        for o in offsets:
-            out[flat + o] = colour
+        for dx, dy in footprint(k, round_cap(self._size)):
+            out[flat + (dy * width + dx)] = colour
         c0, c1, r0, r1 = int(cols.min()), int(cols.max()) + k, int(rows.min()), int(rows.max()) + k
         painter.save()
         painter.resetTransform()
