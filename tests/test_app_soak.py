@@ -67,6 +67,29 @@ def test_presentation_points_are_splatted_where_qt_draws_them(qtbot):
     assert _painted(item, general=False).sum() == 4 * 12   # the next frame: the buffer was cleared after the last
 
 
+def test_wide_arrows_are_drawn_that_many_pixels_thick(qtbot):
+    """Presentation mode's 2-px arrows, drawn as one-pixel passes shifted across each line: a flat shaft is two
+    rows thick and a steep one two columns wide, under a flipped y axis as in the plot; thin arrows stay one."""
+    from scoreviz.app.items import VectorFieldItem
+
+    tails = np.array([[1.0, 3.0], [6.0, 1.0]])
+    vectors = np.array([[3.0, 0.0], [0.0, 3.0]])               # a flat arrow and a steep one
+    thickness = {}
+    for width in (1.0, 2.0):
+        item = VectorFieldItem(width=width)
+        item.set_field(tails, vectors, np.ones(2), cell=4.0, bounded=False)
+        image = QtGui.QImage(100, 100, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QtGui.QPainter(image)
+        painter.translate(0, 100)
+        painter.scale(10, -10)                                   # data (x, y) → pixels (10x, 100 − 10y)
+        item.paint(painter, None)
+        painter.end()
+        lit = (np.frombuffer(image.constBits(), np.uint32).reshape(100, 100) >> 24) > 0
+        thickness[width] = (lit[:, 20].sum(), lit[80, :].sum())   # across the flat shaft, across the steep one
+    assert thickness[1.0] == (1, 1) and thickness[2.0] == (2, 2)
+
+
 def test_colour_bands_are_a_fixed_scale():
     """A magnitude's band depends on the magnitude alone (no normalisation by the batch, so colours do not
     flicker as σ moves), grows with it, and the top band is open-ended."""
@@ -110,3 +133,24 @@ def test_soak_thousands_of_frames_keep_none_refcount_flat(qtbot):
     # the frame shows something: the particles' colours are in the image
     arr = np.frombuffer(image.constBits(), np.uint8).reshape(400, 400, 4)
     assert arr[..., :3].max() > 100
+
+
+def test_wide_trails_are_the_splat_of_shifted_copies():
+    """Presentation mode's 3-pixel trails (a box sum of the 1-pixel splat) are exactly what splatting each
+    particle at the 3 × 3 whole-pixel shifts around it gives, edges included."""
+    from scoreviz.app.items.backdrop import box_sum
+
+    rng = np.random.default_rng(1)
+    n = 16
+    pixels = rng.integers(0, n, size=(40, 2))
+    pixels[:4] = [[0, 0], [n - 1, n - 1], [0, n - 1], [n - 1, 5]]          # corners and edges
+    splat = np.zeros((n, n))
+    np.add.at(splat, (pixels[:, 1], pixels[:, 0]), 1.0)
+    shifted = np.zeros((n, n))
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            col, row = pixels[:, 0] + dx, pixels[:, 1] + dy
+            ok = (col >= 0) & (col < n) & (row >= 0) & (row < n)
+            np.add.at(shifted, (row[ok], col[ok]), 1.0)
+    np.testing.assert_array_equal(box_sum(splat, 1), shifted)
+    np.testing.assert_array_equal(box_sum(splat, 0), splat)

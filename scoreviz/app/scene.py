@@ -110,16 +110,7 @@ class Scene2D:
             self._serial = f.serial
             self.backdrop.reset()
         if self.trails_on and len(pos):
-            self.backdrop.add(pos if self.trail_width <= 1 else self._widened(pos))
-
-    def _widened(self, pos: np.ndarray) -> np.ndarray:
-        """pos (N, 2) and its copies shifted by whole backdrop pixels, trail_width across: wider trails from the
-        same one-pixel splat (N·trail_width² points)."""
-        r = self.backdrop.boundingRect()
-        k = self.trail_width // 2
-        steps = np.arange(-k, k + 1, dtype=np.float64) / self.backdrop.resolution
-        dx, dy = np.meshgrid(steps * r.width(), steps * r.height())
-        return (pos[None, :, :] + np.stack([dx.ravel(), dy.ravel()], 1)[:, None, :]).reshape(-1, 2)
+            self.backdrop.add(pos, self.trail_width)
 
     def show_data(self, points: np.ndarray, mode: str | None = None) -> None:
         self.data_mode = mode or self.data_mode

@@ -15,6 +15,20 @@ import numpy as np
 from ..qt import QtCore, QtGui, pg
 from .heat import BARE, HeatIndex
 
+def box_sum(image: np.ndarray, k: int) -> np.ndarray:
+    """Each pixel of `image` (H, W) summed over the (2k + 1)² box around it, pixels outside counting 0: the same
+    as splatting every point 2k + 1 times across, shifted by whole pixels (two 1-D passes of shifted adds)."""
+    rows = image.copy()
+    for d in range(1, k + 1):
+        rows[d:] += image[:-d]
+        rows[:-d] += image[d:]
+    out = rows.copy()
+    for d in range(1, k + 1):
+        out[:, d:] += rows[:, :-d]
+        out[:, :-d] += rows[:, d:]
+    return out
+
+
 class BackdropItem(pg.GraphicsObject):
     """The heat map (a HeatIndex) and the particles' fading trails, composited into one image (module doc)."""
 
@@ -86,8 +100,9 @@ class BackdropItem(pg.GraphicsObject):
         self._acc[:] = 0
         self._show()
 
-    def add(self, positions: np.ndarray) -> None:
-        """Decay the old trails and splat the particles (N, 2) at their new positions."""
+    def add(self, positions: np.ndarray, width: int = 1) -> None:
+        """Decay the old trails and splat the particles (N, 2) at their new positions, each `width` pixels
+        across (odd: a width × width box around the particle's pixel)."""
         acc = self._acc
         acc *= self.decay
         n = self.resolution
@@ -108,7 +123,8 @@ class BackdropItem(pg.GraphicsObject):
             flat += col[sel].astype(np.intp)
             counts = np.bincount(flat, minlength=n * n)
             np.multiply(counts, np.float32(self.gain), out=self._splat, casting="unsafe")
-            acc += self._splat.reshape(n, n)
+            splat = self._splat.reshape(n, n)
+            acc += splat if width <= 1 else box_sum(splat, width // 2)
             np.minimum(acc, 1.0, out=acc)
         self._show()
 
