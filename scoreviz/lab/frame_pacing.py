@@ -5,8 +5,8 @@ after it was sent, or every frame would be late by the part of a tick that overr
 would come out as 45–50. After a stall of more than one interval the beat restarts from now (no burst of
 catch-up frames). Training shares the worker's thread with the sampler, so it gets the time left before the
 next beat (give or take LATE_SHARE of an interval) less what the sampler's steps owed by then will take
-(`training_deadline`), and at least one optimiser step per frame so that a sampler too slow for the frame rate
-cannot starve it.
+(`training_deadline`), and at least one optimiser step every STARVATION_S so that a sampler too slow for the
+frame rate cannot stop it.
 """
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ EARLY_S = 0.002
 #: A training step may make the next frame this share of an interval late (the beat stays, so the rate does):
 #: planning to end exactly on the beat leaves, on average, half a step idle before every frame.
 LATE_SHARE = 0.25
+#: Training takes a step at least this often, fitting or not. Once per frame at 60 frames/s would claim ~0.35 s
+#: of every second on 2 cores (a step costs ~6 ms beside the window) and cost the frames their beat.
+STARVATION_S = 0.05
 
 
 class FramePacer:
@@ -24,8 +27,8 @@ class FramePacer:
     def __init__(self, interval: float):
         self.interval = interval
         self.next_at = 0.0
-        #: an optimiser step was taken since the last frame went out (the starvation guard)
-        self.trained_since_frame = False
+        #: when training last took a step (the starvation guard)
+        self.trained_at = 0.0
 
     def set_interval(self, interval: float) -> None:
         self.interval = interval
@@ -38,11 +41,10 @@ class FramePacer:
         self.next_at += self.interval
         if self.next_at < now:             # more than one interval late: a new beat from now
             self.next_at = now + self.interval
-        self.trained_since_frame = False
 
     def training_deadline(self, now: float, budget: float, sampler_cost: float) -> tuple[float, int]:
         """(end, min_steps) for a training chunk of at most `budget` seconds that ends before the sampler's
         steps for the next frame (`sampler_cost` seconds) must start; min_steps is 1 when no step has been
-        taken since the last frame (a slow sampler must not starve training), else 0."""
+        taken for STARVATION_S (a slow sampler must not stop training), else 0."""
         end = min(now + budget, self.next_at + LATE_SHARE * self.interval - sampler_cost)
-        return end, 0 if self.trained_since_frame else 1
+        return end, 1 if now - self.trained_at >= STARVATION_S else 0

@@ -353,7 +353,7 @@ class LabSession(SavedSessions):
 
     def _train(self, playing: bool) -> bool:
         """Optimiser steps for TRAIN_BUDGET, or, while particles play, those that fit before the sampler's steps
-        for the next frame must start (at least one per frame); True if any was taken."""
+        for the next frame must start (at least one every frame_pacing.STARVATION_S); True if any was taken."""
         now = time.perf_counter()
         end, min_steps = now + TRAIN_BUDGET, 1
         if playing:
@@ -363,7 +363,7 @@ class LabSession(SavedSessions):
         self._report(self.training.train_for(TRAIN_BUDGET, end, min_steps))
         if self.training.trainer is None or self.training.trainer.step_count == before:
             return False
-        self._pacer.trained_since_frame = True
+        self._pacer.trained_at = time.perf_counter()
         self._training_dirty = True
         return True
 
