@@ -154,3 +154,42 @@ def test_wide_trails_are_the_splat_of_shifted_copies():
             np.add.at(shifted, (row[ok], col[ok]), 1.0)
     np.testing.assert_array_equal(box_sum(splat, 1), shifted)
     np.testing.assert_array_equal(box_sum(splat, 0), splat)
+
+
+def test_a_field_made_ahead_draws_the_same_as_one_made_in_the_frame(qtbot):
+    """The window makes a new field's arrows, their grouping for wide pens and the heat indices when the field
+    arrives; the frame that shows it must draw exactly what making them in the frame would, and a field made
+    ahead for another frame (or over another view) is not used for this one."""
+    from dataclasses import replace as changed
+
+    from scoreviz.app.presentation import PRESENTATION_STYLE, presentation_theme, style_scene
+    from scoreviz.app.scene import Scene2D
+    from scoreviz.app.theme import DARK
+
+    scene = Scene2D(presentation_theme(DARK))
+    style_scene(scene, PRESENTATION_STYLE)
+    scene.widget.resize(600, 400)
+    scene.set_view(-4, 4, -4, 4)
+    scene.sync_trail_area()
+    field, _ = synthetic_frames(n_grid=16)
+    scene.show_field(field)
+    made_in_frame = [scene.field.lines_of_band(k).copy() for k in range(scene.field.n_bands)]
+    heat_in_frame = scene.backdrop.heat.index.copy()
+    scene.clear_field()
+    ahead = scene.prepare_field(field)
+    scene.show_field(field, ahead=ahead)
+    for k, lines in enumerate(made_in_frame):
+        np.testing.assert_array_equal(scene.field.lines_of_band(k), lines)
+    np.testing.assert_array_equal(scene.backdrop.heat.index, heat_in_frame)
+    assert scene.field._by_slope is ahead.groups                  # the wide pens' grouping came ahead too
+    other = changed(field, heat=field.heat - 1.0)                 # ahead was made for another frame
+    scene.show_field(other, ahead=ahead)
+    assert not np.array_equal(scene.backdrop.heat.index, heat_in_frame)
+    ahead = scene.prepare_field(field)
+    scene.set_view(-2, 2, -2, 2)                                  # the view moved before the frame
+    scene.sync_trail_area()
+    scene.show_field(field, ahead=ahead)
+    zoomed = scene.backdrop.heat.index.copy()
+    scene.show_field(field)
+    np.testing.assert_array_equal(zoomed, scene.backdrop.heat.index)
+    assert not np.array_equal(zoomed, heat_in_frame)

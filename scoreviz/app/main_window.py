@@ -1,8 +1,8 @@
 """The main window: canvas (or 1-D plot) with the σ slider below, control panels on the right.
 
-Frames from the worker land in a mailbox (latest of each kind) and are drawn by a GUI timer only when new.
-After drawing a frame the window emits a relay signal (`field_shown`, `particles_shown`, `train_shown`,
-`process_shown`) — GUI-thread signals that tests and the scripted run can wait on.
+Frames from the worker are drawn by `frame_drawer.FrameDrawer`; after drawing a frame the window emits a relay
+signal (`field_shown`, `particles_shown`, `train_shown`, `process_shown`) — GUI-thread signals that tests and
+the scripted run can wait on.
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 from scoreviz.core.device import available_devices
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
-from scoreviz.lab.recording import ClipFrame
 
 from . import choices as window_choices
 from .canvas_area import CanvasArea
 from .canvas_gestures import CanvasGestures
 from .control_dock import ControlDock
 from .data_editor import DataEditor
+from .frame_drawer import FrameDrawer
 from .high_dim import HighDimView
 from .icon import app_icon
 from .lesson_player import LessonPlayer
@@ -32,7 +32,6 @@ from .theme import THEMES, apply_theme
 from .window_menus import build_menus, build_shortcuts
 from .worker_host import WorkerHost
 
-RENDER_INTERVAL_MS = 8     # polls the mailbox; draws only when a frame arrived (60 a second at most when presenting)
 VIEW_DEBOUNCE_MS = 40
 DATA_DEBOUNCE_MS = 60
 
@@ -53,9 +52,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.theme = THEMES.get(theme, THEMES["dark"])
         app = QtWidgets.QApplication.instance()
         apply_theme(app, self.theme)
-        self._mailbox: dict[type, object] = {}
         self._closed = False
-        self.particle_frames_drawn = 0     # the animation's frames drawn so far (`scoreviz bench` counts them)
         self.last_message: tuple[str, str] = ("", "")
         self.process: fr.ProcessFrame | None = None
         self.last_field = self.last_particles = self.last_train = None
@@ -64,6 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor = DataEditor(parent=self)
         self.host = WorkerHost(self)
         self.sessions = SessionActions(self)
+        self.frames = FrameDrawer(self)          # the worker's frames, drawn
         self._build_ui()
         self._connect()
         self.lessons = LessonPlayer(self)
@@ -71,7 +69,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.presentation = Presentation(self)   # F5 / View → Present, Esc leaves
         self.recorder = Recorder(self)           # File → Record, Ctrl+R, the ● Rec button
 
-        self._render_timer = self._timer(RENDER_INTERVAL_MS, self._render)
         self._view_timer = self._timer(VIEW_DEBOUNCE_MS, self._send_view, single_shot=True)
         self._data_timer = self._timer(DATA_DEBOUNCE_MS, self._flush_data, single_shot=True)
 
@@ -84,7 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._send_config()
         self._on_view_options()   # apply_choices ran before the worker started: send the field's options now
         self.load_preset(preset or remembered.get("preset") or data_specs.DEFAULT_PRESET)
-        self._render_timer.start()
+        self.frames.timer.start()
 
     # --- construction ----------------------------------------------------------------------------------------
     def _timer(self, interval_ms: int, slot, single_shot: bool = False) -> QtCore.QTimer:
@@ -130,7 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _connect(self) -> None:
         w = self.host.worker
-        w.frame.connect(self._on_frame)          # bound methods of a GUI-thread QObject only (GUIDE §2)
+        w.frame.connect(self.frames.on_frame)    # bound methods of a GUI-thread QObject only (GUIDE §2)
         w.message.connect(self._on_worker_message)
         self.editor.changed.connect(self._on_data_changed)
         self.editor.adopted.connect(self._show_data)
@@ -196,10 +193,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scene.apply_theme(self.theme)
         self.plot1d.apply_theme(self.theme)
         self.dock.apply_theme(self.theme, self.scene.mode_colours())
-        if self.last_field is not None:
-            self._mailbox[type(self.last_field)] = self.last_field
-        if self.last_particles is not None:
-            self._mailbox[fr.ParticleFrame] = self.last_particles
+        self.frames.redraw(self.last_field, self.last_particles)
 
     def set_mode(self, mode: str) -> None:
         """"2d": the lab for low-dimensional data; "images": MNIST digits emerging from noise. Entering the image
@@ -246,7 +240,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.message_shown.emit(level, text)
 
     def save_screenshot(self, path: str) -> bool:
-        self._render()
+        self.frames.render()
         QtWidgets.QApplication.processEvents()
         return self.grab().save(str(path))
 
@@ -262,7 +256,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self._render_timer.stop()
+        self.frames.timer.stop()
         self._view_timer.stop()
         self._data_timer.stop()
         self.presentation.leave()                # the saved layout is the normal one, docks and all
@@ -329,8 +323,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scene.field.setVisible(o["arrows"])
         if self.editor.spec is not None and self.editor.dim >= 2:
             self.scene.show_data(self.high_dim.project(self.editor.points), o["data"])
-        if self.last_field is not None:
-            self._mailbox[type(self.last_field)] = self.last_field
+        self.frames.redraw(self.last_field)
 
     def _on_trails(self, on: bool) -> None:
         self.scene.trails_on = on
@@ -340,59 +333,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _send_config(self, *_):
         self.host.send("configure", self.training_panel.options())
 
-    # --- frames from the worker ------------------------------------------------------------------------------
-    @QtCore.Slot(object)
-    def _on_frame(self, frame) -> None:
-        """Runs in the GUI thread (queued): keep only the latest frame of each kind."""
-        if isinstance(frame, ClipFrame):         # every one of these goes to the recorder, none is dropped
-            return
-        self._mailbox[type(frame)] = frame
-
+    # --- messages from the worker ----------------------------------------------------------------------------
     @QtCore.Slot(str, str)
     def _on_worker_message(self, level: str, text: str) -> None:
         self.show_message(level, text)
-
-    def _render(self) -> None:
-        if not self._mailbox:
-            return
-        box, self._mailbox = self._mailbox, {}
-        process = box.get(fr.ProcessFrame)
-        if process is not None:
-            self.process = process
-            self.sigma_bar.set_process(process)
-            self.process_shown.emit(process)
-        field = box.get(fr.FieldFrame) if self.editor.dim >= 2 and len(self.editor.points) else None
-        if field is not None:
-            self.scene.show_field(field, self.view_panel.arrows.isChecked())
-            self.high_dim.field(field)
-        elif self.editor.dim == 1 and fr.Field1DFrame in box:
-            field = box[fr.Field1DFrame]
-            self.plot1d.show_field(field)
-        if field is not None:
-            self.last_field = field
-            self.field_shown.emit(field)
-        particles = box.get(fr.ParticleFrame)
-        if particles is not None:
-            if particles.positions.ndim == 2 and particles.positions.shape[1] == 1:
-                self.plot1d.show_particles(particles.positions)
-            else:
-                self.scene.show_particles(self.high_dim.particles(particles))
-            self.sampling_panel.show_frame(particles)
-            self.last_particles = particles
-            self.particle_frames_drawn += 1
-            self.particles_shown.emit(particles)
-        if fr.SessionOpened in box:
-            self.sessions.on_opened(box[fr.SessionOpened])
-        for kind in (fr.ScheduleFrame, fr.LevelDiagnosticsFrame, fr.ScheduleComparison):
-            if kind in box:
-                self.schedule_dock.show(box[kind])
-        train = box.get(fr.TrainingFrame)
-        if train is not None:
-            self.training_panel.show_frame(train)
-            self.last_train = train
-            self.train_shown.emit(train)
-        if self.perf.count_frame():
-            self.perf.show(self.last_train, self.last_field)
 
     # --- helpers for tests -----------------------------------------------------------------------------------
     def data_points(self) -> np.ndarray:

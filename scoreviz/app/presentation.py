@@ -155,14 +155,8 @@ class Presentation(QtCore.QObject):
         self.style = style
         style_scene(w.scene, style)
         w.scene.backdrop.reset()
-        self._redraw()
+        w.frames.redraw(w.last_field, w.last_particles)   # again, in the new colours
 
-    def _redraw(self) -> None:
-        """Draw the last field and particles again in the new colours (the window's mailbox)."""
-        w = self.window
-        for frame in (w.last_field, w.last_particles):
-            if frame is not None:
-                w._mailbox.setdefault(type(frame), frame)
 
     def _refresh(self, *_):
         if self.active:

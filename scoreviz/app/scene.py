@@ -7,15 +7,30 @@ the window and the benchmark.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from .canvas import BrushCursor, make_canvas
 from .items import BackdropItem, PointCloudItem, VectorFieldItem
+from .items.field import ArrowGeometry, SlopeGroups, arrow_geometry
+from .items.heat import PreparedHeat
 from .qt import QtCore, QtGui, QtWidgets, pg
 from .theme import Theme
 
 HEAT_LEVELS = (-9.0, 0.0)   # log p_σ − max: fixed levels, so the colours mean the same at every frame
 PARTICLE_SIZE = 2.0         # integer pixel widths draw fastest (GUIDE §3)
+
+
+@dataclass(frozen=True)
+class PreparedField:
+    """A FieldFrame's arrows and heat indices made ahead (`Scene2D.prepare_field`)."""
+
+    frame: object
+    arrows: ArrowGeometry
+    groups: SlopeGroups | None
+    heat: PreparedHeat | None
 
 
 class Scene2D:
@@ -85,13 +100,28 @@ class Scene2D:
         self.backdrop.set_area(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
 
     # --- content ---------------------------------------------------------------------------------------------
-    def show_field(self, f, arrows: bool = True) -> None:
-        if arrows:
-            self.field.set_field(f.points.astype(np.float64), f.vectors.astype(np.float64),
-                                 f.magnitude.astype(np.float64), f.cell, f.bounded)
+    def prepare_field(self, f) -> PreparedField:
+        """The arrows and heat indices of FieldFrame f made ahead: the window makes them when the frame arrives,
+        between two frames, so that the frame showing it only swaps them in (NumPy only; nothing drawn changes)."""
+        arrows = arrow_geometry(f.points, f.vectors, f.magnitude, f.cell, f.bounded, self.field.edges)
+        px, py = self.viewbox.viewPixelSize()            # data units per screen pixel
+        groups = self.field.slope_groups_ahead(arrows, py / px if px > 0 else math.inf)
+        heat = self.backdrop.prepare_heat(f.heat, f.heat_rect, HEAT_LEVELS) if f.heat is not None else None
+        return PreparedField(f, arrows, groups, heat)
+
+    def show_field(self, f, arrows: bool = True, ahead: PreparedField | None = None) -> None:
+        """Draw FieldFrame f: its arrows (if `arrows`) and heat map, from `ahead` when it was made for f."""
+        if ahead is not None and ahead.frame is not f:
+            ahead = None
+        if arrows and ahead is not None:
+            self.field.show_geometry(ahead.arrows, ahead.groups)
+        elif arrows:
+            self.field.show_geometry(arrow_geometry(f.points, f.vectors, f.magnitude, f.cell, f.bounded,
+                                                    self.field.edges))
         self.field.setVisible(arrows)
         if f.heat is not None:
-            self.backdrop.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut())
+            self.backdrop.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut(),
+                                   ahead.heat if ahead is not None else None)
         else:
             self.backdrop.set_heat(None)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..qt import QtCore, QtGui, pg
-from .heat import BARE, HeatIndex
+from .heat import BARE, HeatIndex, PreparedHeat
 
 def box_sum(image: np.ndarray, k: int) -> np.ndarray:
     """Each pixel of `image` (H, W) summed over the (2k + 1)² box around it, pixels outside counting 0: the same
@@ -80,16 +80,22 @@ class BackdropItem(pg.GraphicsObject):
             self._resample_heat()
             self._show()
 
-    def set_heat(self, values: np.ndarray | None, rect=None, levels=(-9.0, 0.0), lut: np.ndarray | None = None):
-        """The heat map (H, W) over rect (x, y, w, h) coloured by lut (256, 3|4) between levels; None: no heat."""
+    def set_heat(self, values: np.ndarray | None, rect=None, levels=(-9.0, 0.0), lut: np.ndarray | None = None,
+                 ahead: PreparedHeat | None = None):
+        """The heat map (H, W) over rect (x, y, w, h) coloured by lut (256, 3|4) between levels; None: no heat.
+        `ahead`: its indices made by `prepare_heat` (used if the area has not changed since)."""
         self.heat.set_source(values, rect, levels)
         if lut is not None:
             lut = np.asarray(lut)[:, :3].astype(np.uint8)
             if self._heat_lut is None or not np.array_equal(lut, self._heat_lut):
                 self._heat_lut = lut
                 self._build_table()
-        self._resample_heat()
+        self._resample_heat(ahead)
         self._show()
+
+    def prepare_heat(self, values: np.ndarray, rect, levels=(-9.0, 0.0)) -> PreparedHeat:
+        """The heat indices `set_heat` would make over the current area, without changing what is shown."""
+        return self.heat.prepare(values, rect, levels, self._area())
 
     def set_heat_visible(self, on: bool) -> None:
         self.heat_visible = on
@@ -146,9 +152,12 @@ class BackdropItem(pg.GraphicsObject):
         c = rgba.astype(np.uint32)
         self._table = ((c[..., 3] << 24) | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]).reshape(-1)
 
-    def _resample_heat(self) -> None:
+    def _area(self) -> tuple[float, float, float, float]:
         r = self._rect
-        self.heat.resample((r.left(), r.top(), r.width(), r.height()))
+        return (r.left(), r.top(), r.width(), r.height())
+
+    def _resample_heat(self, ahead: PreparedHeat | None = None) -> None:
+        self.heat.resample(self._area(), ahead)
 
     def _show(self) -> None:
         level = self._level

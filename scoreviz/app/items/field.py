@@ -8,6 +8,7 @@ moves.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,6 +57,64 @@ def display_vectors(vectors: np.ndarray, magnitude: np.ndarray, cell: float, bou
     return unit * length[:, None]
 
 
+@dataclass(frozen=True)
+class ArrowGeometry:
+    """What the field item draws: `segs` (3M, 4) lines (x1, y1, x2, y2) float64 in band order, three per arrow
+    (shaft, two barbs), as one contiguous QLineF[]; `lines` (first line, count) per band; `bounds` (x0, y0, x1,
+    y1) of all lines, or None without any."""
+
+    segs: np.ndarray
+    lines: tuple[tuple[int, int], ...]
+    bounds: tuple[float, float, float, float] | None
+
+
+def arrow_geometry(points: np.ndarray, vectors: np.ndarray, magnitude: np.ndarray, cell: float,
+                   bounded: bool = True, edges: np.ndarray = BAND_EDGES) -> ArrowGeometry:
+    """The lines of arrows at points (M, 2) along vectors (M, 2) in data units, coloured by the band of
+    magnitude (M,) |σ·s| (non-finite arrows are left out). NumPy only: the window makes it when a field
+    arrives, between two frames."""
+    points = np.asarray(points, dtype=np.float64)
+    vectors = np.asarray(vectors, dtype=np.float64)
+    magnitude = np.asarray(magnitude, dtype=np.float64)
+    ok = np.isfinite(vectors).all(1) & np.isfinite(magnitude) & np.isfinite(points).all(1)
+    if not ok.all():
+        points, vectors, magnitude = points[ok], vectors[ok], magnitude[ok]
+    band = magnitude_bands(magnitude, edges).astype(np.uint8)
+    order = np.argsort(band, kind="stable")              # small unsigned keys: NumPy's radix sort, O(M)
+    starts = np.searchsorted(band[order], np.arange(len(edges) + 1))
+    points, vectors, magnitude = points[order], vectors[order], magnitude[order]
+    draw = display_vectors(vectors, magnitude, cell, bounded)
+    segs = arrow_lines(points[:, 0], points[:, 1], draw[:, 0], draw[:, 1]).reshape(-1, 4)   # band order
+    lines = tuple((3 * int(starts[k]), 3 * int(starts[k + 1] - starts[k])) for k in range(len(edges)))
+    bounds = None
+    if len(segs):
+        xs, ys = segs[:, 0::2], segs[:, 1::2]
+        bounds = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+    return ArrowGeometry(segs, lines, bounds)
+
+
+@dataclass(frozen=True)
+class SlopeGroups:
+    """Lines regrouped for wide arrows at one screen aspect (|m11| / |m22| of the item's device transform): each
+    band's lines that are flat on screen (|dy|·|m22| ≤ |dx|·|m11|) before its steep ones; `bands` holds (first
+    line, flat count, steep count) per band."""
+
+    aspect: float
+    lines: np.ndarray
+    bands: tuple[tuple[int, int, int], ...]
+
+
+def slope_groups(segs: np.ndarray, lines, aspect: float) -> SlopeGroups:
+    """`segs` (L, 4) in band order with (first, count) per band in `lines`, regrouped flat-then-steep per band."""
+    steep = np.abs(segs[:, 3] - segs[:, 1]) > np.abs(segs[:, 2] - segs[:, 0]) * aspect
+    band = np.repeat(np.arange(len(lines), dtype=np.uint8), [count for _, count in lines])
+    group = 2 * band + steep.astype(np.uint8)
+    order = np.argsort(group, kind="stable")             # small unsigned keys: NumPy's radix sort, O(L)
+    counts = np.bincount(group, minlength=2 * len(lines))
+    bands = tuple((start, int(counts[2 * k]), int(counts[2 * k + 1])) for k, (start, _) in enumerate(lines))
+    return SlopeGroups(aspect, np.ascontiguousarray(segs[order]), bands)
+
+
 class VectorFieldItem(pg.GraphicsObject):
     """A vector field on a grid: one `drawLines` per magnitude band (len(BAND_EDGES) pens), in one item.
 
@@ -76,8 +135,7 @@ class VectorFieldItem(pg.GraphicsObject):
         self._segs = np.zeros((0, 4))
         self._bounds = QtCore.QRectF()
         self._thin_pens: list[QtGui.QPen] = []           # one-pixel pens for the passes of wide arrows
-        #: the lines regrouped for the passes of wide arrows: (threshold, lines, [(first, flat, steep)] per band)
-        self._by_slope: tuple | None = None
+        self._by_slope: SlopeGroups | None = None          # the lines regrouped for the passes of wide arrows
         self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
         self.set_colours(colours or [QtGui.QColor("white")] * len(self.edges))
 
@@ -98,28 +156,14 @@ class VectorFieldItem(pg.GraphicsObject):
     def set_field(self, points: np.ndarray, vectors: np.ndarray, magnitude: np.ndarray, cell: float,
                   bounded: bool = True) -> None:
         """points (M, 2) arrow tails, vectors (M, 2) in data units, magnitude (M,) |σ·s| for the colour band."""
-        points = np.asarray(points, dtype=np.float64)
-        vectors = np.asarray(vectors, dtype=np.float64)
-        magnitude = np.asarray(magnitude, dtype=np.float64)
-        ok = np.isfinite(vectors).all(1) & np.isfinite(magnitude) & np.isfinite(points).all(1)
-        if not ok.all():
-            points, vectors, magnitude = points[ok], vectors[ok], magnitude[ok]
-        band = magnitude_bands(magnitude, self.edges).astype(np.uint8)
-        order = np.argsort(band, kind="stable")          # small unsigned keys: NumPy's radix sort, O(M)
-        starts = np.searchsorted(band[order], np.arange(self.n_bands + 1))
-        points, vectors, magnitude = points[order], vectors[order], magnitude[order]
-        draw = display_vectors(vectors, magnitude, cell, bounded)
-        segs = arrow_lines(points[:, 0], points[:, 1], draw[:, 0], draw[:, 1])   # (M, 3, 4), band order
-        # one contiguous QLineF[] (x1, y1, x2, y2 float64) for all bands; paint draws a slice per band
-        self._segs = segs.reshape(-1, 4)
-        self._lines = [(3 * int(starts[k]), 3 * int(starts[k + 1] - starts[k])) for k in range(self.n_bands)]
-        self._by_slope = None                            # made by the first paint of wide arrows
-        if len(segs):
-            xs, ys = self._segs[:, 0::2], self._segs[:, 1::2]
-            rect = box(xs.min(), ys.min(), xs.max(), ys.max())
-        else:
-            rect = QtCore.QRectF()
-        set_bounds(self, rect)
+        self.show_geometry(arrow_geometry(points, vectors, magnitude, cell, bounded, self.edges))
+
+    def show_geometry(self, geometry: ArrowGeometry, groups: SlopeGroups | None = None) -> None:
+        """Draw arrows made ahead by `arrow_geometry` (a frame only swaps them in), and, for wide arrows, their
+        `slope_groups_ahead` (else made by the first paint)."""
+        self._segs, self._lines = geometry.segs, list(geometry.lines)
+        self._by_slope = groups
+        set_bounds(self, box(*geometry.bounds) if geometry.bounds is not None else QtCore.QRectF())
 
     def lines_of_band(self, band: int) -> np.ndarray:
         """The lines (k, 4) drawn with band `band`'s pen: (x1, y1, x2, y2), three per arrow (shaft, two barbs)."""
@@ -148,28 +192,24 @@ class VectorFieldItem(pg.GraphicsObject):
                 painter.setPen(pen)
                 painter.drawLines(compat.wrapinstance(base + 32 * start, QtCore.QLineF), count)
 
-    def _grouped_by_slope(self, transform) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-        """The lines regrouped so that each band's flat lines on screen (|dy|·|m22| ≤ |dx|·|m11|) come before its
-        steep ones, and (first line, flat count, steep count) per band; remade when the view's aspect changes."""
+    def slope_groups_ahead(self, geometry: ArrowGeometry, aspect: float) -> SlopeGroups | None:
+        """What the paint of `geometry` at this screen aspect will need (None for arrows of one pixel)."""
+        return slope_groups(geometry.segs, geometry.lines, aspect) if int(self.width + 0.5) >= 2 else None
+
+    def _grouped_by_slope(self, transform) -> SlopeGroups:
         sx, sy = abs(transform.m11()), abs(transform.m22())
-        key = sx / sy if sy > 0 else math.inf
-        if self._by_slope is None or self._by_slope[0] != key:
-            segs = self._segs
-            steep = np.abs(segs[:, 3] - segs[:, 1]) * sy > np.abs(segs[:, 2] - segs[:, 0]) * sx
-            band = np.repeat(np.arange(self.n_bands, dtype=np.uint8), [count for _, count in self._lines])
-            group = 2 * band + steep.astype(np.uint8)
-            order = np.argsort(group, kind="stable")     # small unsigned keys: NumPy's radix sort, O(M)
-            counts = np.bincount(group, minlength=2 * self.n_bands)
-            bands = [(start, int(counts[2 * k]), int(counts[2 * k + 1])) for k, (start, _) in enumerate(self._lines)]
-            self._by_slope = (key, np.ascontiguousarray(segs[order]), bands)
-        return self._by_slope[1], self._by_slope[2]
+        aspect = sx / sy if sy > 0 else math.inf
+        groups = self._by_slope
+        if groups is None or not math.isclose(groups.aspect, aspect, rel_tol=1e-6):
+            groups = self._by_slope = slope_groups(self._segs, self._lines, aspect)
+        return groups
 
     def _paint_passes(self, painter, passes: int) -> None:
         """`passes` one-pixel passes: all lines once, then copies shifted by whole device pixels, flat lines
         (on screen) up/down and steep ones sideways, so that every line is `passes` pixels thick."""
         transform = painter.transform()
-        lines, bands = self._grouped_by_slope(transform)
-        base = lines.ctypes.data
+        groups = self._grouped_by_slope(transform)
+        base, bands = groups.lines.ctypes.data, groups.bands
         shifts = [o - (passes - 1) // 2 for o in range(passes) if o != (passes - 1) // 2]
         for pen, (start, flat, steep) in zip(self._thin_pens, bands):
             if not flat + steep:

@@ -2,6 +2,8 @@
 onto the backdrop's pixel grid over the visible area, once per new field."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 BARE = 256          # heat index of a pixel the heat map does not cover (or with the heat map hidden)
@@ -66,12 +68,25 @@ class HeatIndex:
     def set_source(self, values: np.ndarray | None, rect=None, levels=(-9.0, 0.0)) -> None:
         self._source = None if values is None else (values, tuple(rect), levels)
 
-    def resample(self, area: tuple[float, float, float, float]) -> None:
-        """Recompute the indices over area (x, y, w, h)."""
+    def resample(self, area: tuple[float, float, float, float], ahead: "PreparedHeat | None" = None) -> None:
+        """Recompute the indices over area (x, y, w, h), or take them from `ahead` (`prepare`) when it was made for
+        this source and area."""
         if self._source is None:
             self.index, self.covers = None, False
             return
-        values, rect, (lo, hi) = self._source
+        if ahead is not None and ahead.values is self._source[0] and ahead.area == tuple(area):
+            self.index, self.covers = ahead.index, ahead.covers
+            return
+        self.index, self.covers = self._indices(self._source, area)
+
+    def prepare(self, values: np.ndarray, rect, levels, area) -> "PreparedHeat":
+        """The indices `resample` would make for this source over area, without changing what is shown (the
+        window makes them when a field arrives, between two frames)."""
+        index, covers = self._indices((values, tuple(rect), levels), area)
+        return PreparedHeat(values, tuple(area), index, covers)
+
+    def _indices(self, source, area) -> tuple[np.ndarray, bool]:
+        values, rect, (lo, hi) = source
         key = (np.shape(values), rect, tuple(area), self.resolution)
         if self._resampler is None or self._resampler[0] != key:
             self._resampler = (key, Bilinear(*key))
@@ -81,7 +96,16 @@ class HeatIndex:
         v *= np.float32(255.0 / (hi - lo))
         np.clip(v, 0, 255, out=v)
         v[bare] = BARE
-        self.covers = not bare.any()
         idx = v.astype(np.intp)
         idx <<= 8
-        self.index = idx
+        return idx, not bare.any()
+
+
+@dataclass(frozen=True)
+class PreparedHeat:
+    """Heat indices made ahead for `values` over `area` (HeatIndex.prepare)."""
+
+    values: np.ndarray
+    area: tuple
+    index: np.ndarray
+    covers: bool

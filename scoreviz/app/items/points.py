@@ -217,14 +217,15 @@ class PointCloudItem(pg.GraphicsObject):
         flat = rows * width
         flat += cols
         colours = self._point_colours()
-        colour = colours if np.ndim(colours) == 0 else colours[sel]
+        colour = colours if np.ndim(colours) == 0 else colours[sel, None]
+        offsets = np.array([dy * width + dx for dx, dy in footprint(k, round_cap(self._size))], dtype=np.intp)
+        pixels = flat[:, None] + offsets                    # (points, footprint): one scatter, one clear
         out = buf.reshape(-1)
-        for dx, dy in footprint(k, round_cap(self._size)):
-            out[flat + (dy * width + dx)] = colour
+        out[pixels] = colour
         c0, c1, r0, r1 = int(cols.min()), int(cols.max()) + k, int(rows.min()), int(rows.max()) + k
         painter.save()
         painter.resetTransform()
         painter.drawImage(QtCore.QPointF(c0, r0), self._splat_image, QtCore.QRectF(c0, r0, c1 - c0, r1 - r0))
         painter.restore()
-        buf[r0:r1, c0:c1] = 0
+        out[pixels] = 0                                     # cheaper than zeroing the whole rectangle
         return True
