@@ -15,7 +15,7 @@ from scoreviz.core.samplers import ScoreFunction
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.lab.field import LiveField
-from scoreviz.lab.frame_pacing import EARLY_S, LATE_SHARE, STARVATION_S, FramePacer
+from scoreviz.lab.frame_pacing import EARLY_S, LATE_SHARE, SAMPLER_SHARE, STARVATION_S, FramePacer
 from scoreviz.lab.live_training import LiveTraining, downsample
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.session import LabSession
@@ -229,11 +229,19 @@ def test_frames_keep_a_beat_and_training_fits_between_them():
     assert pacer.next_at == pytest.approx(0.2)
     pacer.sent(0.45)                                    # a stall: a new beat from 0.45
     assert pacer.next_at == pytest.approx(0.55)
-    end, min_steps = pacer.training_deadline(0.46, budget=1.0, sampler_cost=0.03)
+    end, min_steps = pacer.training_deadline(0.46, sampler_cost=0.03)
     assert end == pytest.approx(0.55 + LATE_SHARE * 0.1 - 0.03) and min_steps == 1
     pacer.trained_at = 0.46
-    assert pacer.training_deadline(0.46, budget=0.01, sampler_cost=0.03) == (pytest.approx(0.47), 0)
-    assert pacer.training_deadline(0.47 + STARVATION_S, budget=0.01, sampler_cost=0.03)[1] == 1
+    assert pacer.training_deadline(0.46, sampler_cost=0.03)[1] == 0
+    assert pacer.training_deadline(0.47 + STARVATION_S, sampler_cost=0.03)[1] == 1
+    # while training runs the sampler gets at most its share of the interval, and training plans with that
+    assert pacer.sampler_budget(1.0, training=False) == 1.0
+    pacer.sampler_spent = 0.05
+    assert pacer.sampler_budget(1.0, training=True) == pytest.approx(SAMPLER_SHARE * 0.1 - 0.05)
+    end, _ = pacer.training_deadline(0.46, sampler_cost=1.0)
+    assert end == pytest.approx(0.55 + LATE_SHARE * 0.1 - (SAMPLER_SHARE * 0.1 - 0.05))
+    pacer.sent(0.55)
+    assert pacer.sampler_spent == 0.0
 
 
 def test_training_starts_only_the_steps_that_fit(gaussian, one_torch_thread):
@@ -247,6 +255,9 @@ def test_training_starts_only_the_steps_that_fit(gaussian, one_torch_thread):
     assert training.trainer.step_count == before
     training.train_for(1.0, end=time.perf_counter() - 1.0, min_steps=2)     # the guaranteed steps still run
     assert training.trainer.step_count == before + 2
+    training.step_cost.seconds = 10.0                                       # a step longer than the budget:
+    training.train_for(0.001, end=time.perf_counter() + 100.0, min_steps=0)  # one starts if it ends in time
+    assert training.trainer.step_count == before + 3
 
 
 def test_sixty_frames_a_second_while_a_model_trains():
@@ -272,3 +283,23 @@ def test_sixty_frames_a_second_while_a_model_trains():
     assert 45 <= len(frames) / seconds <= 62
     assert 80 <= (frames[-1].step - frames[0].step) / seconds <= 125
     assert session.training.trainer.step_count - trained >= 0.9 * seconds / STARVATION_S
+
+
+def test_a_sampler_too_heavy_for_its_speed_leaves_training_its_share(one_torch_thread):
+    """Particles following the exact score of 2,000 data points (a mixture of 2,000 kernels) cannot keep 240
+    steps/s: they fall behind their speed, and training keeps the time the sampler's share leaves it."""
+    out = []
+    session = LabSession(out.append, lambda *_: None)
+    session.data(data_specs.stamped(data_specs.preset_spec("moons", 2000), 1, True))
+    session.tick()
+    session.train(True)
+    session.release(fr.ParticleRequest(name="annealed", n=1000, steps=100000, source="exact"))
+    for _ in range(10):
+        session.tick()
+    trained, start = session.training.trainer.step_count, time.perf_counter()
+    while time.perf_counter() - start < 1.5:
+        session.tick()
+    seconds = time.perf_counter() - start
+    training_share = (session.training.trainer.step_count - trained) * session.training.step_cost.seconds / seconds
+    assert session.particles.step_cost.seconds * 240 > 1.0          # the sampler alone would need the whole worker
+    assert training_share >= 0.25

@@ -5,8 +5,10 @@ after it was sent, or every frame would be late by the part of a tick that overr
 would come out as 45–50. After a stall of more than one interval the beat restarts from now (no burst of
 catch-up frames). Training shares the worker's thread with the sampler, so it gets the time left before the
 next beat (give or take LATE_SHARE of an interval) less what the sampler's steps owed by then will take
-(`training_deadline`), and at least one optimiser step every STARVATION_S so that a sampler too slow for the
-frame rate cannot stop it.
+(`training_deadline`), and at least one optimiser step every STARVATION_S. While training runs, the sampler
+may use at most SAMPLER_SHARE of each interval (`sampler_budget`): when the worker cannot do both (a large
+sampler beside a busy window, which slows every step by holding the GIL), the animation plays slower than its
+speed instead of training stopping.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ LATE_SHARE = 0.25
 #: Training takes a step at least this often, fitting or not. Once per frame at 60 frames/s would claim ~0.35 s
 #: of every second on 2 cores (a step costs ~6 ms beside the window) and cost the frames their beat.
 STARVATION_S = 0.05
+#: The sampler's share of each frame interval while training runs (the rest is training's).
+SAMPLER_SHARE = 0.6
 
 
 class FramePacer:
@@ -29,6 +33,8 @@ class FramePacer:
         self.next_at = 0.0
         #: when training last took a step (the starvation guard)
         self.trained_at = 0.0
+        #: seconds of sampler steps since the last frame went out
+        self.sampler_spent = 0.0
 
     def set_interval(self, interval: float) -> None:
         self.interval = interval
@@ -41,10 +47,17 @@ class FramePacer:
         self.next_at += self.interval
         if self.next_at < now:             # more than one interval late: a new beat from now
             self.next_at = now + self.interval
+        self.sampler_spent = 0.0
 
-    def training_deadline(self, now: float, budget: float, sampler_cost: float) -> tuple[float, int]:
-        """(end, min_steps) for a training chunk of at most `budget` seconds that ends before the sampler's
-        steps for the next frame (`sampler_cost` seconds) must start; min_steps is 1 when no step has been
+    def sampler_budget(self, budget: float, training: bool) -> float:
+        """Seconds the sampler may take now: `budget`, or, while training runs, no more than what is left of its
+        SAMPLER_SHARE of this interval."""
+        return min(budget, SAMPLER_SHARE * self.interval - self.sampler_spent) if training else budget
+
+    def training_deadline(self, now: float, sampler_cost: float) -> tuple[float, int]:
+        """(end, min_steps) for training: no step should end after `end`, when the sampler's steps for the next
+        frame (`sampler_cost` seconds, at most its share) must start; min_steps is 1 when no step has been
         taken for STARVATION_S (a slow sampler must not stop training), else 0."""
-        end = min(now + budget, self.next_at + LATE_SHARE * self.interval - sampler_cost)
+        sampler_cost = min(sampler_cost, max(0.0, SAMPLER_SHARE * self.interval - self.sampler_spent))
+        end = self.next_at + LATE_SHARE * self.interval - sampler_cost
         return end, 1 if now - self.trained_at >= STARVATION_S else 0

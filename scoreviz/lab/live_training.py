@@ -130,14 +130,15 @@ class LiveTraining:
         return self._seconds + (time.perf_counter() - self._started if self.running else 0.0)
 
     def train_for(self, budget: float, end: float | None = None, min_steps: int = 1) -> str | None:
-        """Optimiser steps for about `budget` seconds, or until `end` (a perf_counter time) if that is sooner,
-        starting a step only if it should end in time and taking at least `min_steps`; an error message if
-        training diverged (the run is then paused with the last good weights)."""
+        """Optimiser steps for about `budget` seconds, each started only if it should end in time (the first may
+        take longer than the budget), none that should end after `end` (a perf_counter time), and at least
+        `min_steps`; an error message if training diverged (the run is then paused with the last good weights)."""
         now = time.perf_counter()
-        end = now + budget if end is None else min(end, now + budget)
+        limit, end = now + budget, math.inf if end is None else end
         taken = 0
         try:
-            while taken < min_steps or now + self.step_cost.seconds <= end:
+            while taken < min_steps or (now + self.step_cost.seconds <= end
+                                         and (taken == 0 or now + self.step_cost.seconds <= limit)):
                 self.trainer.step()
                 taken += 1
                 later = time.perf_counter()

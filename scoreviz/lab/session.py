@@ -14,7 +14,6 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-from scoreviz.core.processes import make_process
 from scoreviz.core.samplers import ScoreFunction
 
 from . import frames as fr
@@ -28,10 +27,12 @@ from .recording import RunRecorder
 from .schedule_compare import score_function
 from .schedule_control import ScheduleControl
 from .session_saving import SavedSessions
+from .session_schedule import ScheduleCommands
 
 FRAME_INTERVAL = 1 / 30        # ~30 particle frames per second while exploring; presentation mode asks for 60
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
                                # thread, which holds the GIL the trainer also needs
+DIAGNOSTICS_INTERVAL = 0.1     # the per-level chart (a curve per mode) at most 10 times a second, and at a run's end
 TRAIN_BUDGET = 0.008           # seconds of training per tick
 SAMPLE_BUDGET = 0.010          # seconds of sampler steps per tick
 FIELD_REFRESH = 0.2            # the learned field is redrawn this often while the model trains
@@ -44,7 +45,7 @@ Emit = Callable[[object], None]
 Say = Callable[[str, str], None]
 
 
-class LabSession(SavedSessions):
+class LabSession(ScheduleCommands, SavedSessions):
     """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports."""
 
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
@@ -70,7 +71,7 @@ class LabSession(SavedSessions):
         self._field_dirty = True
         self._particles_dirty = False
         self._training_dirty = False
-        self._last_field = self._last_match = self._last_training_out = 0.0
+        self._last_field = self._last_match = self._last_training_out = self._last_diagnostics_out = 0.0
 
     @property
     def version(self) -> int:
@@ -88,54 +89,7 @@ class LabSession(SavedSessions):
             self._apply_pending_data()
         getattr(self, name)(payload)
 
-    # --- the schedule lab ---------------------------------------------------------------------------------------
-    def schedule(self, options: dict) -> None:
-        """New schedule parameters / training noise: a new process and a new model (training goes on)."""
-        try:
-            overrides, noise = self.schedule_control.set_options(options)
-            if self.dataset is not None:
-                make_process(self.training.process_name, self._process_data(), **overrides)   # check first
-        except (TypeError, ValueError) as exc:
-            self.say("warning", f"Schedule not changed: {exc}")
-            self._schedule_dirty = True      # the panel shows the schedule in use again
-            return
-        self.schedule_control.overrides, self.schedule_control.noise = overrides, noise
-        self._rebuild_for_schedule("The schedule changed: a new noise process and a new model.")
-
-    def schedule_reset(self, _=None) -> None:
-        self.schedule_control.reset()
-        self._rebuild_for_schedule("The schedule is back to the data's defaults: a new process and model.")
-
-    def _rebuild_for_schedule(self, message: str) -> None:
-        self.training.noise = self.schedule_control.noise
-        was_running = self.training.running
-        self._reset_model()
-        if self.dataset is not None:
-            self._make_process()
-            if was_running:
-                self.train(True)
-        self.say("info", message)
-
-    def schedule_visible(self, on: bool) -> None:
-        self._schedule_shown = bool(on)
-        self._schedule_dirty = self._schedule_shown
-
-    def pin_schedule(self, _=None) -> None:
-        if self.process is None:
-            return
-        self.schedule_control.pin(self.process, self.training.trainer)
-        self.say("info", "Schedule A pinned: change the schedule, then compare A / B.")
-
-    def compare_schedules(self, request: dict) -> None:
-        """A / B under the particle panel's sampler, count and seed (sampling A and B blocks a few seconds)."""
-        if self.dataset is None or self.process is None or not self.schedule_control.pinned:
-            self.say("warning", "Pin a schedule as A first, then change it and compare.")
-            return
-        try:
-            self.emit(self.schedule_control.compare(self.dataset, self.process, self.training.trainer, **request))
-        except ValueError as exc:
-            self.say("warning", str(exc))
-
+    # --- training, the field, the particles ----------------------------------------------------------------
     def configure(self, options: dict) -> None:
         process_before = self.training.process_name
         rebuild, warning = self.training.configure(options)
@@ -308,16 +262,18 @@ class LabSession(SavedSessions):
             self._apply_pending_data()
             busy = True
         playing = self.particles.running and self.particles.active
+        training = self.training.running and self.training.trainer is not None
         sent = False
-        if playing:
-            taken = self.particles.steps_taken
-            self._report(self.particles.advance_due(SAMPLE_BUDGET))
+        budget = self._pacer.sampler_budget(SAMPLE_BUDGET, training)
+        if playing and budget > 0:
+            taken, start = self.particles.steps_taken, time.perf_counter()
+            self._report(self.particles.advance_due(budget))
+            self._pacer.sampler_spent += time.perf_counter() - start
             if self.particles.steps_taken > taken:
                 self._particles_dirty = busy = True
         if self._particles_dirty and self._pacer.due(time.perf_counter()):
             self._emit_particles()
             sent = busy = True
-        training = self.training.running and self.training.trainer is not None
         if sent or not playing:
             busy |= self._refresh_read_outs(training)
         if training:
@@ -354,11 +310,10 @@ class LabSession(SavedSessions):
     def _train(self, playing: bool) -> bool:
         """Optimiser steps for TRAIN_BUDGET, or, while particles play, those that fit before the sampler's steps
         for the next frame must start (at least one every frame_pacing.STARVATION_S); True if any was taken."""
-        now = time.perf_counter()
-        end, min_steps = now + TRAIN_BUDGET, 1
+        end, min_steps = None, 1
         if playing:
             end, min_steps = self._pacer.training_deadline(
-                now, TRAIN_BUDGET, self.particles.cost_until(self._pacer.next_at, SAMPLE_BUDGET))
+                time.perf_counter(), self.particles.cost_until(self._pacer.next_at, SAMPLE_BUDGET))
         before = self.training.trainer.step_count
         self._report(self.training.train_for(TRAIN_BUDGET, end, min_steps))
         if self.training.trainer is None or self.training.trainer.step_count == before:
@@ -372,7 +327,10 @@ class LabSession(SavedSessions):
         self._pacer.sent(time.perf_counter())
         frame = self.particles.frame(self.field.sigma)
         self.emit(frame)
-        if self.particles.diagnostics.active:   # the same step's mode shares, not computed twice
+        now = time.perf_counter()
+        if self.particles.diagnostics.active and (now - self._last_diagnostics_out >= DIAGNOSTICS_INTERVAL
+                                                  or not frame.running):
+            self._last_diagnostics_out = now      # the same step's mode shares, not computed twice
             self.emit(self.particles.diagnostics.frame(frame.mode_weights))
 
     def _emit_training_due(self) -> None:
