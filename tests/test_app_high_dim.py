@@ -71,6 +71,25 @@ def test_three_d_data_train_and_sample(helix, qtbot):
     qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) > 0, timeout=5_000)
 
 
+def test_pair_plot_particles_take_their_modes_colours(qtbot, tmp_path):
+    """In the pair plot, as on the canvas, each particle is drawn in the colour of the mode it is in."""
+    w = open_window(qtbot, tmp_path, "mixture3d")
+    try:
+        w.sampling_panel.set_options({"sampler": "em", "source": "exact", "n": 300, "steps": 60})
+        w.sampling_panel.set_speed(0)
+        w.release_particles()
+        qtbot.waitUntil(lambda: w.last_particles is not None and w.last_particles.finished, timeout=30_000)
+        labels = w.last_particles.labels
+        assert labels is not None and len(np.unique(labels)) == 3
+        item = w.high_dim.dock.pairs._particle_items[(2, 0)]
+        qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) == 300, timeout=5_000)
+        drawn = [b.color().rgb() & 0xFFFFFF for b in item.opts["symbolBrush"]]
+        modes = [c.rgb() & 0xFFFFFF for c in w.scene.mode_colours()]
+        assert drawn == [modes[k] for k in labels]
+    finally:
+        close_and_check(w)
+
+
 def test_a_three_column_file_opens_in_the_window(qtbot, tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "cloud.csv"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .qt import QtCore, pg
+from .qt import QtCore, QtGui, pg
 
 #: Points drawn per panel (a fixed random subset: the pair plot shows the shape, the main canvas the detail).
 PANEL_POINTS = 1500
 HIST_BINS = 40
+#: Particles without mode labels (RGBA); with labels, each takes its mode's colour at this alpha.
+PARTICLE_BRUSH = (255, 170, 60, 160)
 
 
 class PairPlot(pg.GraphicsLayoutWidget):
@@ -26,6 +28,7 @@ class PairPlot(pg.GraphicsLayoutWidget):
         self._particle_items: dict[tuple[int, int], pg.PlotDataItem] = {}
         self._data = np.zeros((0, 0))
         self._edges: list[np.ndarray] = []
+        self._brushes: tuple = ((), [])       # (the mode colours' names, a brush per mode)
         self.scene().sigMouseClicked.connect(self._on_click)
 
     def set_data(self, points: np.ndarray) -> None:
@@ -47,10 +50,13 @@ class PairPlot(pg.GraphicsLayoutWidget):
         self.set_particles(np.zeros((0, dim)))
         self._mark_selected()
 
-    def set_particles(self, positions: np.ndarray) -> None:
+    def set_particles(self, positions: np.ndarray, labels: np.ndarray | None = None, colours=None) -> None:
+        """Particles (N, D), each in the colour of its mode (`labels` (N,) into `colours`, as on the canvas) or,
+        without labels, in one colour; the histograms on the diagonal count them all."""
         if positions.ndim != 2 or positions.shape[1] != self.dim:
-            positions = np.zeros((0, self.dim))
+            positions, labels = np.zeros((0, self.dim)), None
         sub = positions[:PANEL_POINTS]
+        brushes = self._mode_brushes(labels[:PANEL_POINTS], colours) if labels is not None and colours else None
         for (i, j), item in self._particle_items.items():
             if i == j:
                 if len(positions):
@@ -58,8 +64,23 @@ class PairPlot(pg.GraphicsLayoutWidget):
                     item.setData(edges, counts, stepMode="center")
                 else:
                     item.setData([], [])
+            elif brushes is not None:
+                item.setData(sub[:, j], sub[:, i], symbolBrush=brushes)
             else:
-                item.setData(sub[:, j], sub[:, i])
+                item.setData(sub[:, j], sub[:, i], symbolBrush=PARTICLE_BRUSH)
+
+    def _mode_brushes(self, labels: np.ndarray, colours) -> list:
+        """One brush per point, shared between the points of a mode (pyqtgraph caches a symbol per brush)."""
+        key = tuple(QtGui.QColor(c).name() for c in colours)
+        if self._brushes[0] != key:
+            made = []
+            for c in colours:
+                c = QtGui.QColor(c)
+                c.setAlpha(PARTICLE_BRUSH[3])
+                made.append(pg.mkBrush(c))
+            self._brushes = (key, made)
+        made = self._brushes[1]
+        return [made[k % len(made)] for k in labels.tolist()]
 
     def select(self, i: int, j: int) -> None:
         self.selected = (min(i, j), max(i, j))
@@ -93,7 +114,7 @@ class PairPlot(pg.GraphicsLayoutWidget):
                     data = plot.plot([], [], pen=None, symbol="o", symbolSize=2, symbolPen=None,
                                      symbolBrush=(150, 180, 210, 120))
                     particles = plot.plot([], [], pen=None, symbol="o", symbolSize=2, symbolPen=None,
-                                          symbolBrush=(255, 170, 60, 160))
+                                          symbolBrush=PARTICLE_BRUSH)
                 self._panels[(i, j)] = plot
                 self._data_items[(i, j)] = data
                 self._particle_items[(i, j)] = particles

@@ -58,8 +58,8 @@ class ProjectionsDock(QtWidgets.QDockWidget):
             self._send()
         self._show_values()
 
-    def show_particles(self, positions: np.ndarray) -> None:
-        self.pairs.set_particles(positions)
+    def show_particles(self, positions: np.ndarray, labels: np.ndarray | None = None, colours=None) -> None:
+        self.pairs.set_particles(positions, labels, colours)
 
     def set_pair(self, i: int, j: int) -> None:
         if (i, j) == self.axes or i == j:

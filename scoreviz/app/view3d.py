@@ -12,6 +12,8 @@ from .qt import QtCore, QtGui, QtWidgets
 #: Trail length (positions kept per particle) and how many particles get one (trails are line segments).
 TRAIL_STEPS = 6
 TRAIL_PARTICLES = 1000
+#: Particles without mode labels (RGBA, 0–1); with labels each takes its mode's colour, as on the canvas.
+PARTICLE_RGBA = (1.0, 0.67, 0.24, 1.0)
 TURN_DEGREES_PER_TICK = 0.4
 TURN_INTERVAL_MS = 33
 
@@ -46,7 +48,7 @@ class View3D(QtWidgets.QWidget):
         self.grid.setSize(10, 10)
         self.view.addItem(self.grid)
         self.data = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=2.0, color=(0.6, 0.75, 0.9, 0.5), pxMode=True)
-        self.particles = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=3.0, color=(1.0, 0.67, 0.24, 1.0),
+        self.particles = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=3.0, color=PARTICLE_RGBA,
                                               pxMode=True)
         self.trails = gl.GLLinePlotItem(pos=np.zeros((0, 3)), mode="lines", color=(1.0, 0.67, 0.24, 0.35), width=1)
         self.arrows = gl.GLLinePlotItem(pos=np.zeros((0, 3)), mode="lines", width=1.5, antialias=False)
@@ -86,13 +88,20 @@ class View3D(QtWidgets.QWidget):
         self.grid.translate(*self._centre[:2], float(lo[2]))
         self.reset_view()
 
-    def show_particles(self, frame) -> None:
+    def show_particles(self, frame, colours=None) -> None:
+        """The ParticleFrame's positions (N, 3), each in its mode's colour (`frame.labels` into `colours`, QColors
+        as on the canvas) where it has labels, with trails."""
         pos = frame.positions
         if pos.ndim != 2 or pos.shape[1] != 3:
             return
         if frame.serial != self._serial:
             self._serial, self._history = frame.serial, []
-        self.particles.setData(pos=pos.astype(np.float32))
+        labels = getattr(frame, "labels", None)
+        if labels is not None and colours and len(labels) == len(pos):
+            rgba = np.array([QtGui.QColor(c).getRgbF() for c in colours], dtype=np.float32)
+            self.particles.setData(pos=pos.astype(np.float32), color=rgba[labels.astype(np.intp) % len(rgba)])
+        else:
+            self.particles.setData(pos=pos.astype(np.float32), color=PARTICLE_RGBA)
         self._history = (self._history + [pos[:TRAIL_PARTICLES].astype(np.float32)])[-TRAIL_STEPS:]
         if len(self._history) > 1:
             h = np.stack(self._history)                                 # (T, P, 3)
