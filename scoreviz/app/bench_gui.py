@@ -95,7 +95,7 @@ def frame_ms(frames: int = 120, size: int | tuple[int, int] = 800, field_every: 
     image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     times, update_times, full, prepare = [], [], [], []
 
-    def arrived(i: int):
+    def arrived():
         """The field made ahead, as the window does when it arrives between two frames (timed on its own)."""
         start = time.perf_counter()
         ahead = scene.prepare_field(field)
@@ -104,7 +104,7 @@ def frame_ms(frames: int = 120, size: int | tuple[int, int] = 800, field_every: 
 
     for i in range(frames + 10):
         frame = particles(i)   # the worker's job (synthesising the frame), not the GUI's: outside the timing
-        ahead = arrived(i) if i % field_every == 0 else None
+        ahead = arrived() if i % field_every == 0 else None
         t0 = time.perf_counter()
         if ahead is not None:
             scene.show_field(field, ahead=ahead)
@@ -119,7 +119,7 @@ def frame_ms(frames: int = 120, size: int | tuple[int, int] = 800, field_every: 
             update_times.append((t1 - t0) * 1e3)
     for i in range(20):
         frame = particles(i)
-        ahead = arrived(i)
+        ahead = arrived()
         t0 = time.perf_counter()
         scene.show_field(field, ahead=ahead)
         scene.show_particles(frame)

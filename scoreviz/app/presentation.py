@@ -25,9 +25,8 @@ OKABE_ITO_LIGHT = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4
 #: Smallest text in presentation mode (points): readable from the back of a lecture room.
 MIN_POINT_SIZE = 20
 CAPTION_POINT_SIZE = 24
-#: Particle frames per second while presenting (the session's default, 30, leaves more of the CPU to training:
-#: on 2 cores, with 2,000 particles sampling, the model trains at ~60 steps/s here against 60–85 while exploring;
-#: `scoreviz bench --only gui`).
+#: Particle frames per second while presenting (the session's default, 30, leaves more of the CPU to training;
+#: `scoreviz bench --only gui` reports the training rate beside both).
 PRESENTATION_FPS = 60
 
 

@@ -1,8 +1,8 @@
 """When the next particle frame is due, and how much training fits before it.
 
 A frame rate is a beat, not a gap: the next frame is due one interval after the previous one was *due*, not
-after it was sent, or every frame would be late by the part of a tick that overran it and 60 frames a second
-would come out as 45–50. After a stall of more than one interval the beat restarts from now (no burst of
+after it was sent, or every frame would be late by the part of a tick that overran it and the rate would fall
+short of the one asked for. After a stall of more than one interval the beat restarts from now (no burst of
 catch-up frames). Training shares the worker's thread with the sampler, so it gets the time left before the
 next beat (give or take LATE_SHARE of an interval) less what the sampler's steps owed by then will take
 (`training_deadline`), and at least one optimiser step every STARVATION_S. While training runs, the sampler
@@ -18,8 +18,8 @@ EARLY_S = 0.002
 #: A training step may make the next frame this share of an interval late (the beat stays, so the rate does):
 #: planning to end exactly on the beat leaves, on average, half a step idle before every frame.
 LATE_SHARE = 0.25
-#: Training takes a step at least this often, fitting or not. Once per frame at 60 frames/s would claim ~0.35 s
-#: of every second on 2 cores (a step costs ~6 ms beside the window) and cost the frames their beat.
+#: Training takes a step at least this often, fitting or not. Once per frame would, at 60 frames/s beside a busy
+#: window, take the time the frames need and cost them their beat.
 STARVATION_S = 0.05
 #: The sampler's share of each frame interval while training runs (the rest is training's).
 SAMPLER_SHARE = 0.6

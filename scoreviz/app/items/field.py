@@ -95,12 +95,12 @@ def arrow_geometry(points: np.ndarray, vectors: np.ndarray, magnitude: np.ndarra
 
 @dataclass(frozen=True)
 class SlopeGroups:
-    """Lines regrouped for wide arrows at one screen aspect (|m11| / |m22| of the item's device transform): each
-    band's lines that are flat on screen (|dy|·|m22| ≤ |dx|·|m11|) before its steep ones; `bands` holds (first
-    line, flat count, steep count) per band."""
+    """`segs` (L, 4) regrouped for wide arrows at one screen aspect (|m11| / |m22| of the item's device
+    transform): each band's lines that are flat on screen (|dy|·|m22| ≤ |dx|·|m11|) before its steep ones;
+    `bands` holds (first line, flat count, steep count) per band."""
 
     aspect: float
-    lines: np.ndarray
+    segs: np.ndarray
     bands: tuple[tuple[int, int, int], ...]
 
 
@@ -122,8 +122,8 @@ class VectorFieldItem(pg.GraphicsObject):
     time a new field arrives, and those frames were the slowest (scoreviz bench: frame_full_ms, frame_p95_ms).
     Wide arrows (presentation mode) onto pixels are drawn as `width` one-pixel passes, each line shifted by
     whole device pixels across its own direction (sideways for a steep line, up and down for a flat one):
-    Qt strokes one-pixel cosmetic lines on a fast path, wider ones through its general stroker, which costs 4×
-    (64 × 64 arrows at 1440×900: 3.5 ms stroked, 1.7 ms in two passes).
+    Qt strokes one-pixel cosmetic lines on a fast path, wider ones through its general stroker, which costs
+    several times more (`scoreviz bench`: frame_*_1440x900, in presentation mode's style).
     """
 
     def __init__(self, colours: list[QtGui.QColor] | None = None, width: float = 1.0):
@@ -138,6 +138,11 @@ class VectorFieldItem(pg.GraphicsObject):
         self._by_slope: SlopeGroups | None = None          # the lines regrouped for the passes of wide arrows
         self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
         self.set_colours(colours or [QtGui.QColor("white")] * len(self.edges))
+
+    @property
+    def passes(self) -> int:
+        """One-pixel passes that draw this width onto pixels (the width rounded; 1: Qt's own pen)."""
+        return int(self.width + 0.5)
 
     @property
     def n_bands(self) -> int:
@@ -180,7 +185,7 @@ class VectorFieldItem(pg.GraphicsObject):
     def paint(self, painter, option, widget=None):
         if not self._lines:
             return
-        passes = int(self.width + 0.5)
+        passes = self.passes
         engine = painter.paintEngine()
         if (passes >= 2 and engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster
                 and not painter.transform().isRotating()):
@@ -194,7 +199,7 @@ class VectorFieldItem(pg.GraphicsObject):
 
     def slope_groups_ahead(self, geometry: ArrowGeometry, aspect: float) -> SlopeGroups | None:
         """What the paint of `geometry` at this screen aspect will need (None for arrows of one pixel)."""
-        return slope_groups(geometry.segs, geometry.lines, aspect) if int(self.width + 0.5) >= 2 else None
+        return slope_groups(geometry.segs, geometry.lines, aspect) if self.passes >= 2 else None
 
     def _grouped_by_slope(self, transform) -> SlopeGroups:
         sx, sy = abs(transform.m11()), abs(transform.m22())
@@ -209,7 +214,7 @@ class VectorFieldItem(pg.GraphicsObject):
         (on screen) up/down and steep ones sideways, so that every line is `passes` pixels thick."""
         transform = painter.transform()
         groups = self._grouped_by_slope(transform)
-        base, bands = groups.lines.ctypes.data, groups.bands
+        base, bands = groups.segs.ctypes.data, groups.bands
         shifts = [o - (passes - 1) // 2 for o in range(passes) if o != (passes - 1) // 2]
         for pen, (start, flat, steep) in zip(self._thin_pens, bands):
             if not flat + steep:
