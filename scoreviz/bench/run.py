@@ -115,6 +115,10 @@ def bench_gui(verbose: bool) -> dict:
     _say(verbose, f"  frame {out['frame_ms']:.1f} ms, GUI stall {out['gui_stall_ms']:.0f} ms, "
                   f"time to match " + ", ".join(f"{k[14:-2]} {v:.1f} s" for k, v in out.items()
                                                 if k.startswith("time_to_match_") and k != "time_to_match_s"))
+    _say(verbose, f"  presenting at 1440×900: frame {out['frame_ms_1440x900']:.1f} ms (p95 "
+                  f"{out['frame_p95_ms_1440x900']:.1f}, worst {out['frame_max_ms_1440x900']:.1f}), "
+                  f"{out['gui_frames_per_s_presenting']:.1f} of 60 frames/s while training at "
+                  f"{out['train_steps_per_s_while_sampling_presenting']:.0f} steps/s")
     return out
 
 
