@@ -62,11 +62,13 @@ class HighDimView(QtCore.QObject):
         if not self.active or frame.positions.ndim != 2 or frame.positions.shape[1] <= 2:
             return frame
         self._frames += 1
-        colours = self.window.scene.mode_colours()      # the canvas's colour for each mode, in every view
-        if self._frames % PAIR_PLOT_EVERY == 0 or frame.finished or not frame.running:
-            self.dock.show_particles(frame.positions, frame.labels, colours)
-        if self.showing_3d:
-            self.view3d.show_particles(frame, colours)
+        pairs = self._frames % PAIR_PLOT_EVERY == 0 or frame.finished or not frame.running
+        if pairs or self.showing_3d:
+            colours = self.window.scene.mode_colours()  # the canvas's colour for each mode, in every view
+            if pairs:
+                self.dock.show_particles(frame.positions, frame.labels, colours)
+            if self.showing_3d:
+                self.view3d.show_particles(frame, colours)
         return replace(frame, positions=self.project(frame.positions))
 
     def bounds(self, spec: fr.DataSpec, margin: float) -> tuple[np.ndarray, np.ndarray]:
