@@ -310,3 +310,26 @@ def test_keyboard_shortcuts_from_real_key_events(window, qtbot):
     assert len(window.data_points()) == 0
     qtbot.keyClick(target, key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)   # undo the clear
     assert len(window.data_points()) == n
+
+
+def test_the_status_line_counts_the_animations_frames(qtbot, monkeypatch):
+    """While particles move, the frames/s in the status bar are the animation's (not every repaint, which also
+    draws training and field read-outs); without particles, every repaint counts."""
+    from scoreviz.app import perf_readout
+
+    clock = [0.0]
+    monkeypatch.setattr(perf_readout.time, "perf_counter", lambda: clock[0])
+    perf = perf_readout.PerfReadout()
+
+    def one_second(particle_every: int | None) -> bool:
+        """64 repaints in a second (a particle frame every `particle_every`-th), then the one that refreshes."""
+        refreshed = False
+        for i in range(65):
+            clock[0] += 1 / 64
+            refreshed = perf.count_frame(particles=particle_every is not None and i % particle_every == 0)
+        return refreshed
+
+    assert one_second(particle_every=2)
+    assert perf.fps == pytest.approx(33 / (65 / 64))         # the particle frames only
+    assert one_second(particle_every=None)
+    assert perf.fps == pytest.approx(65 / (65 / 64))         # every repaint

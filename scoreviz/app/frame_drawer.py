@@ -77,7 +77,7 @@ class FrameDrawer(QtCore.QObject):
             w.training_panel.show_frame(train)
             w.last_train = train
             w.train_shown.emit(train)
-        if w.perf.count_frame():
+        if w.perf.count_frame(particles is not None):
             w.perf.show(w.last_train, w.last_field)
 
     def _draw_field(self, box: dict) -> None:

@@ -1,4 +1,5 @@
-"""The status bar's performance line: frames drawn per second, the device, training steps/s, the field's error."""
+"""The status bar's performance line: frames drawn per second (the particle animation's while particles move, else
+every repaint's), the device, training steps/s, the field's error."""
 from __future__ import annotations
 
 import math
@@ -18,15 +19,19 @@ class PerfReadout:
     def __init__(self):
         self.label = QtWidgets.QLabel()
         self.fps = 0.0
-        self._count, self._since = 0, time.perf_counter()
+        self._count = self._particle_count = 0
+        self._since = time.perf_counter()
 
-    def count_frame(self) -> bool:
+    def count_frame(self, particles: bool = False) -> bool:
+        """One repaint (`particles`: it drew a particle frame)."""
         self._count += 1
+        self._particle_count += bool(particles)
         now = time.perf_counter()
         if now - self._since <= REFRESH_S:
             return False
-        self.fps = self._count / (now - self._since)
-        self._count, self._since = 0, now
+        self.fps = (self._particle_count or self._count) / (now - self._since)
+        self._count = self._particle_count = 0
+        self._since = now
         return True
 
     def show(self, training: fr.TrainingFrame | None, field) -> None:
