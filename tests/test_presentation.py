@@ -57,9 +57,13 @@ def test_f5_enters_presentation_and_esc_leaves(qtbot, tmp_path):
         qtbot.waitUntil(lambda: window.last_particles is not None and window.last_particles.step > 0, timeout=20_000)
         key = QtCore.Qt.Key
         pres = window.presentation
+        window.resize(window.minimumSize().width(), 600)
+        qtbot.waitUntil(lambda: window.height() == 600, timeout=5_000)
+        before = window.size()
 
         qtbot.keyClick(window.scene.widget, key.Key_F5)
         assert pres.active
+        assert window.geometry() == window.screen().geometry()   # the whole screen
         assert window.dock.isHidden() and window.schedule_dock.isHidden() and window.menuBar().isHidden()
         assert window.isFullScreen()
         assert pres.caption.isVisible() and pres.caption.font().pointSize() >= 20
@@ -77,6 +81,7 @@ def test_f5_enters_presentation_and_esc_leaves(qtbot, tmp_path):
         assert not window.dock.isHidden() and not window.menuBar().isHidden() and not window.isFullScreen()
         assert not pres.caption.isVisible()
         assert window.theme is theme and window.scene.field.width == 1.0
+        assert window.size() == before                           # as large as it was
         label.ensurePolished()
         assert label.font().pointSize() < 20
 

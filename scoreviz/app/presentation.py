@@ -105,7 +105,8 @@ class Presentation(QtCore.QObject):
             return
         w = self.window
         chrome = [w.dock, w.schedule_dock, w.high_dim.dock, w.menuBar(), w.statusBar()]
-        self._saved = {"theme": w.theme, "state": w.windowState(), "shown": [(x, not x.isHidden()) for x in chrome],
+        self._saved = {"theme": w.theme, "state": w.windowState(), "geometry": w.saveGeometry(),
+                       "shown": [(x, not x.isHidden()) for x in chrome],
                        "sigma_sheets": [(lab, lab.styleSheet()) for lab in w.sigma_bar.findChildren(QtWidgets.QLabel)]}
         self.active = True
         for widget in chrome:
@@ -117,6 +118,9 @@ class Presentation(QtCore.QObject):
         self.caption.setVisible(True)
         self.leave_key.setEnabled(True)
         self._refresh()
+        # the screen's whole area first: where no window manager makes a window full screen (a bare X server
+        # driving a projector), showFullScreen alone leaves it where it was, its bottom cut off
+        w.setGeometry(w.screen().geometry())
         w.showFullScreen()
         w.scene.widget.setFocus()
         w.host.send("frame_rate", PRESENTATION_FPS)   # a smooth animation for the room, at some training speed
@@ -141,6 +145,7 @@ class Presentation(QtCore.QObject):
             w.showMaximized()
         else:
             w.showNormal()
+            w.restoreGeometry(saved["geometry"])
 
     # --- internals -------------------------------------------------------------------------------------------
     def _apply(self, theme: Theme, style: SceneStyle) -> None:
