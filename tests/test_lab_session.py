@@ -15,7 +15,7 @@ from scoreviz.core.samplers import ScoreFunction
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.lab.field import LiveField
-from scoreviz.lab.frame_pacing import EARLY_S, LATE_SHARE, SAMPLER_SHARE, STARVATION_S, FramePacer
+from scoreviz.lab.frame_pacing import EARLY_S, LATE_SHARE, ONE_STEP, SAMPLER_SHARE, STARVATION_S, FramePacer
 from scoreviz.lab.live_training import LiveTraining, downsample
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.session import LabSession
@@ -234,14 +234,23 @@ def test_frames_keep_a_beat_and_training_fits_between_them():
     pacer.trained_at = 0.46
     assert pacer.training_deadline(0.46, sampler_cost=0.03)[1] == 0
     assert pacer.training_deadline(0.47 + STARVATION_S, sampler_cost=0.03)[1] == 1
-    # while training runs the sampler gets at most its share of the interval, and training plans with that
-    assert pacer.sampler_budget(1.0, training=False) == 1.0
-    pacer.sampler_spent = 0.05
-    assert pacer.sampler_budget(1.0, training=True) == pytest.approx(SAMPLER_SHARE * 0.1 - 0.05)
-    end, _ = pacer.training_deadline(0.46, sampler_cost=1.0)
-    assert end == pytest.approx(0.55 + LATE_SHARE * 0.1 - (SAMPLER_SHARE * 0.1 - 0.05))
-    pacer.sent(0.55)
-    assert pacer.sampler_spent == 0.0
+    # while training runs the sampler gets its share of the clock (a token bucket of one interval's share) and
+    # training plans with what the sampler may take before the next beat
+    full = SAMPLER_SHARE * 0.1
+    assert pacer.sampler_budget(0.46, budget=1.0, training=False) == 1.0
+    assert pacer.sampler_budget(0.46, budget=1.0, training=True) == pytest.approx(full)
+    pacer.sampler_used(0.1, steps=1)                    # a step overran the credit: in debt
+    assert pacer.sampler_budget(0.47, budget=1.0, training=True) == pytest.approx(full - 0.1 + SAMPLER_SHARE * 0.01)
+    end, _ = pacer.training_deadline(0.47, sampler_cost=1.0)
+    credit_by_beat = max(0.0, full - 0.1 + SAMPLER_SHARE * 0.01 + SAMPLER_SHARE * (0.55 - 0.47))
+    assert end == pytest.approx(0.55 + LATE_SHARE * 0.1 - credit_by_beat)
+    pacer.sent(0.475)                                   # a new frame without a step: one step on debt, if it fits
+    assert pacer.sampler_budget(0.48, budget=1.0, training=True, step_cost=0.01) == ONE_STEP
+    assert pacer.sampler_budget(0.48, budget=1.0, training=True, step_cost=0.5) < 0
+    pacer.sampler_used(0.01, steps=1)
+    assert pacer.sampler_budget(0.48, budget=1.0, training=True, step_cost=0.01) < 0   # one per frame only
+    assert pacer.sampler_budget(5.0, budget=1.0, training=True) == pytest.approx(full)   # refilled, to one share
+    assert pacer.sampler_budget(5.0, budget=1.0, training=False) == 1.0                 # no training: no limit
 
 
 def test_training_starts_only_the_steps_that_fit(gaussian, one_torch_thread):
@@ -293,7 +302,7 @@ def test_a_sampler_too_heavy_for_its_speed_leaves_training_its_share(one_torch_t
     session.data(data_specs.stamped(data_specs.preset_spec("moons", 2000), 1, True))
     session.tick()
     session.train(True)
-    session.release(fr.ParticleRequest(name="annealed", n=1000, steps=100000, source="exact"))
+    session.release(fr.ParticleRequest(name="annealed", n=2000, steps=100000, source="exact"))
     for _ in range(10):
         session.tick()
     trained, start = session.training.trainer.step_count, time.perf_counter()

@@ -264,11 +264,12 @@ class LabSession(ScheduleCommands, SavedSessions):
         playing = self.particles.running and self.particles.active
         training = self.training.running and self.training.trainer is not None
         sent = False
-        budget = self._pacer.sampler_budget(SAMPLE_BUDGET, training)
+        start = time.perf_counter()
+        budget = self._pacer.sampler_budget(start, SAMPLE_BUDGET, training, self.particles.step_cost.seconds)
         if playing and budget > 0:
-            taken, start = self.particles.steps_taken, time.perf_counter()
+            taken = self.particles.steps_taken
             self._report(self.particles.advance_due(budget))
-            self._pacer.sampler_spent += time.perf_counter() - start
+            self._pacer.sampler_used(time.perf_counter() - start, self.particles.steps_taken - taken)
             if self.particles.steps_taken > taken:
                 self._particles_dirty = busy = True
         if self._particles_dirty and self._pacer.due(time.perf_counter()):
