@@ -36,7 +36,7 @@ class FrameDrawer(QtCore.QObject):
         if isinstance(frame, ClipFrame):         # every one of these goes to the recorder, none is dropped
             return
         if isinstance(frame, fr.FieldFrame) and frame.points.shape[1:] == (2,):
-            self._field_ahead = self.window.scene.prepare_field(frame)
+            self._field_ahead = self.window.scene.prepare_field(frame, self.window.view_panel.arrows.isChecked())
         self.mailbox[type(frame)] = frame
 
     def redraw(self, *frames) -> None:

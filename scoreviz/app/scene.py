@@ -28,7 +28,7 @@ class PreparedField:
     """A FieldFrame's arrows and heat indices made ahead (`Scene2D.prepare_field`)."""
 
     frame: object
-    arrows: ArrowGeometry
+    arrows: ArrowGeometry | None          # None: made without arrows (they are hidden)
     groups: SlopeGroups | None
     heat: PreparedHeat | None
 
@@ -100,28 +100,28 @@ class Scene2D:
         self.backdrop.set_area(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
 
     # --- content ---------------------------------------------------------------------------------------------
-    def prepare_field(self, f) -> PreparedField:
-        """The arrows and heat indices of FieldFrame f made ahead: the window makes them when the frame arrives,
-        between two frames, so that the frame showing it only swaps them in (NumPy only; nothing drawn changes)."""
-        arrows = arrow_geometry(f.points, f.vectors, f.magnitude, f.cell, f.bounded, self.field.edges)
-        px, py = self.viewbox.viewPixelSize()            # data units per screen pixel
-        groups = self.field.slope_groups_ahead(arrows, py / px if px > 0 else math.inf)
+    def prepare_field(self, f, arrows: bool = True) -> PreparedField:
+        """The arrows (if `arrows`) and heat indices of FieldFrame f made ahead: the window makes them when the
+        frame arrives, between two frames, so that the frame showing it only swaps them in (NumPy only; nothing
+        drawn changes)."""
+        geometry = groups = None
+        if arrows:
+            geometry = arrow_geometry(f.points, f.vectors, f.magnitude, f.cell, f.bounded, self.field.edges)
+            px, py = self.viewbox.viewPixelSize()        # data units per screen pixel
+            groups = self.field.slope_groups_ahead(geometry, py / px if px > 0 else math.inf)
         heat = self.backdrop.prepare_heat(f.heat, f.heat_rect, HEAT_LEVELS) if f.heat is not None else None
-        return PreparedField(f, arrows, groups, heat)
+        return PreparedField(f, geometry, groups, heat)
 
     def show_field(self, f, arrows: bool = True, ahead: PreparedField | None = None) -> None:
-        """Draw FieldFrame f: its arrows (if `arrows`) and heat map, from `ahead` when it was made for f."""
-        if ahead is not None and ahead.frame is not f:
-            ahead = None
-        if arrows and ahead is not None:
+        """Draw FieldFrame f: its arrows (if `arrows`) and heat map, from `ahead` when it was made for f (else
+        made now)."""
+        if ahead is None or ahead.frame is not f or (arrows and ahead.arrows is None):
+            ahead = self.prepare_field(f, arrows)
+        if arrows:
             self.field.show_geometry(ahead.arrows, ahead.groups)
-        elif arrows:
-            self.field.show_geometry(arrow_geometry(f.points, f.vectors, f.magnitude, f.cell, f.bounded,
-                                                    self.field.edges))
         self.field.setVisible(arrows)
         if f.heat is not None:
-            self.backdrop.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut(),
-                                   ahead.heat if ahead is not None else None)
+            self.backdrop.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut(), ahead.heat)
         else:
             self.backdrop.set_heat(None)
 
