@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from .qt import QtCore, QtGui, pg
+from .theme import PROJECTED_PARTICLES_RGB
 
 #: Points drawn per panel (a fixed random subset: the pair plot shows the shape, the main canvas the detail).
 PANEL_POINTS = 1500
 HIST_BINS = 40
 #: Particles without mode labels (RGBA); with labels, each takes its mode's colour at this alpha.
-PARTICLE_BRUSH = (255, 170, 60, 160)
+PARTICLE_BRUSH = (*PROJECTED_PARTICLES_RGB, 160)
 
 
 class PairPlot(pg.GraphicsLayoutWidget):
@@ -109,7 +110,7 @@ class PairPlot(pg.GraphicsLayoutWidget):
                     plot.setLabel("bottom", f"x{j + 1}")
                 if i == j:
                     data = plot.plot([], [], pen=data_pen, brush=(120, 150, 190, 90))
-                    particles = plot.plot([], [], pen=pg.mkPen((255, 170, 60), width=1.5))
+                    particles = plot.plot([], [], pen=pg.mkPen(PROJECTED_PARTICLES_RGB, width=1.5))
                 else:
                     data = plot.plot([], [], pen=None, symbol="o", symbolSize=2, symbolPen=None,
                                      symbolBrush=(150, 180, 210, 120))

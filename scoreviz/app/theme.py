@@ -115,6 +115,9 @@ LIGHT = Theme(
 
 THEMES = {"dark": DARK, "light": LIGHT}
 
+#: Particles without mode labels in the pair plot and the 3-D view (their trails and histograms too), any theme.
+PROJECTED_PARTICLES_RGB = (255, 170, 60)
+
 
 def apply_theme(app: QtWidgets.QApplication, theme: Theme) -> None:
     """Qt palette + a small style sheet for the whole application, and pyqtgraph's defaults."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from .qt import QtCore, QtGui, QtWidgets
+from .theme import PROJECTED_PARTICLES_RGB
 
 #: Trail length (positions kept per particle) and how many particles get one (trails are line segments).
 TRAIL_STEPS = 6
 TRAIL_PARTICLES = 1000
 #: Particles without mode labels (RGBA, 0–1); with labels each takes its mode's colour, as on the canvas.
-PARTICLE_RGBA = (1.0, 0.67, 0.24, 1.0)
+PARTICLE_RGBA = (*(c / 255 for c in PROJECTED_PARTICLES_RGB), 1.0)
 TURN_DEGREES_PER_TICK = 0.4
 TURN_INTERVAL_MS = 33
 
@@ -50,7 +51,7 @@ class View3D(QtWidgets.QWidget):
         self.data = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=2.0, color=(0.6, 0.75, 0.9, 0.5), pxMode=True)
         self.particles = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=3.0, color=PARTICLE_RGBA,
                                               pxMode=True)
-        self.trails = gl.GLLinePlotItem(pos=np.zeros((0, 3)), mode="lines", color=(1.0, 0.67, 0.24, 0.35), width=1)
+        self.trails = gl.GLLinePlotItem(pos=np.zeros((0, 3)), mode="lines", color=PARTICLE_RGBA[:3] + (0.35,), width=1)
         self.arrows = gl.GLLinePlotItem(pos=np.zeros((0, 3)), mode="lines", width=1.5, antialias=False)
         for item in (self.data, self.trails, self.particles, self.arrows):
             self.view.addItem(item)
