@@ -27,26 +27,32 @@ def bypass_proxies(monkeypatch) -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; ``/slow/…`` waits before answering. No logging."""
+    """Serves files; ``/slow/…`` waits before answering. No logging; each path asked for is noted in the
+    server's `requested` list."""
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
+        self.server.requested.append(self.path)
         if self.path.startswith("/slow/"):
             time.sleep(1.5)
         super().do_GET()
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    requested: list[str]
+
     def handle_error(self, request, client_address):
         pass  # a client that hung up (the cancel tests): expected
 
 
 @contextmanager
-def serve(root):
-    """Serve the folder `root`; yields the base URL ``http://127.0.0.1:PORT/``."""
+def serve(root, requested: list[str] | None = None):
+    """Serve the folder `root`; yields the base URL ``http://127.0.0.1:PORT/``. The paths asked for are appended
+    to `requested`, in order."""
     server = _Server(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    server.requested = requested if requested is not None else []
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from app_helpers import close_and_check, make_window, near_data_fraction, wait_field, window  # noqa: F401
+from fake_clock import FakeClock
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -312,20 +313,19 @@ def test_keyboard_shortcuts_from_real_key_events(window, qtbot):
     assert len(window.data_points()) == n
 
 
-def test_the_status_line_counts_the_animations_frames(qtbot, monkeypatch):
+def test_the_status_line_counts_the_animations_frames(qtbot):
     """While particles move, the frames/s in the status bar are the animation's (not every repaint, which also
     draws training and field read-outs); without particles, every repaint counts."""
     from scoreviz.app import perf_readout
 
-    clock = [0.0]
-    monkeypatch.setattr(perf_readout.time, "perf_counter", lambda: clock[0])
-    perf = perf_readout.PerfReadout()
+    clock = FakeClock()
+    perf = perf_readout.PerfReadout(clock)
 
     def one_second(particle_every: int | None) -> bool:
         """64 repaints in a second (a particle frame every `particle_every`-th), then the one that refreshes."""
         refreshed = False
         for i in range(65):
-            clock[0] += 1 / 64
+            clock.advance(1 / 64)
             refreshed = perf.count_frame(particles=particle_every is not None and i % particle_every == 0)
         return refreshed
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from fake_clock import FakeClock, charge_training, run_for
 from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
 from scoreviz.lab import frames as fr
@@ -63,16 +64,13 @@ def test_predictor_corrector_realises_its_target_snr(ncsn, one_torch_thread):
     assert d.target_snr == pytest.approx(0.16)
 
 
-def _tick_until(session, out, predicate, seconds=30.0):
-    import time
-
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        session.tick()
-        found = [f for f in out if predicate(f)]
-        if found:
-            return found[-1]
-    raise AssertionError("no such frame")
+def _tick_until(session, clock, out, predicate, seconds=30.0):
+    """The last frame of `out` that `predicate` accepts, ticking `session` for up to `seconds` of `clock`."""
+    def found():
+        return [f for f in out if predicate(f)]
+    run_for(session, clock, seconds, on_tick=found)
+    assert found(), "no such frame"
+    return found()[-1]
 
 
 def test_session_schedule_read_out_edit_and_ab(one_torch_thread):
@@ -80,17 +78,19 @@ def test_session_schedule_read_out_edit_and_ab(one_torch_thread):
     from scoreviz.lab.session import LabSession
 
     out, said = [], []
-    session = LabSession(out.append, lambda level, text: said.append((level, text)))
+    clock = FakeClock()
+    session = LabSession(out.append, lambda level, text: said.append((level, text)), clock)
     session.data(data_specs.stamped(data_specs.preset_spec("ncsn", 2000), 1, True))
     session.tick()
     assert not [f for f in out if isinstance(f, fr.ScheduleFrame)]       # nothing computed while not shown
     session.schedule_visible(True)
-    base = _tick_until(session, out, lambda f: isinstance(f, fr.ScheduleFrame))
+    base = _tick_until(session, clock, out, lambda f: isinstance(f, fr.ScheduleFrame))
     assert base.process == "ve" and not base.report.warnings
     assert base.parameters["sigma_max"] >= base.report.sigma_max_rule   # NCSNv2 technique 1 holds by default
     # training: loss per σ in ≥ 32 bins beside the irreducible floor and the learned score's error
     session.train(True)
-    live = _tick_until(session, out, lambda f: isinstance(f, fr.ScheduleFrame) and len(f.loss) >= 32)
+    charge_training(session.training, clock, 0.003)
+    live = _tick_until(session, clock, out, lambda f: isinstance(f, fr.ScheduleFrame) and len(f.loss) >= 32)
     assert len(live.loss_edges) == len(live.loss) + 1 and np.isfinite(live.floor).all()
     assert np.nanmin(live.floor) >= 0 and np.isfinite(live.rel_error).all()
     session.train(False)
@@ -99,7 +99,7 @@ def test_session_schedule_read_out_edit_and_ab(one_torch_thread):
     session.schedule({"process": {"sigma_max": 1.0}})
     assert said[-1][0] == "info" and "new" in said[-1][1]
     assert session.process.sigma_max == 1.0 and session.training.trainer is None
-    edited = _tick_until(session, out, lambda f: isinstance(f, fr.ScheduleFrame) and f.parameters.get("sigma_max") == 1.0)
+    edited = _tick_until(session, clock, out, lambda f: isinstance(f, fr.ScheduleFrame) and f.parameters.get("sigma_max") == 1.0)
     assert any("σ_max" in w for w in edited.report.warnings)
     session.compare_schedules({"sampler": "annealed", "n": 1000, "seed": 0})
     comparison = [f for f in out if isinstance(f, fr.ScheduleComparison)][-1]

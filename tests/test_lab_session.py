@@ -3,12 +3,12 @@ budget, live training's time to match, and the session's commands and frames."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
 import torch
 
+from fake_clock import FakeClock, charge_sampling, charge_training, costing, run_for
 from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
 from scoreviz.core.samplers import ScoreFunction
@@ -17,7 +17,7 @@ from scoreviz.lab import frames as fr
 from scoreviz.lab.field import LiveField
 from scoreviz.lab.frame_pacing import EARLY_S, LATE_SHARE, ONE_STEP, SAMPLER_SHARE, STARVATION_S, FramePacer
 from scoreviz.lab.live_training import LiveTraining, downsample
-from scoreviz.lab.particles import Particles
+from scoreviz.lab.particles import MAX_CATCH_UP, Particles
 from scoreviz.lab.session import LabSession
 from scoreviz.names import MATCH_THRESHOLD
 
@@ -110,13 +110,26 @@ def test_particles_advance_by_a_budget_and_end(gaussian):
 def test_particles_at_a_speed_take_the_steps_that_are_due(gaussian):
     process = make_process("ve", gaussian.train)
     score = ScoreFunction(lambda y, s: gaussian.exact_score(y, s), process)
-    particles = Particles()
+    clock = FakeClock()
+    particles = Particles(clock)
     particles.set_speed(100.0)
     particles.release(fr.ParticleRequest(name="em", n=50, steps=1000), score, dim=2, sigma=0.5,
                       device=torch.device("cpu"))
-    time.sleep(0.1)
+    clock.advance(0.105)
     particles.advance_due(budget=1.0)
-    assert 5 <= particles.step.index <= 30      # ~10 steps owed after 0.1 s at 100 steps/s
+    assert particles.step.index == 10            # 10.5 steps owed after 0.105 s at 100 steps/s: the half carries
+    clock.advance(0.005)
+    particles.advance_due(budget=1.0)
+    assert particles.step.index == 11
+    clock.advance(10.0)                          # after a stall at most MAX_CATCH_UP of steps are owed
+    particles.advance_due(budget=1.0)
+    assert particles.step.index == 11 + int(100 * MAX_CATCH_UP + 1)
+    slow = costing(clock, 0.01, score.ve_score)  # steps of 10 ms against a 25 ms budget: three fit
+    particles.release(fr.ParticleRequest(name="em", n=50, steps=1000), ScoreFunction(slow, process), dim=2,
+                      sigma=0.5, device=torch.device("cpu"))
+    clock.advance(1.0)
+    particles.advance_due(budget=0.025)
+    assert particles.step.index == 3 and particles.step_cost.seconds == pytest.approx(0.01)
 
 
 def test_diverging_particles_stop_with_a_message(gaussian):
@@ -144,22 +157,30 @@ def test_particles_from_a_point_and_ddpm_needs_vp(gaussian):
 
 
 def test_live_training_reaches_the_match_threshold(gaussian, one_torch_thread):
-    training = LiveTraining()
+    clock = FakeClock()
+    training = LiveTraining(clock)
     training.configure({"process": "ve", "batch_size": 256})
     process = make_process("ve", gaussian.train)
     training.start(gaussian, process)
     assert training.running and training.trainer is not None
-    deadline = time.perf_counter() + 60
-    while math.isnan(training.time_to_match) and time.perf_counter() < deadline:
+    charge_training(training, clock, 0.01)
+    for _ in range(2000):
         assert training.train_for(0.05) is None
         training.measure_match(gaussian, version=1)
+        if not math.isnan(training.time_to_match):
+            break
     assert training.mid_error <= MATCH_THRESHOLD
-    assert 0 < training.time_to_match <= training.seconds()
+    # the time to match is the training time on the clock: 10 ms for each step taken by then
+    assert training.time_to_match == pytest.approx(0.01 * training.trainer.step_count)
     frame = training.frame(training.mid_sigma())
     assert frame.step == training.trainer.step_count and frame.time_to_match == training.time_to_match
     training.pause()
     seconds = training.seconds()
+    clock.advance(5.0)
     assert not training.running and training.seconds() == seconds     # pauses do not count
+    training.start(gaussian, process)
+    clock.advance(1.0)
+    assert training.seconds() == pytest.approx(seconds + 1.0)
 
 
 def test_downsampled_history_keeps_the_newest_steps():
@@ -170,7 +191,8 @@ def test_downsampled_history_keeps_the_newest_steps():
 
 def test_session_commands_and_frames_without_qt():
     out, said = [], []
-    session = LabSession(out.append, lambda level, text: said.append((level, text)))
+    clock = FakeClock()
+    session = LabSession(out.append, lambda level, text: said.append((level, text)), clock)
     session.release(fr.ParticleRequest(name="em", n=10, steps=10))
     assert said and said[-1][0] == "warning"                      # nothing to sample yet
     session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
@@ -184,14 +206,11 @@ def test_session_commands_and_frames_without_qt():
     session.speed(0)
     session.release(fr.ParticleRequest(name="ode", n=200, steps=20, source="learned"))
     assert said[-1] == ("info", "No model trained yet: the particles follow the exact score.")
-    deadline = time.perf_counter() + 30
-    while time.perf_counter() < deadline:
-        session.tick()
-        done = [f for f in out if isinstance(f, fr.ParticleFrame) and f.finished]
-        if done:
-            break
-        time.sleep(0.01)
-    final = done[-1]
+
+    def finished():
+        return [f for f in out if isinstance(f, fr.ParticleFrame) and f.finished]
+    run_for(session, clock, 5.0, on_tick=finished)
+    final = finished()[-1]
     assert final.labels is not None and len(final.true_weights) == 8
     assert 0.5 * np.abs(final.mode_weights - final.true_weights).sum() < 0.1
     session.release(fr.ParticleRequest(name="ddpm", n=10, steps=10))    # VE: reported, nothing raised
@@ -200,19 +219,20 @@ def test_session_commands_and_frames_without_qt():
 
 def test_the_particle_frame_rate_can_be_raised_for_presentations():
     out = []
-    session = LabSession(out.append, lambda *_: None)
+    clock = FakeClock()
+    session = LabSession(out.append, lambda *_: None, clock)
     session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
     session.tick()
     session.speed(0)
+    charge_sampling(session, clock, 0.001)
     session.release(fr.ParticleRequest(name="em", n=100, steps=100000, source="exact"))
-    for fps, low, high in ((None, 20, 40), (60, 40, 75)):
+    for fps, expected in ((None, 30), (60, 60)):
         session.frame_rate(fps)
+        run_for(session, clock, 0.1)
         out.clear()
-        end = time.perf_counter() + 1.0
-        while time.perf_counter() < end:
-            session.tick()
+        run_for(session, clock, 1.0)
         frames = sum(isinstance(f, fr.ParticleFrame) for f in out)
-        assert low <= frames <= high, (fps, frames)
+        assert abs(frames - expected) <= 1, (fps, frames)
 
 
 def test_frames_keep_a_beat_and_training_fits_between_them():
@@ -254,61 +274,84 @@ def test_frames_keep_a_beat_and_training_fits_between_them():
 
 
 def test_training_starts_only_the_steps_that_fit(gaussian, one_torch_thread):
-    training = LiveTraining()
+    clock = FakeClock()
+    training = LiveTraining(clock)
     training.configure({"process": "ve", "batch_size": 64})
     training.start(gaussian, make_process("ve", gaussian.train))
-    training.train_for(0.05)
-    assert training.step_cost.seconds > 0
+    charge_training(training, clock, 0.004)
     before = training.trainer.step_count
-    training.train_for(1.0, end=time.perf_counter() - 1.0, min_steps=0)     # no time left: no step
+    training.train_for(0.01)                    # the first step (cost unknown yet), then those ending in budget
+    assert training.trainer.step_count == before + 2 and training.step_cost.seconds == pytest.approx(0.004)
+    before = training.trainer.step_count
+    training.train_for(1.0, end=clock() - 1.0, min_steps=0)     # no time left: no step
     assert training.trainer.step_count == before
-    training.train_for(1.0, end=time.perf_counter() - 1.0, min_steps=2)     # the guaranteed steps still run
+    training.train_for(1.0, end=clock() - 1.0, min_steps=2)     # the guaranteed steps still run
     assert training.trainer.step_count == before + 2
-    training.step_cost.seconds = 10.0                                       # a step longer than the budget:
-    training.train_for(0.001, end=time.perf_counter() + 100.0, min_steps=0)  # one starts if it ends in time
-    assert training.trainer.step_count == before + 3
+    training.train_for(1.0, end=clock() + 0.0121, min_steps=0)  # none that would end after `end`
+    assert training.trainer.step_count == before + 5
+    training.step_cost.seconds = 10.0                           # a step longer than the budget:
+    training.train_for(0.001, end=clock() + 100.0, min_steps=0)  # one starts if it ends in time
+    assert training.trainer.step_count == before + 6
 
 
-def test_sixty_frames_a_second_while_a_model_trains():
-    """Presentation mode's rate with training on: the frames come on their beat, the sampler keeps the speed it
-    was given, and training still takes a step at least every STARVATION_S (loose bounds: a busy CI machine)."""
+def _playing_while_training(clock, *, preset, n_data, request, speed, frame_rate=None, train_step, score_eval):
+    """A session training with particles playing at `speed`, each optimiser step costing `train_step` s of the
+    clock and each score evaluation `score_eval` s; returns it after 0.2 s of the clock have settled it."""
     out = []
-    session = LabSession(out.append, lambda *_: None)
-    session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
+    session = LabSession(out.append, lambda *_: None, clock)
+    session.data(data_specs.stamped(data_specs.preset_spec(preset, n_data), 1, True))
     session.tick()
-    session.frame_rate(60)
-    session.speed(120)
+    session.frame_rate(frame_rate)
+    session.speed(speed)
     session.train(True)
-    session.release(fr.ParticleRequest(name="em", n=200, steps=100000, source="exact"))
-    for _ in range(20):
-        session.tick()
+    charge_training(session.training, clock, train_step)
+    charge_sampling(session, clock, score_eval)
+    session.release(request)
+    run_for(session, clock, 0.2)
     out.clear()
+    return session, out
+
+
+def test_sixty_frames_a_second_while_a_model_trains(one_torch_thread):
+    """Presentation mode's rate with training on: the frames come on their beat, the sampler keeps the speed it
+    was given, and training takes the rest of the worker's time (at least a step every STARVATION_S)."""
+    clock = FakeClock()
+    session, out = _playing_while_training(
+        clock, preset="8gaussians", n_data=500, request=fr.ParticleRequest(name="em", n=200, steps=100000),
+        speed=120, frame_rate=60, train_step=0.003, score_eval=0.0005)
     trained = session.training.trainer.step_count
-    start = time.perf_counter()
-    while time.perf_counter() - start < 1.5:
-        session.tick()
-    seconds = time.perf_counter() - start
+    run_for(session, clock, 1.0)
     frames = [f for f in out if isinstance(f, fr.ParticleFrame)]
-    assert 45 <= len(frames) / seconds <= 62
-    assert 80 <= (frames[-1].step - frames[0].step) / seconds <= 125
-    assert session.training.trainer.step_count - trained >= 0.9 * seconds / STARVATION_S
+    assert abs(len(frames) - 60) <= 1
+    assert abs((frames[-1].step - frames[0].step) - 120) <= 3
+    steps = session.training.trainer.step_count - trained
+    # the sampler uses 120 × 0.5 ms of each second; the frames' lateness rule and the ticks' cost take a little
+    assert steps * 0.003 >= 0.85
+    assert steps >= 1.0 / STARVATION_S
 
 
 def test_a_sampler_too_heavy_for_its_speed_leaves_training_its_share(one_torch_thread):
-    """Particles following the exact score of 2,000 data points (a mixture of 2,000 kernels) cannot keep 240
-    steps/s: they fall behind their speed, and training keeps the time the sampler's share leaves it."""
-    out = []
-    session = LabSession(out.append, lambda *_: None)
-    session.data(data_specs.stamped(data_specs.preset_spec("moons", 2000), 1, True))
-    session.tick()
-    session.train(True)
-    session.release(fr.ParticleRequest(name="annealed", n=2000, steps=100000, source="exact"))
-    for _ in range(10):
-        session.tick()
-    trained, start = session.training.trainer.step_count, time.perf_counter()
-    while time.perf_counter() - start < 1.5:
-        session.tick()
-    seconds = time.perf_counter() - start
-    training_share = (session.training.trainer.step_count - trained) * session.training.step_cost.seconds / seconds
-    assert session.particles.step_cost.seconds * 240 > 1.0          # the sampler alone would need the whole worker
-    assert training_share >= 0.25
+    """A sampler whose steps cost 8 ms cannot keep 240 steps/s (1.9 s of work a second): it falls behind its
+    speed, takes its share of the worker (SAMPLER_SHARE) and no more, and training keeps the rest."""
+    clock = FakeClock()
+    session, _ = _playing_while_training(
+        clock, preset="moons", n_data=500, request=fr.ParticleRequest(name="annealed", n=200, steps=100000),
+        speed=240, train_step=0.003, score_eval=0.008)
+    trained, sampled = session.training.trainer.step_count, session.particles.steps_taken
+    run_for(session, clock, 2.0)
+    training_share = (session.training.trainer.step_count - trained) * 0.003 / 2.0
+    sampler_share = (session.particles.steps_taken - sampled) * 0.008 / 2.0
+    assert sampler_share == pytest.approx(SAMPLER_SHARE, abs=0.05)      # behind its speed, within its share
+    assert training_share >= 1.0 - SAMPLER_SHARE - 0.05                  # the rest is training's
+
+
+def test_a_light_sampler_keeps_its_speed_beside_training(one_torch_thread):
+    """Without contention the sampler plays at exactly its speed and training gets all the time it leaves."""
+    clock = FakeClock()
+    session, _ = _playing_while_training(
+        clock, preset="moons", n_data=500, request=fr.ParticleRequest(name="em", n=200, steps=100000),
+        speed=240, train_step=0.003, score_eval=0.001)
+    trained, sampled = session.training.trainer.step_count, session.particles.steps_taken
+    run_for(session, clock, 2.0)
+    assert abs((session.particles.steps_taken - sampled) - 480) <= 2
+    assert (session.training.trainer.step_count - trained) * 0.003 / 2.0 >= 0.7      # 1 − 0.24 − ticks

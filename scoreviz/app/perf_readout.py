@@ -3,9 +3,9 @@ every repaint's), the device, training steps/s, the field's error."""
 from __future__ import annotations
 
 import math
-import time
 
 from scoreviz.lab import frames as fr
+from scoreviz.lab.clock import Clock, wall_clock
 
 from .qt import QtWidgets
 
@@ -16,17 +16,18 @@ REFRESH_S = 1.0
 class PerfReadout:
     """Counts drawn frames; `count_frame()` says when a second has passed and `show` should refresh the label."""
 
-    def __init__(self):
+    def __init__(self, clock: Clock = wall_clock):
+        self.clock = clock
         self.label = QtWidgets.QLabel()
         self.fps = 0.0
         self._count = self._particle_count = 0
-        self._since = time.perf_counter()
+        self._since = self.clock()
 
     def count_frame(self, particles: bool = False) -> bool:
         """One repaint (`particles`: it drew a particle frame)."""
         self._count += 1
         self._particle_count += bool(particles)
-        now = time.perf_counter()
+        now = self.clock()
         if now - self._since <= REFRESH_S:
             return False
         self.fps = (self._particle_count or self._count) / (now - self._since)

@@ -8,7 +8,6 @@ against the exact score of the noised data, at the middle σ of the process, on 
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
@@ -21,6 +20,7 @@ from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
 from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, MATCH_THRESHOLD
 
 from . import frames as fr
+from .clock import Clock, wall_clock
 from .field import geometric_mid, relative_error
 from .rate_meter import RateMeter, StepCost
 
@@ -37,9 +37,11 @@ LOSS_BINS = 32
 
 
 class LiveTraining:
-    """Settings, the trainer (built on the first `start`), and the timing of one live run."""
+    """Settings, the trainer (built on the first `start`), and the timing of one live run (on `clock`,
+    lab.clock)."""
 
-    def __init__(self):
+    def __init__(self, clock: Clock = wall_clock):
+        self.clock = clock
         self.process_name = "ve"
         self.loss = "dsm"
         self.model_size = DEFAULT_POINT_MODEL_SIZE
@@ -56,7 +58,7 @@ class LiveTraining:
         self.time_to_match = math.nan
         self.mid_error = math.nan
         self._match_cache = None
-        self._rate = RateMeter()
+        self._rate = RateMeter(clock=clock)
         #: what one optimiser step takes (a step is started only if it should end in time)
         self.step_cost = StepCost()
 
@@ -105,13 +107,13 @@ class LiveTraining:
         if self.trainer is None:
             self.trainer = self._new_trainer(dataset, process)
         if not self.running:
-            self._started = time.perf_counter()
+            self._started = self.clock()
             self._rate.clear()
         self.running = True
 
     def pause(self) -> None:
         if self.running:
-            self._seconds += time.perf_counter() - self._started
+            self._seconds += self.clock() - self._started
         self.running = False
 
     def reset(self) -> None:
@@ -127,13 +129,13 @@ class LiveTraining:
 
     def seconds(self) -> float:
         """Training time so far (pauses excluded)."""
-        return self._seconds + (time.perf_counter() - self._started if self.running else 0.0)
+        return self._seconds + (self.clock() - self._started if self.running else 0.0)
 
     def train_for(self, budget: float, end: float | None = None, min_steps: int = 1) -> str | None:
         """Optimiser steps for about `budget` seconds, each started only if it should end in time (the first may
-        take longer than the budget), none that should end after `end` (a perf_counter time), and at least
+        take longer than the budget), none that should end after `end` (a time on the clock), and at least
         `min_steps`; an error message if training diverged (the run is then paused with the last good weights)."""
-        now = time.perf_counter()
+        now = self.clock()
         limit, end = now + budget, math.inf if end is None else end
         taken = 0
         try:
@@ -141,7 +143,7 @@ class LiveTraining:
                                          and (taken == 0 or now + self.step_cost.seconds <= limit)):
                 self.trainer.step()
                 taken += 1
-                later = time.perf_counter()
+                later = self.clock()
                 self.step_cost.add(later - now)
                 now = later
         except TrainingDiverged as exc:

@@ -7,7 +7,7 @@ test releases, calls `advance(n)` and reads `frame()`.
 from __future__ import annotations
 
 import math
-import time
+
 import numpy as np
 import torch
 
@@ -15,6 +15,7 @@ from scoreviz.core.recipes.points import sampler_options
 from scoreviz.core.samplers import ScoreFunction, run_sampler
 
 from . import frames as fr
+from .clock import Clock, wall_clock
 from .level_diagnostics import REFERENCE_SNR, LevelDiagnostics
 from .rate_meter import StepCost
 
@@ -28,9 +29,11 @@ MAX_CATCH_UP = 0.25
 
 
 class Particles:
-    """One sampler run at a time; `release` starts one, `advance`/`advance_due` move it, `frame()` reports it."""
+    """One sampler run at a time; `release` starts one, `advance`/`advance_due` move it, `frame()` reports it.
+    `clock` times the steps owed at the speed, the step cost and the deadlines (lab.clock)."""
 
-    def __init__(self):
+    def __init__(self, clock: Clock = wall_clock):
+        self.clock = clock
         self.request: fr.ParticleRequest | None = None
         self.x: torch.Tensor | None = None
         self.step = None               # the last SamplerStep
@@ -45,7 +48,7 @@ class Particles:
         self._score: ScoreFunction | None = None
         self._generator = torch.Generator().manual_seed(0)
         self._due = 0.0
-        self._last = time.perf_counter()
+        self._last = self.clock()
         #: what one sampler step takes (what the frame pacing plans with)
         self.step_cost = StepCost()
         #: sampler steps taken since the session began (a tick compares it to see whether it did any)
@@ -75,7 +78,7 @@ class Particles:
         self.serial += 1
         self.diagnostics.reset(request.name, REFERENCE_SNR, mixture, self.serial)
         self.running = True
-        self._due, self._last = 0.0, time.perf_counter()
+        self._due, self._last = 0.0, self.clock()
         if self.observer is not None:
             self.observer.released(self)
 
@@ -102,7 +105,7 @@ class Particles:
         if on and self._run is None:
             return
         self.running = bool(on)
-        self._due, self._last = 0.0, time.perf_counter()
+        self._due, self._last = 0.0, self.clock()
 
     def reset(self) -> None:
         if self.observer is not None and self._run is not None:
@@ -127,7 +130,7 @@ class Particles:
 
     def advance_due(self, budget: float) -> str | None:
         """The steps owed since the last call at `speed` steps/s (all it can within `budget` seconds at speed 0)."""
-        now = time.perf_counter()
+        now = self.clock()
         if self.speed <= 0:
             n = 10**9
         else:
@@ -140,11 +143,11 @@ class Particles:
     def advance(self, n: int, deadline: float = math.inf) -> str | None:
         """Up to n steps, stopping at the deadline or the run's end; an error message if the particles diverged
         (they then stay at their last finite positions and the run ends)."""
-        start, taken = time.perf_counter(), self.steps_taken
+        start, taken = self.clock(), self.steps_taken
         try:
             return self._advance(n, deadline)
         finally:
-            self.step_cost.add(time.perf_counter() - start, self.steps_taken - taken)
+            self.step_cost.add(self.clock() - start, self.steps_taken - taken)
 
     def _advance(self, n: int, deadline: float) -> str | None:
         for _ in range(n):
@@ -167,7 +170,7 @@ class Particles:
             if step.index >= step.total:
                 self._end()
                 break
-            if time.perf_counter() >= deadline:
+            if self.clock() >= deadline:
                 break
         return None
 

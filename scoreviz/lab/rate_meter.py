@@ -1,16 +1,18 @@
 """Training steps per second as a window delivers them (ticks and pauses included), and what one step costs."""
 from __future__ import annotations
 
-import time
 from collections import deque
+
+from .clock import Clock, wall_clock
 
 
 class RateMeter:
     """Steps per second over the last `window` seconds of wall time (ticks and pauses of the worker included,
     so the figure is what the window delivers, not what one step costs)."""
 
-    def __init__(self, window: float = 2.0):
+    def __init__(self, window: float = 2.0, clock: Clock = wall_clock):
         self.window = window
+        self.clock = clock
         self._marks: deque[tuple[float, int]] = deque()
 
     def clear(self) -> None:
@@ -19,7 +21,7 @@ class RateMeter:
 
     def mark(self, step_count: int) -> float:
         """Record that `step_count` steps are done now; returns the current rate."""
-        now = time.perf_counter()
+        now = self.clock()
         self._marks.append((now, step_count))
         while len(self._marks) > 2 and now - self._marks[0][0] > self.window:
             self._marks.popleft()

@@ -10,13 +10,13 @@ same way the worker does.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 from typing import Callable
 
 from scoreviz.core.samplers import ScoreFunction
 
 from . import frames as fr
+from .clock import Clock, wall_clock
 from .data_specs import dataset_from_spec
 from .field import LiveField, geometric_mid
 from .frame_pacing import FramePacer
@@ -46,22 +46,23 @@ Say = Callable[[str, str], None]
 
 
 class LabSession(ScheduleCommands, SavedSessions):
-    """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports."""
+    """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports; every
+    timing rule reads `clock` (lab.clock: the wall clock in the window, one a test moves in tests)."""
 
     COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
                 "sampler_play", "sampler_step", "sampler_reset", "speed", "schedule", "schedule_reset",
                 "pin_schedule", "compare_schedules", "schedule_visible", "save_session", "open_session", "record",
                 "slice_options", "frame_rate")
 
-    def __init__(self, emit: Emit, say: Say):
-        self.emit, self.say = emit, say
+    def __init__(self, emit: Emit, say: Say, clock: Clock = wall_clock):
+        self.emit, self.say, self.clock = emit, say, clock
         self.spec: fr.DataSpec | None = None
         self._pending_spec: fr.DataSpec | None = None
         self.dataset = None
         self.process = None
-        self.training = LiveTraining()
+        self.training = LiveTraining(clock)
         self.field = LiveField()
-        self.particles = Particles()
+        self.particles = Particles(clock)
         self.schedule_control = ScheduleControl()
         self._pacer = FramePacer(FRAME_INTERVAL)
         self._resume_with_data = False   # Clear paused a running training: resume with the next data
@@ -264,15 +265,15 @@ class LabSession(ScheduleCommands, SavedSessions):
         playing = self.particles.running and self.particles.active
         training = self.training.running and self.training.trainer is not None
         sent = False
-        start = time.perf_counter()
+        start = self.clock()
         budget = self._pacer.sampler_budget(start, SAMPLE_BUDGET, training, self.particles.step_cost.seconds)
         if playing and budget > 0:
             taken = self.particles.steps_taken
             self._report(self.particles.advance_due(budget))
-            self._pacer.sampler_used(time.perf_counter() - start, self.particles.steps_taken - taken)
+            self._pacer.sampler_used(self.clock() - start, self.particles.steps_taken - taken)
             if self.particles.steps_taken > taken:
                 self._particles_dirty = busy = True
-        if self._particles_dirty and self._pacer.due(time.perf_counter()):
+        if self._particles_dirty and self._pacer.due(self.clock()):
             self._emit_particles()
             sent = busy = True
         if sent or not playing:
@@ -284,7 +285,7 @@ class LabSession(ScheduleCommands, SavedSessions):
 
     def _refresh_read_outs(self, training: bool) -> bool:
         """The middle-σ error, the schedule read-out and the field, where stale; True if any was refreshed."""
-        now = time.perf_counter()
+        now = self.clock()
         if training:
             if now - self._last_match > MATCH_REFRESH:
                 self._last_match = now
@@ -301,7 +302,7 @@ class LabSession(ScheduleCommands, SavedSessions):
             refreshed = True
         if self._field_dirty:
             self._field_dirty = False
-            self._last_field = time.perf_counter()
+            self._last_field = self.clock()
             frame = self.field.frame(self.training.learned_score)
             if frame is not None:
                 self.emit(frame)
@@ -314,28 +315,28 @@ class LabSession(ScheduleCommands, SavedSessions):
         end, min_steps = None, 1
         if playing:
             end, min_steps = self._pacer.training_deadline(
-                time.perf_counter(), self.particles.cost_until(self._pacer.next_at, SAMPLE_BUDGET))
+                self.clock(), self.particles.cost_until(self._pacer.next_at, SAMPLE_BUDGET))
         before = self.training.trainer.step_count
         self._report(self.training.train_for(TRAIN_BUDGET, end, min_steps))
         if self.training.trainer is None or self.training.trainer.step_count == before:
             return False
-        self._pacer.trained_at = time.perf_counter()
+        self._pacer.trained_at = self.clock()
         self._training_dirty = True
         return True
 
     def _emit_particles(self) -> None:
         self._particles_dirty = False
-        self._pacer.sent(time.perf_counter())
+        self._pacer.sent(self.clock())
         frame = self.particles.frame(self.field.sigma)
         self.emit(frame)
-        now = time.perf_counter()
+        now = self.clock()
         if self.particles.diagnostics.active and (now - self._last_diagnostics_out >= DIAGNOSTICS_INTERVAL
                                                   or not frame.running):
             self._last_diagnostics_out = now      # the same step's mode shares, not computed twice
             self.emit(self.particles.diagnostics.frame(frame.mode_weights))
 
     def _emit_training_due(self) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if self._training_dirty and now - self._last_training_out >= TRAINING_INTERVAL:
             self._training_dirty = False
             self._last_training_out = now
@@ -344,7 +345,7 @@ class LabSession(ScheduleCommands, SavedSessions):
 
     def _emit_schedule(self) -> None:
         self._schedule_dirty = False
-        self._last_schedule = time.perf_counter()
+        self._last_schedule = self.clock()
         try:
             self.emit(self.schedule_control.frame(self.dataset, self.version, self.process, self.training.trainer,
                                           RULE_STEPS_EACH, self.process.levels()))
