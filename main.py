@@ -1,7 +1,7 @@
 """Start the scoreviz desktop app: `python main.py [options]` (see `python main.py --help`)."""
 import sys
 
-from scoreviz.app.launch import main
+from scoreviz.app.startup.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

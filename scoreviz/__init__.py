@@ -34,12 +34,12 @@ _API = {
     "make_preset": ("scoreviz.core.data", "make_preset"),             # a built-in data set: train/held-out points
     "load_data": ("scoreviz.core.data", "load_data"),                 # a preset name or a .npy/.csv/.png file
     "make_process": ("scoreviz.core.processes", "make_process"),      # a noise process (ve, vp, subvp, ...)
-    "TrainingNoise": ("scoreviz.core.noise_schedule", "TrainingNoise"),   # where training draws σ, its weight
+    "TrainingNoise": ("scoreviz.core.schedule.training_noise", "TrainingNoise"),   # where training draws σ, its weight
     "make_trainer": ("scoreviz.core.recipes.points", "make_trainer"),     # the points recipe's Trainer
     "draw_samples": ("scoreviz.core.recipes.points", "draw_samples"),     # samples from a trained Denoiser
     "load_checkpoint": ("scoreviz.core.checkpoint", "load_checkpoint"),   # what `scoreviz train` or the app saved
     "quality_report": ("scoreviz.core.metrics", "quality_report"),        # sliced Wasserstein etc. vs their floor
-    "analyse_schedule": ("scoreviz.core.schedule_rules", "analyse"),      # NCSNv2's rules and the warnings
+    "analyse_schedule": ("scoreviz.core.schedule.rules", "analyse"),      # NCSNv2's rules and the warnings
 }
 
 __all__ = list(_API)

@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "gui":      # the window parses its own options
-        from scoreviz.app.launch import main as launch_window
+        from scoreviz.app.startup.launch import main as launch_window
 
         return launch_window(extra)
     if extra:

@@ -14,7 +14,7 @@ import logging.handlers
 import sys
 from pathlib import Path
 
-from .paths import log_dir
+from scoreviz.paths import log_dir
 
 __all__ = ["FILE_ONLY", "LOGGER_NAME", "log_file", "setup_logging"]
 

@@ -10,8 +10,8 @@ from scoreviz.app.qt import QtCore, QtWidgets
 
 
 def make_window(qtbot, tmp_path, **kwargs):
-    from scoreviz.app.main_window import MainWindow
-    from scoreviz.app.settings import Settings
+    from scoreviz.app.window.main_window import MainWindow
+    from scoreviz.app.window.settings import Settings
 
     settings = Settings(QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat))
     window = MainWindow(settings=settings, **kwargs)

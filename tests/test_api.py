@@ -46,7 +46,7 @@ def test_import_is_light_and_the_api_is_complete():
             "names = set(scoreviz.__all__)\n"
             "objs = {n: getattr(scoreviz, n) for n in names}\n"
             "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]\n"
-            "from scoreviz.core.schedule_rules import analyse\n"
+            "from scoreviz.core.schedule.rules import analyse\n"
             "assert objs['analyse_schedule'] is analyse\n"
             "print(sorted(names))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import scoreviz
-from scoreviz.app import platform_check as pc
+from scoreviz.app.startup import platform_check as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")   # the offscreen plugin's note on show()
@@ -52,7 +52,7 @@ def test_entry_points_are_in_the_installed_metadata():
     console = {e.name: e.value for e in metadata.entry_points(group="console_scripts") if e.dist.name == "scoreviz"}
     gui = {e.name: e.value for e in metadata.entry_points(group="gui_scripts") if e.dist.name == "scoreviz"}
     assert console == {"scoreviz": "scoreviz.cli:main"}
-    assert gui == {"scoreviz-app": "scoreviz.app.launch:main"}
+    assert gui == {"scoreviz-app": "scoreviz.app.startup.launch:main"}
 
 
 def test_the_version_lives_in_one_place():
@@ -101,7 +101,7 @@ def test_python_m_scoreviz_app_takes_an_offscreen_screenshot(tmp_path):
 
 
 def test_launcher_help_shows_defaults_and_examples(capsys):
-    from scoreviz.app.launch import main
+    from scoreviz.app.startup.launch import main
 
     with pytest.raises(SystemExit):
         main(["--help"])
@@ -125,7 +125,7 @@ def test_window_icon_and_about_box_with_copy(qtbot, tmp_path):
     import torch
 
     from app_helpers import make_window
-    from scoreviz.app.about import AboutDialog
+    from scoreviz.app.window.about import AboutDialog
     from scoreviz.app.qt import QtCore, QtGui, QtWidgets
 
     window = make_window(qtbot, tmp_path, start_worker=False)
@@ -277,7 +277,7 @@ def test_launcher_without_a_display_exits_2_before_qt(tmp_path):
 
 
 def test_worker_exceptions_keep_their_traceback_in_the_log_file(qtbot, tmp_path, monkeypatch, closed_logs):
-    from scoreviz.app.worker_base import TickingWorker
+    from scoreviz.app.workers.ticking import TickingWorker
     from scoreviz.logs import setup_logging
 
     class Broken(TickingWorker):

@@ -114,7 +114,7 @@ def test_a_three_column_file_opens_in_the_window(qtbot, tmp_path):
 
 
 def test_the_3d_view_falls_back_to_projections_without_opengl(helix, qtbot):
-    from scoreviz.app.view3d import gl_available
+    from scoreviz.app.high_dim.view3d import gl_available
 
     ok, why = gl_available()
     assert not ok and "offscreen" in why                 # the test platform has no OpenGL
@@ -129,7 +129,7 @@ import numpy as np
 from types import SimpleNamespace
 from scoreviz.app.qt import QtWidgets
 app = QtWidgets.QApplication([])
-from scoreviz.app.view3d import View3D, gl_available
+from scoreviz.app.high_dim.view3d import View3D, gl_available
 ok, why = gl_available()
 assert ok, why
 v = View3D(); v.resize(400, 300); v.show()

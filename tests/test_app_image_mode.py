@@ -15,7 +15,7 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen pl
 from local_server import bypass_proxies, idx_gz, serve  # noqa: E402
 from scoreviz.app.image_mode import ImageModeWidget  # noqa: E402
 from scoreviz.core import training as training_module  # noqa: E402
-from scoreviz.lab import image_data as data_module  # noqa: E402
+from scoreviz.lab.images import data as data_module  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 WAIT = 30_000
@@ -42,7 +42,7 @@ def npz_file(digits, tmp_path):
 def _make(qtbot, tmp_path, **kwargs) -> ImageModeWidget:
     from PySide6 import QtCore
 
-    from scoreviz.app.settings import Settings
+    from scoreviz.app.window.settings import Settings
 
     settings = Settings(QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat))
     widget = ImageModeWidget(model_size="tiny", device="cpu", threads=1, settings=settings, **kwargs)
@@ -213,7 +213,7 @@ class _Nothing:
 
 
 def widget_frames():
-    from scoreviz.lab import image_frames as frames
+    from scoreviz.lab.images import frames as frames
 
     return frames
 

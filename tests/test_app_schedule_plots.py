@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from scoreviz.app.qt import QtGui
-from scoreviz.app.schedule_plots import SchedulePlots, render_png
+from scoreviz.app.schedule.plots import SchedulePlots, render_png
 from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
-from scoreviz.lab.schedule_view import schedule_frame
+from scoreviz.lab.schedule.view import schedule_frame
 
 
 @pytest.fixture(scope="module")

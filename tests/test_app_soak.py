@@ -6,15 +6,15 @@ import sys
 
 import numpy as np
 
-from scoreviz.app.bench_gui import synthetic_frames
-from scoreviz.app.items import magnitude_bands
+from scoreviz.bench.gui import synthetic_frames
+from scoreviz.app.canvas.items import magnitude_bands
 from scoreviz.app.qt import QtGui
 
 
 def test_the_drawn_arrows_point_along_the_vectors(qtbot):
     """The lines the field item paints: each shaft runs from its tail along its vector, both barbs start at the
     tip and point back towards the tail, and arrows of larger |σ·s| go to a later colour band."""
-    from scoreviz.app.items import VectorFieldItem
+    from scoreviz.app.canvas.items import VectorFieldItem
 
     item = VectorFieldItem()
     tails = np.array([[0.0, 0.0], [1.0, 1.0]])
@@ -50,7 +50,7 @@ def _painted(item, general: bool) -> np.ndarray:
 def test_presentation_points_are_splatted_where_qt_draws_them(qtbot):
     """Round points of presentation mode's size (4 px) go through the NumPy splat: each is the same 12-pixel
     disc, centred within half a pixel of where Qt's round-capped pen draws it, in the point's colour."""
-    from scoreviz.app.items.points import PointCloudItem, footprint
+    from scoreviz.app.canvas.items.points import PointCloudItem, footprint
 
     assert len(footprint(4, True)) == 12 and len(footprint(2, False)) == 4
     points = np.array([[10.3, 10.7], [30.5, 20.5], [50.9, 40.1], [70.0, 70.0]])
@@ -70,7 +70,7 @@ def test_presentation_points_are_splatted_where_qt_draws_them(qtbot):
 def test_wide_arrows_are_drawn_that_many_pixels_thick(qtbot):
     """Presentation mode's 2-px arrows, drawn as one-pixel passes shifted across each line: a flat shaft is two
     rows thick and a steep one two columns wide, under a flipped y axis as in the plot; thin arrows stay one."""
-    from scoreviz.app.items import VectorFieldItem
+    from scoreviz.app.canvas.items import VectorFieldItem
 
     tails = np.array([[1.0, 3.0], [6.0, 1.0]])
     vectors = np.array([[3.0, 0.0], [0.0, 3.0]])               # a flat arrow and a steep one
@@ -104,7 +104,7 @@ def test_colour_bands_are_a_fixed_scale():
 
 
 def test_soak_thousands_of_frames_keep_none_refcount_flat(qtbot):
-    from scoreviz.app.scene import Scene2D
+    from scoreviz.app.canvas.scene import Scene2D
     from scoreviz.app.theme import DARK
 
     scene = Scene2D(DARK)
@@ -138,7 +138,7 @@ def test_soak_thousands_of_frames_keep_none_refcount_flat(qtbot):
 def test_wide_trails_are_the_splat_of_shifted_copies():
     """Presentation mode's 3-pixel trails (a box sum of the 1-pixel splat) are exactly what splatting each
     particle at the 3 × 3 whole-pixel shifts around it gives, edges included."""
-    from scoreviz.app.items.backdrop import box_sum
+    from scoreviz.app.canvas.items.backdrop import box_sum
 
     rng = np.random.default_rng(1)
     n = 16
@@ -162,8 +162,8 @@ def test_a_field_made_ahead_draws_the_same_as_one_made_in_the_frame(qtbot):
     ahead for another frame (or over another view) is not used for this one."""
     from dataclasses import replace as changed
 
-    from scoreviz.app.presentation import PRESENTATION_STYLE, presentation_theme, style_scene
-    from scoreviz.app.scene import Scene2D
+    from scoreviz.app.lecture.presentation import PRESENTATION_STYLE, presentation_theme, style_scene
+    from scoreviz.app.canvas.scene import Scene2D
     from scoreviz.app.theme import DARK
 
     scene = Scene2D(presentation_theme(DARK))

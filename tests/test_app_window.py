@@ -316,7 +316,7 @@ def test_keyboard_shortcuts_from_real_key_events(window, qtbot):
 def test_the_status_line_counts_the_animations_frames(qtbot):
     """While particles move, the frames/s in the status bar are the animation's (not every repaint, which also
     draws training and field read-outs); without particles, every repaint counts."""
-    from scoreviz.app import perf_readout
+    from scoreviz.app.window import perf_readout
 
     clock = FakeClock()
     perf = perf_readout.PerfReadout(clock)

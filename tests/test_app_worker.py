@@ -11,7 +11,7 @@ from app_helpers import close_and_check, wait_field, window  # noqa: F401
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.app.qt import QtCore
-from scoreviz.app.worker_host import WorkerHost
+from scoreviz.app.workers.host import WorkerHost
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 

@@ -64,7 +64,7 @@ def test_the_cores_tables_have_the_keys_of_the_names():
     from scoreviz import names
     from scoreviz.cli import build_parser
     from scoreviz.core.losses import LOSSES
-    from scoreviz.core.noise_schedule import DISTRIBUTIONS, WEIGHTINGS
+    from scoreviz.core.schedule.training_noise import DISTRIBUTIONS, WEIGHTINGS
     from scoreviz.core.processes import PROCESSES
     from scoreviz.core.recipes.images import RECIPES
     from scoreviz.core.samplers import SAMPLERS
@@ -80,7 +80,7 @@ def test_the_cores_tables_have_the_keys_of_the_names():
 
 def test_train_with_an_edited_schedule_records_it(tmp_path):
     from scoreviz.core.checkpoint import load_checkpoint
-    from scoreviz.core.noise_schedule import TrainingNoise
+    from scoreviz.core.schedule.training_noise import TrainingNoise
 
     ckpt = tmp_path / "s.ckpt"
     assert main(["train", "--data", "moons", "--out", str(ckpt), "--steps", "5", "--quiet", "--process", "ncsn",

@@ -70,7 +70,7 @@ def test_heat_ramp_is_perceptual_and_starts_at_the_background(theme):
 @pytest.mark.parametrize("theme", [DARK, LIGHT], ids=lambda t: t.name)
 def test_arrow_ramp_is_monotone_and_visible_on_the_background(theme):
     assert theme.arrows.name in pg.colormap.listMaps()
-    from scoreviz.app.items.field import BAND_EDGES
+    from scoreviz.app.canvas.items.field import BAND_EDGES
 
     colours = theme.arrow_colours(len(BAND_EDGES))                         # one pen per magnitude band
     L = lightness(np.array([c.getRgb()[:3] for c in colours]))
@@ -107,7 +107,7 @@ def test_mode_palette_is_distinct_for_every_colour_vision(theme):
 
 @pytest.mark.parametrize("theme", [DARK, LIGHT], ids=lambda t: t.name)
 def test_particles_and_arrows_stand_out_on_the_heat_where_they_gather(theme):
-    from scoreviz.app.items.field import BAND_EDGES
+    from scoreviz.app.canvas.items.field import BAND_EDGES
 
     lut = theme.heat_lut(256)
     arrows = [c.getRgb()[:3] for c in theme.arrow_colours(len(BAND_EDGES))]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from scoreviz import names
-from scoreviz.core.noise_schedule import DISTRIBUTIONS, WEIGHTINGS, TrainingNoise
+from scoreviz.core.schedule.training_noise import DISTRIBUTIONS, WEIGHTINGS, TrainingNoise
 from scoreviz.core.processes import PROCESSES, make_process
 
 DATA = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))

@@ -11,7 +11,7 @@ from scoreviz.core import samplers
 from scoreviz.core.data import make_preset
 from scoreviz.core.mixture import GaussianMixture
 from scoreviz.core.processes import make_process, max_pairwise_distance
-from scoreviz.core.schedule_rules import (EMA_RATE, LANGEVIN_SNR, _ratio_condition, analyse, beta_clipped,
+from scoreviz.core.schedule.rules import (EMA_RATE, LANGEVIN_SNR, _ratio_condition, analyse, beta_clipped,
                                           level_ratio, levels_for,
                                           ncsnv2_step_size, prior_w2, sigma_max_rule, step_size, variance_ratio)
 

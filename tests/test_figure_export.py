@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app_helpers import window  # noqa: F401
-from scoreviz.app.figure_export import ExportDialog, export_figure, figure_targets
+from scoreviz.app.recording.figure_export import ExportDialog, export_figure, figure_targets
 from scoreviz.app.qt import QtGui
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")   # the offscreen plugin's note on show()

@@ -14,7 +14,7 @@ from scoreviz.core.exact import pointset_log_prob, pointset_score
 from scoreviz.core.metrics import mode_weights, quality_report
 from scoreviz.core.mixture import GaussianMixture
 from scoreviz.core.processes import make_process
-from scoreviz.lab.schedule_compare import sample_schedule
+from scoreviz.lab.schedule.compare import sample_schedule
 
 NEW_PRESETS = {"swissroll3d": 3, "mixture3d": 3, "mixture5d": 5, "mixture8d": 8}
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: no OpenMP spin on a busy machine

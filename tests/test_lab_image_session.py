@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from scoreviz.datasets.idx import ImageDataset
-from scoreviz.lab import image_frames as fr
+from scoreviz.lab.images import frames as fr
 from scoreviz.lab.frames import ProcessFrame, ScheduleFrame
-from scoreviz.lab.image_session import ImageSession
+from scoreviz.lab.images.session import ImageSession
 
 GRID = 8 * 29 + 1          # a montage row of 8 tiles of 28 pixels with 1-pixel borders
 

@@ -10,7 +10,7 @@ from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
 from scoreviz.lab import frames as fr
 from scoreviz.lab.particles import Particles
-from scoreviz.lab.schedule_compare import compare, score_function
+from scoreviz.lab.schedule.compare import compare, score_function
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,7 @@ def _pattern(k: int, h=51, w=75) -> np.ndarray:
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])
 def test_writer_round_trip(qapp, tmp_path, suffix):
-    from scoreviz.app.recorder import ClipWriter
+    from scoreviz.app.recording.canvas_clip import ClipWriter
 
     path = tmp_path / f"clip{suffix}"
     writer = ClipWriter(path, fps=20)
@@ -194,7 +194,7 @@ def test_writer_round_trip(qapp, tmp_path, suffix):
 
 
 def test_writer_refuses_other_formats(tmp_path):
-    from scoreviz.app.recorder import ClipWriter
+    from scoreviz.app.recording.canvas_clip import ClipWriter
 
     with pytest.raises(ValueError, match=".mp4 or .gif"):
         ClipWriter(tmp_path / "clip.avi")
@@ -270,7 +270,7 @@ def test_window_clip_grabs_the_whole_window(qtbot, tmp_path):
 
 def test_gif_deltas_decode_to_the_frames_written(qapp, tmp_path):
     """Unchanged pixels are written transparent; decoded, every frame is the whole picture again."""
-    from scoreviz.app.recorder import ClipWriter
+    from scoreviz.app.recording.canvas_clip import ClipWriter
 
     rng = np.random.default_rng(0)
     base = np.repeat(np.repeat(rng.integers(0, 4, (6, 8, 1)) * 60, 8, 0), 8, 1).astype(np.uint8).repeat(3, 2)
@@ -290,10 +290,10 @@ def test_image_mode_clip_from_its_sample_frames(qapp, tmp_path):
     with its last step: digits (here a square) emerging from noise, the grid beside its estimates."""
     from types import SimpleNamespace
 
-    from scoreviz.app.image_recorder import ImageClipRecorder
+    from scoreviz.app.recording.image_clip import ImageClipRecorder
     from scoreviz.app.qt import QtCore
     from scoreviz.app.theme import THEMES
-    from scoreviz.lab.image_frames import SampleFrame
+    from scoreviz.lab.images.frames import SampleFrame
 
     class Worker(QtCore.QObject):
         frame = QtCore.Signal(object)

@@ -12,7 +12,7 @@ from scoreviz.core.data import make_preset
 from scoreviz.core.likelihood import log_likelihood
 from scoreviz.core.metrics import mode_weights, sliced_wasserstein
 from scoreviz.core.mixture import GaussianMixture
-from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import make_process
 from scoreviz.core.recipes.points import draw_samples, make_trainer
 from scoreviz.core.samplers import ScoreFunction

@@ -1,6 +1,6 @@
 """`python -m scoreviz.app [options]`: the desktop app, the same as `scoreviz-app` and `python main.py`."""
 import sys
 
-from scoreviz.app.launch import main
+from scoreviz.app.startup.launch import main
 
 sys.exit(main())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scoreviz.paths import resource_path
 
-from .qt import QtGui
+from scoreviz.app.qt import QtGui
 
 #: The name of the installed `.desktop` file (without the suffix): Wayland and the X11 task bars match the
 #: window to its launcher, icon and name through it (QGuiApplication.setDesktopFileName).

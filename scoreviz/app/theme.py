@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .qt import QtGui, QtWidgets, pg
+from scoreviz.app.qt import QtGui, QtWidgets, pg
 
 
 # Rules for the colours (checked by tests/test_colours.py):

@@ -23,7 +23,7 @@ from scoreviz.core.data import Dataset, make_preset
 from scoreviz.core.metrics import quality_report
 from scoreviz.core.processes import make_process
 from scoreviz.core.recipes.points import DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS, draw_samples, make_trainer
-from scoreviz.lab.schedule_compare import sample_schedule
+from scoreviz.lab.schedule.compare import sample_schedule
 
 HIGHDIM_PRESETS = ["helix3d", "swissroll3d", "mixture3d", "mixture5d", "mixture8d"]
 QUICK_PRESETS = ["mixture3d", "mixture8d"]

@@ -109,7 +109,7 @@ def bench_modes(verbose: bool) -> dict:
 
 def bench_gui(verbose: bool) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from scoreviz.app.bench_gui import gui_benchmarks
+    from scoreviz.bench.gui import gui_benchmarks
 
     out = gui_benchmarks()
     _say(verbose, f"  frame {out['frame_ms']:.1f} ms, GUI stall {out['gui_stall_ms']:.0f} ms, "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scoreviz.paths import resource_path
 
-from .points import UserError
+from scoreviz.commands.points import UserError
 
 ICON_NAME = "scoreviz"
 

@@ -12,7 +12,7 @@ from scoreviz.core.data import (PRESET_DESCRIPTIONS, DataError, Dataset, from_po
                                  preset_names)
 from scoreviz.core.device import resolve_device
 from scoreviz.core.metrics import quality_report
-from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import PROCESSES, schedule_parameters
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                    make_trainer)

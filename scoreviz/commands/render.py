@@ -25,7 +25,7 @@ from scoreviz.lab.field import GRID_RANGE, LiveField
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.recording import clip_frames
 
-from .points import UserError, _load, _positive, reference_dataset
+from scoreviz.commands.points import UserError, _load, _positive, reference_dataset
 
 DEFAULT_SIZES = {".mp4": (1280, 720), ".gif": (640, 360)}
 DEFAULT_STEPS = 500          # as the window's Particles panel (annealed Langevin: over its 10 levels)
@@ -117,8 +117,8 @@ def render(args) -> dict:
 def _render(args, suffix: str, size: tuple[int, int], device) -> dict:
     start = time.perf_counter()
     dataset, process, score, learned = _source(args, device)
-    from scoreviz.app.recorder import CanvasRenderer, ClipWriter, offscreen_application   # Qt only now
-    from scoreviz.app.presentation import NORMAL_STYLE, PRESENTATION_STYLE, presentation_theme
+    from scoreviz.app.recording.canvas_clip import CanvasRenderer, ClipWriter, offscreen_application   # Qt only now
+    from scoreviz.app.lecture.presentation import NORMAL_STYLE, PRESENTATION_STYLE, presentation_theme
     from scoreviz.app.theme import THEMES
 
     offscreen_application()

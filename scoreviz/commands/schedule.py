@@ -8,12 +8,12 @@ from argparse import Namespace
 from pathlib import Path
 
 from scoreviz.core.data import load_data
-from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import make_process
-from scoreviz.core.schedule_rules import level_ratio, levels_for
-from scoreviz.lab.schedule_view import schedule_frame
+from scoreviz.core.schedule.rules import level_ratio, levels_for
+from scoreviz.lab.schedule.view import schedule_frame
 
-from .points import UserError, schedule_overrides, training_noise
+from scoreviz.commands.points import UserError, schedule_overrides, training_noise
 
 #: With --dim only: the data are taken to have unit std per axis, σ_min = 0.01 of it.
 UNIT_SIGMA_MIN = 0.01
@@ -44,7 +44,7 @@ def schedule(args) -> dict | None:
     frame = schedule_frame(process, training_noise=noise, points=points, dim=dim, sigma_data=sigma_data,
                            steps_each=args.steps_each, levels=args.levels)
     if args.png:
-        from scoreviz.app.schedule_plots import render_png  # Qt only when a picture is asked for
+        from scoreviz.app.schedule.plots import render_png  # Qt only when a picture is asked for
 
         try:
             render_png(frame, Path(args.png).expanduser())

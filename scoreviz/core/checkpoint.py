@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .model import Denoiser, build_denoiser, config_from_dict, config_to_dict
-from .noise_schedule import TrainingNoise
-from .processes import NoiseProcess, process_from_config
-from .training import TrainConfig, Trainer
+from scoreviz.core.model import Denoiser, build_denoiser, config_from_dict, config_to_dict
+from scoreviz.core.schedule.training_noise import TrainingNoise
+from scoreviz.core.processes import NoiseProcess, process_from_config
+from scoreviz.core.training import TrainConfig, Trainer
 
 FORMAT = "scoreviz-checkpoint"
 VERSION = 1

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .process_base import NoiseProcess, _as_tensor, _check_rho, _require, append_dims
+from scoreviz.core.process_base import NoiseProcess, _as_tensor, _check_rho, _require, append_dims
 
 COSINE_OFFSET = 0.008                    # s of improved DDPM: keeps β(0) from vanishing
 BETA_CAP = 999.0                         # β·Δt ≤ 0.999 with Δt = 1/1000 (improved DDPM's clip, T = 1000)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from .model import Denoiser
+from scoreviz.core.model import Denoiser
 
 __all__ = ["DistInfo", "from_env", "in_sync", "init", "prepare", "shutdown"]
 

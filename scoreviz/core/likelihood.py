@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor
 
-from .samplers import ScoreFunction, probability_flow_velocity
+from scoreviz.core.samplers import ScoreFunction, probability_flow_velocity
 
 
 def _velocity_and_divergence(score: ScoreFunction, x: Tensor, t: float) -> tuple[Tensor, Tensor]:

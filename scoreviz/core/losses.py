@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .processes import append_dims
+from scoreviz.core.processes import append_dims
 
 
 def _noised(x0: Tensor, sigma: Tensor, generator: torch.Generator | None):

@@ -18,8 +18,8 @@ from dataclasses import asdict
 import torch
 from torch import Tensor, nn
 
-from .networks import network
-from .processes import append_dims
+from scoreviz.core.networks import network
+from scoreviz.core.processes import append_dims
 
 
 class Denoiser(nn.Module):

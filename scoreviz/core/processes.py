@@ -23,8 +23,9 @@ from dataclasses import dataclass, fields
 import torch
 from torch import Tensor
 
-from .cosine_process import COSINE_T_MAX, CosineVPSDE
-from .process_base import NoiseProcess, _as_tensor, _check_rho, _require, append_dims, edm_sigmas, ladder_size
+from scoreviz.core.cosine_process import COSINE_T_MAX, CosineVPSDE
+from scoreviz.core.process_base import (NoiseProcess, _as_tensor, _check_rho, _require, append_dims, edm_sigmas,
+                                       ladder_size)
 
 __all__ = ["COSINE_T_MAX", "CosineVPSDE", "NCSNLadder", "NoiseProcess", "PROCESSES", "SubVPSDE", "VESDE", "VPSDE",
            "append_dims", "edm_sigmas", "ladder_size", "make_process", "max_pairwise_distance", "process_from_config",

@@ -25,8 +25,8 @@ from typing import Callable, Iterator, Mapping
 import torch
 from torch import Tensor
 
-from .processes import NoiseProcess
-from .schedule_rules import ncsnv2_step_size  # NCSNv2 technique 4 (one home: schedule_rules)
+from scoreviz.core.processes import NoiseProcess
+from scoreviz.core.schedule.rules import ncsnv2_step_size  # NCSNv2 technique 4 (one home: schedule_rules)
 
 VEScore = Callable[[Tensor, float], Tensor]
 

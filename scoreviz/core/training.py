@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .losses import LOSSES
-from .model import Denoiser, build_denoiser
-from .noise_schedule import TrainingNoise
-from .processes import NoiseProcess
+from scoreviz.core.losses import LOSSES
+from scoreviz.core.model import Denoiser, build_denoiser
+from scoreviz.core.schedule.training_noise import TrainingNoise
+from scoreviz.core.processes import NoiseProcess
 
 
 class TrainingDiverged(RuntimeError):

@@ -4,10 +4,10 @@ a user-started, checksum-verified download (:mod:`.download`) and montages of im
 This layer sits on the core and under the lab: it knows nothing of models or of Qt.
 """
 
-from .download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
-from .idx import CLASS_NAMES, ImageDataError, ImageDataset, load_image_dataset, load_npz, read_idx
-from .locate import candidate_dirs, default_download_dir, find_dataset
-from .montage import make_grid, save_grid_png
+from scoreviz.datasets.download import MNIST_FILES, MNIST_MIRRORS, DownloadCancelled, DownloadError, download_mnist
+from scoreviz.datasets.idx import CLASS_NAMES, ImageDataError, ImageDataset, load_image_dataset, load_npz, read_idx
+from scoreviz.datasets.locate import candidate_dirs, default_download_dir, find_dataset
+from scoreviz.datasets.montage import make_grid, save_grid_png
 
 __all__ = [
     "CLASS_NAMES",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scoreviz.paths import cache_dir
 
-from .idx import find_idx_pairs
+from scoreviz.datasets.idx import find_idx_pairs
 
 __all__ = [
     "DATA_ENV_VAR",

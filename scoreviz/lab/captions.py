@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from . import frames as fr
-from .particles import ANNEALED_LEVELS
+from scoreviz.lab import frames as fr
+from scoreviz.lab.particles import ANNEALED_LEVELS
 
 #: The samplers as a caption names them (names.SAMPLERS labels are the panel's, e.g. "Langevin (at σ slider)").
 SAMPLER_CAPTIONS = {

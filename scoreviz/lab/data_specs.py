@@ -16,7 +16,7 @@ from scoreviz.core import data as core_data
 from scoreviz.core.density_grid import DensityGrid
 from scoreviz.core.mixture import GaussianMixture
 
-from . import frames as fr
+from scoreviz.lab import frames as fr
 
 DEFAULT_PRESET = "moons"
 #: The window shows data up to 8-D (D ≥ 3 as pairwise projections and a slice of the field).

@@ -14,7 +14,7 @@ import torch
 
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
 
-from . import frames as fr
+from scoreviz.lab import frames as fr
 
 #: Heat-map cells across the view (its rows follow the aspect ratio, at most HEAT_MAX_ROWS).
 HEAT_RESOLUTION = 160

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import frames as fr
+from scoreviz.lab import frames as fr
 
 #: score_sde's corrector snr for CIFAR-10 VE (GUIDE §9): the reference line for annealed Langevin.
 REFERENCE_SNR = 0.16

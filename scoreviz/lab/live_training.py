@@ -14,15 +14,15 @@ import torch
 
 from scoreviz.core.device import resolve_device
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
-from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.recipes.points import mlp_config
 from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
 from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, MATCH_THRESHOLD
 
-from . import frames as fr
-from .clock import Clock, wall_clock
-from .field import geometric_mid, relative_error
-from .rate_meter import RateMeter, StepCost
+from scoreviz.lab import frames as fr
+from scoreviz.lab.clock import Clock, wall_clock
+from scoreviz.lab.field import geometric_mid, relative_error
+from scoreviz.lab.rate_meter import RateMeter, StepCost
 
 #: The loss curve sent to the window is averaged down to at most this many points.
 MAX_HISTORY = 2000

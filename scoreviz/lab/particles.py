@@ -14,10 +14,10 @@ import torch
 from scoreviz.core.recipes.points import sampler_options
 from scoreviz.core.samplers import ScoreFunction, run_sampler
 
-from . import frames as fr
-from .clock import Clock, wall_clock
-from .level_diagnostics import REFERENCE_SNR, LevelDiagnostics
-from .rate_meter import StepCost
+from scoreviz.lab import frames as fr
+from scoreviz.lab.clock import Clock, wall_clock
+from scoreviz.lab.level_diagnostics import REFERENCE_SNR, LevelDiagnostics
+from scoreviz.lab.rate_meter import StepCost
 
 #: Particles released at a clicked point start in a small cloud: this fraction of the data's std.
 ORIGIN_SPREAD = 0.02

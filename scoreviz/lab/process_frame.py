@@ -8,7 +8,7 @@ import torch
 
 from scoreviz.core.processes import NCSNLadder, NoiseProcess
 
-from .frames import ProcessFrame
+from scoreviz.lab.frames import ProcessFrame
 
 #: Points of the σ(t) curve the slider interpolates on.
 CURVE_POINTS = 256

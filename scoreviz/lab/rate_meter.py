@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .clock import Clock, wall_clock
+from scoreviz.lab.clock import Clock, wall_clock
 
 
 class RateMeter:

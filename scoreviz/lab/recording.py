@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from . import frames as fr
+from scoreviz.lab import frames as fr
 
 FPS = 30
 #: Without a length asked for, a run shows every step, up to this many seconds (longer runs skip steps evenly).

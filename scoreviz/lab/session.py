@@ -15,19 +15,19 @@ from typing import Callable
 
 from scoreviz.core.samplers import ScoreFunction
 
-from . import frames as fr
-from .clock import Clock, wall_clock
-from .data_specs import dataset_from_spec
-from .field import LiveField, geometric_mid
-from .frame_pacing import FramePacer
-from .live_training import LiveTraining
-from .particles import Particles
-from .process_frame import process_frame
-from .recording import RunRecorder
-from .schedule_compare import score_function
-from .schedule_control import ScheduleControl
-from .session_saving import SavedSessions
-from .session_schedule import ScheduleCommands
+from scoreviz.lab import frames as fr
+from scoreviz.lab.clock import Clock, wall_clock
+from scoreviz.lab.data_specs import dataset_from_spec
+from scoreviz.lab.field import LiveField, geometric_mid
+from scoreviz.lab.frame_pacing import FramePacer
+from scoreviz.lab.live_training import LiveTraining
+from scoreviz.lab.particles import Particles
+from scoreviz.lab.process_frame import process_frame
+from scoreviz.lab.recording import RunRecorder
+from scoreviz.lab.schedule.compare import score_function
+from scoreviz.lab.schedule.control import ScheduleControl
+from scoreviz.lab.session_saving import SavedSessions
+from scoreviz.lab.schedule.commands import ScheduleCommands
 
 FRAME_INTERVAL = 1 / 30        # ~30 particle frames per second while exploring; presentation mode asks for 60
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI

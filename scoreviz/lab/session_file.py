@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from scoreviz.core.checkpoint import CheckpointError, LoadedCheckpoint, load_checkpoint, save_checkpoint
-from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.schedule.training_noise import TrainingNoise
 
-from . import frames as fr
-from .data_specs import MAX_WINDOW_DIM
+from scoreviz.lab import frames as fr
+from scoreviz.lab.data_specs import MAX_WINDOW_DIM
 
 FORMAT = "scoreviz-session"
 VERSION = 1

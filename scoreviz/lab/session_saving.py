@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import frames as fr
-from .data_specs import dataset_from_spec
-from .session_file import SessionError, read_session, write_session
+from scoreviz.lab import frames as fr
+from scoreviz.lab.data_specs import dataset_from_spec
+from scoreviz.lab.session_file import SessionError, read_session, write_session
 
 
 class SavedSessions:

@@ -17,9 +17,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quit-after", type=int, default=0, metavar="MS", help="close after MS ms (smoke tests)")
     args = parser.parse_args(argv)
-    from ..qt import QtCore, QtWidgets
-    from ..settings import Settings
-    from .widget import ImageModeWindow
+    from scoreviz.app.qt import QtCore, QtWidgets
+    from scoreviz.app.window.settings import Settings
+    from scoreviz.app.image_mode.widget import ImageModeWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     settings = None if args.quit_after else Settings()

@@ -17,16 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from scoreviz.datasets.montage import save_grid_png
-from scoreviz.lab import image_frames as fr
+from scoreviz.lab.images import frames as fr
 from scoreviz.lab.frames import ProcessFrame, ScheduleFrame
 from scoreviz.names import IMAGE_MODEL_SIZES
 
-from ..qt import QtCore, QtGui, QtWidgets, pg
-from ..settings import Settings
-from ..sigma_bar import SigmaBar
-from ..worker_host import WorkerHost
-from .panels import ImageDataPanel, ImageModelPanel, ImageSamplingPanel, ImageTrainingPanel
-from .worker import ImageWorker
+from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
+from scoreviz.app.window.settings import Settings
+from scoreviz.app.canvas.sigma_bar import SigmaBar
+from scoreviz.app.workers.host import WorkerHost
+from scoreviz.app.image_mode.panels import ImageDataPanel, ImageModelPanel, ImageSamplingPanel, ImageTrainingPanel
+from scoreviz.app.image_mode.worker import ImageWorker
 
 PREFIX = "images."           # this page's keys in Settings.choices()
 START_SIGMA = 0.5

@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 import time
 
-from scoreviz.lab.image_frames import ImageSampleRequest
-from scoreviz.lab.image_session import ImageSession
+from scoreviz.lab.images.frames import ImageSampleRequest
+from scoreviz.lab.images.session import ImageSession
 from scoreviz.lab.rate_meter import RateMeter
 
-from ..worker_base import TickingWorker
+from scoreviz.app.workers.ticking import TickingWorker
 
 TRAIN_EMIT = 0.1          # training read-outs at most 10 per second
 SIGMA_REFRESH = 2.0       # the σ-slider denoising is redone this often while training

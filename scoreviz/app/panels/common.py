@@ -1,7 +1,7 @@
 """Small widget helpers shared by the panels."""
 from __future__ import annotations
 
-from ..qt import QtCore, QtWidgets, pg
+from scoreviz.app.qt import QtCore, QtWidgets, pg
 
 
 def combo(items: dict[str, str] | list[tuple[str, str]], tip: str = "") -> QtWidgets.QComboBox:

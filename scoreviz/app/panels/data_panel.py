@@ -1,9 +1,9 @@
 """Data: presets, files, the painting tools (brush, erase, points, blobs, release), clear, undo/redo."""
 from __future__ import annotations
 
-from ..canvas import TOOL_TIPS
-from ..qt import QtCore, QtWidgets
-from .common import button, combo, hint, hslider, row, select
+from scoreviz.app.canvas.view_box import TOOL_TIPS
+from scoreviz.app.qt import QtCore, QtWidgets
+from scoreviz.app.panels.common import button, combo, hint, hslider, row, select
 
 TOOL_LABELS = {"pan": "Pan", "brush": "Brush", "erase": "Erase", "point": "Points", "blob": "Blob",
                "release": "Release"}

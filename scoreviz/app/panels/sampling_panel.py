@@ -7,8 +7,9 @@ import numpy as np
 
 from scoreviz.names import SAMPLERS, SCORE_SOURCES
 
-from ..qt import QtCore, QtWidgets, pg
-from .common import button, combo, hint, hslider, row, select, show_toggle, small_plot, spin_box, value_label
+from scoreviz.app.qt import QtCore, QtWidgets, pg
+from scoreviz.app.panels.common import (button, combo, hint, hslider, row, select, show_toggle, small_plot, spin_box,
+                                        value_label)
 
 SPEEDS = [15, 30, 60, 120, 240, 480, 960, 2000, 0]   # steps per second; 0 = as fast as possible
 

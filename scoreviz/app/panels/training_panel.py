@@ -8,8 +8,8 @@ import numpy as np
 from scoreviz.names import (DEFAULT_POINT_MODEL_SIZE, DEVICES, LOSSES, MATCH_THRESHOLD, POINT_MODEL_SIZES,
                             PROCESSES, point_model_label)
 
-from ..qt import QtCore, QtWidgets, pg
-from .common import button, combo, hint, row, select, show_toggle, small_plot, value_label
+from scoreviz.app.qt import QtCore, QtWidgets, pg
+from scoreviz.app.panels.common import button, combo, hint, row, select, show_toggle, small_plot, value_label
 
 
 class TrainingPanel(QtWidgets.QGroupBox):

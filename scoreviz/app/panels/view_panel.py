@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from scoreviz.names import FIELD_KINDS
 
-from ..qt import QtCore, QtWidgets
-from .common import combo, hint, hslider, row, select
+from scoreviz.app.qt import QtCore, QtWidgets
+from scoreviz.app.panels.common import combo, hint, hslider, row, select
 
 FIELD_TIPS = {
     "learned": "Arrows of the trained model's score σ·s_θ(x, σ)",

@@ -5,9 +5,9 @@ built from it; checkpoints store the config and its kind, and ``network(kind)`` 
 """
 from __future__ import annotations
 
-from .convnet import ConvNetConfig, ConvScoreNet
-from .mlp import MLPConfig, ScoreMLP
-from .unet import UNet, UNetConfig
+from scoreviz.core.networks.convnet import ConvNetConfig, ConvScoreNet
+from scoreviz.core.networks.mlp import MLPConfig, ScoreMLP
+from scoreviz.core.networks.unet import UNet, UNetConfig
 
 NETWORKS: dict[str, tuple[type, type]] = {
     MLPConfig.kind: (MLPConfig, ScoreMLP),

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .conditioning import add_class, class_embedding, per_sample
+from scoreviz.core.networks.conditioning import add_class, class_embedding, per_sample
 
 __all__ = ["ConvNetConfig", "ConvScoreNet"]
 

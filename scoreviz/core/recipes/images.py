@@ -39,7 +39,7 @@ from scoreviz.core import samplers
 from scoreviz.core.guidance import model_score
 from scoreviz.core.networks.convnet import ConvNetConfig
 from scoreviz.core.networks.unet import UNET_SIZES, UNetConfig
-from scoreviz.core.noise_schedule import TrainingNoise
+from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import VESDE, NoiseProcess, make_process
 from scoreviz.core.samplers import ScoreFunction, run_to_end
 from scoreviz.core.training import TrainConfig, Trainer

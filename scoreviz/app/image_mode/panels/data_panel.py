@@ -1,11 +1,11 @@
 """Data: MNIST or Fashion-MNIST, a folder to load from, and the "not found — download?" offer with progress."""
 from __future__ import annotations
 
-from scoreviz.lab import image_frames as fr
+from scoreviz.lab.images import frames as fr
 from scoreviz.names import IMAGE_DATA
 
-from ...panels.common import button, combo, hint, row, select
-from ...qt import QtCore, QtWidgets
+from scoreviz.app.panels.common import button, combo, hint, row, select
+from scoreviz.app.qt import QtCore, QtWidgets
 
 PROGRESS_STEPS = 1000
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from scoreviz.names import IMAGE_MODEL_SIZES
 
-from ...panels.common import button, combo, hint, row, select, show_toggle
-from ...qt import QtCore, QtWidgets
+from scoreviz.app.panels.common import button, combo, hint, row, select, show_toggle
+from scoreviz.app.qt import QtCore, QtWidgets
 
 
 class ImageModelPanel(QtWidgets.QGroupBox):

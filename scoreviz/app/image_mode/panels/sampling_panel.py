@@ -3,11 +3,11 @@ save the grid as a PNG; the run's progress."""
 from __future__ import annotations
 
 from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, SAMPLER_STEPS
-from scoreviz.lab.image_frames import ImageSampleRequest
+from scoreviz.lab.images.frames import ImageSampleRequest
 from scoreviz.names import SAMPLERS
 
-from ...panels.common import button, combo, row, select, spin_box, value_label
-from ...qt import QtCore, QtWidgets
+from scoreviz.app.panels.common import button, combo, row, select, spin_box, value_label
+from scoreviz.app.qt import QtCore, QtWidgets
 
 
 class ImageSamplingPanel(QtWidgets.QGroupBox):

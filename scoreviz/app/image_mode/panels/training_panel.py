@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...panels.common import small_plot, value_label
-from ...qt import QtWidgets
+from scoreviz.app.panels.common import small_plot, value_label
+from scoreviz.app.qt import QtWidgets
 
 
 class ImageTrainingPanel(QtWidgets.QGroupBox):

@@ -1,7 +1,0 @@
-"""Fast pyqtgraph items (GUIDE §3): banded vector field, point clouds drawn with one drawPoints, and the backdrop
-(heat map + decaying trails in one image)."""
-from .backdrop import BackdropItem
-from .field import VectorFieldItem, arrow_lines, magnitude_bands
-from .points import PointCloudItem
-
-__all__ = ["BackdropItem", "PointCloudItem", "VectorFieldItem", "arrow_lines", "magnitude_bands"]

@@ -1,0 +1,1 @@
+"""Lecture tools: presentation mode and the lesson player."""

@@ -1,0 +1,147 @@
+"""Plays a lesson (`lab.lesson`) in the window: each scene sets the data, process, schedule, σ, field, sampler
+and particles through the window's own actions, trains first where the scene needs a learned score (and says
+so), then plays. PageDown / PageUp (what presentation clickers send) and → / ← step through the scenes."""
+from __future__ import annotations
+
+import numpy as np
+
+from scoreviz.lab import data_specs
+from scoreviz.lab.lesson import Lesson, LessonError, Scene, load_lesson
+
+from scoreviz.app.qt import QtCore
+
+
+class LessonPlayer(QtCore.QObject):
+    scene_shown = QtCore.Signal(int)      # the index of the scene now on screen
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.lesson: Lesson | None = None
+        self.index = -1
+        self._waiting_for: int | None = None     # train steps the scene waits for before it plays
+        self._sample_when_open: str | None = None   # the image scene's model: sample once it is open
+        self._scheduled = False                      # the scene on screen changed the schedule
+        window.train_shown.connect(self._on_train)
+
+    @property
+    def active(self) -> bool:
+        return self.lesson is not None
+
+    @property
+    def scene(self) -> Scene | None:
+        return self.lesson.scenes[self.index] if self.lesson is not None and 0 <= self.index < len(self.lesson.scenes) \
+            else None
+
+    def open(self, name_or_path: str) -> bool:
+        """Start a lesson at its first scene; a broken file is one message naming its line, and nothing changes."""
+        try:
+            lesson = load_lesson(name_or_path)
+        except LessonError as exc:
+            self.window.show_message("error", str(exc))
+            return False
+        self.lesson, self.index = lesson, -1
+        self.go(0)
+        return True
+
+    def stop(self) -> None:
+        self.lesson, self.index, self._waiting_for = None, -1, None
+        self.window.show_message("info", "Lesson ended.")
+
+    def next(self) -> None:
+        if self.lesson is not None:
+            self.go(min(self.index + 1, len(self.lesson.scenes) - 1))
+
+    def previous(self) -> None:
+        if self.lesson is not None:
+            self.go(max(self.index - 1, 0))
+
+    def go(self, index: int) -> None:
+        if self.lesson is None or index == self.index:
+            return
+        self.index = index
+        scene = self.lesson.scenes[index]
+        self._waiting_for = None
+        self._apply(scene)
+        self.scene_shown.emit(index)
+
+    # --- one scene -------------------------------------------------------------------------------------------
+    def _apply(self, scene: Scene) -> None:
+        w = self.window
+        w.set_mode(scene.mode)
+        heading = f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}"
+        if scene.mode == "images":
+            w.show_message("info", f"{heading}: {scene.caption}")
+            if scene.checkpoint:      # a model shipped with the lesson: digits seconds after the scene starts
+                self._sample_when_open = scene.checkpoint
+                w.image_mode.frameApplied.connect(self._on_image_frame, QtCore.Qt.ConnectionType.UniqueConnection)
+                w.image_mode.open_checkpoint(scene.checkpoint)
+            return
+        w.reset_particles()
+        w.set_training(False)
+        if not self._load_data(scene):
+            return
+        if scene.process:
+            w.training_panel.set_options({"process": scene.process})
+            w._send_config()
+        if scene.schedule:
+            w.host.send("schedule", {"process": dict(scene.schedule)})
+        elif self._scheduled:        # the scene before changed the schedule: back to the data's defaults
+            w.host.send("schedule_reset")
+        self._scheduled = bool(scene.schedule)
+        if scene.sigma is not None:
+            w.set_sigma(scene.sigma)
+        if scene.field:
+            w.view_panel.set_options({"kind": scene.field})
+            w._on_view_options()
+        if scene.sampler:
+            w.sampling_panel.set_options({"sampler": scene.sampler, "source": scene.score, "n": scene.particles,
+                                          **({"steps": scene.steps} if scene.steps else {})})
+        needs_model = scene.train_steps > 0 or (scene.score == "learned" and scene.play == "release")
+        if needs_model:
+            self._waiting_for = max(scene.train_steps, 1)
+            w.set_training(True)
+            w.show_message("info", f"{heading}: training {self._waiting_for:,} steps first… {scene.caption}")
+            return
+        w.show_message("info", f"{heading}: {scene.caption}")
+        self._play(scene)
+
+    def _load_data(self, scene: Scene) -> bool:
+        w = self.window
+        if scene.points is not None:
+            spec = data_specs.edited_spec(None, np.array(scene.points, dtype=np.float32))
+            w.editor.set_spec(spec, reset=True)
+            w.fit_view()
+            return True
+        if scene.data is None:
+            return True
+        if scene.data.endswith((".npy", ".csv", ".png")):
+            return w.load_data_file(scene.data)
+        return w.load_preset(scene.data)
+
+    def _play(self, scene: Scene) -> None:
+        if scene.play == "release":
+            self.window.release_particles()
+        elif scene.play == "train":
+            self.window.set_training(True)
+
+    @QtCore.Slot(str)
+    def _on_image_frame(self, kind: str) -> None:
+        """The image page shows the scene's model (its ModelInfo names the file): sample from it."""
+        info = self.window.image_mode.model_info
+        if kind == "ModelInfo" and self._sample_when_open and info is not None and info.source == self._sample_when_open:
+            self._sample_when_open = None
+            self.window.image_mode.sample()
+
+    @QtCore.Slot(object)
+    def _on_train(self, frame) -> None:
+        """A scene that trains first plays once the model has its steps."""
+        scene = self.scene
+        if self._waiting_for is None or scene is None or frame.step < self._waiting_for:
+            return
+        self._waiting_for = None
+        if scene.play != "train":
+            self.window.set_training(False)
+        self.window.show_message("info", f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}: "
+                                         f"{scene.caption}")
+        self._play(scene)

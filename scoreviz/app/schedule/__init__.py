@@ -1,0 +1,1 @@
+"""The schedule lab's window side: the Schedule dock, its panel and its plots."""

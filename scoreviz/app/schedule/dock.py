@@ -1,0 +1,91 @@
+"""The Schedule dock: the schedule panel beside the canvas (a tab next to Controls), wired to the session's
+schedule commands, and the σ_max circle it draws on the canvas (NCSNv2 technique 1: σ_max ≈ the largest
+distance between two data points)."""
+from __future__ import annotations
+
+import math
+
+from scoreviz.lab import frames as fr
+
+from scoreviz.app.panels.common import dock_contents
+from scoreviz.app.schedule.panel import SchedulePanel
+from scoreviz.app.qt import QtCore, QtGui, QtWidgets
+
+MIN_WIDTH = 420
+
+
+class ScheduleDock(QtWidgets.QDockWidget):
+    """`show(frame)` takes ScheduleFrame, LevelDiagnosticsFrame and ScheduleComparison frames."""
+
+    def __init__(self, parent, send, particle_options, scene, data_centre):
+        super().__init__("Schedule", parent)
+        self.setObjectName("schedule")
+        self.send, self.particle_options, self.scene, self.data_centre = send, particle_options, scene, data_centre
+        self.panel = SchedulePanel()
+        dock_contents(self, self.panel, MIN_WIDTH)
+        self.last_schedule: fr.ScheduleFrame | None = None
+        self.last_levels: fr.LevelDiagnosticsFrame | None = None
+        self.last_comparison: fr.ScheduleComparison | None = None
+        self._circles = [_circle(scene, QtCore.Qt.PenStyle.DashLine), _circle(scene, QtCore.Qt.PenStyle.SolidLine)]
+        p = self.panel
+        p.changed.connect(lambda options: self.send("schedule", options))
+        p.reset_requested.connect(lambda: self.send("schedule_reset"))
+        p.pin_requested.connect(lambda: self.send("pin_schedule"))
+        p.compare_requested.connect(self.request_comparison)
+        self.visibilityChanged.connect(self._on_visible)
+
+    def _on_visible(self, visible: bool) -> None:
+        self.send("schedule_visible", bool(visible))
+        self.set_circles_visible(visible)
+
+    def request_comparison(self) -> None:
+        o = self.particle_options()
+        self.panel.clear_comparison("Sampling A and B …")
+        self.send("compare_schedules", {"sampler": o["sampler"], "n": o["n"], "seed": 0,
+                                        "steps": o["steps"] if o["sampler"] != "annealed" else None})
+
+    def show(self, frame) -> None:
+        if isinstance(frame, fr.ScheduleFrame):
+            first = self.last_schedule is None or frame.parameters != self.last_schedule.parameters \
+                or frame.noise != self.last_schedule.noise
+            if first:
+                self.panel.show_schedule(frame, frame.parameters, frame.noise)
+            else:
+                self.panel.show_frame(frame)
+            self.last_schedule = frame
+            self._show_circles(frame)
+        elif isinstance(frame, fr.LevelDiagnosticsFrame):
+            self.panel.show_levels(frame)
+            self.last_levels = frame
+        elif isinstance(frame, fr.ScheduleComparison):
+            self.panel.show_comparison(frame.a, frame.b)
+            self.last_comparison = frame
+
+    def _show_circles(self, frame: fr.ScheduleFrame) -> None:
+        """Dashed: NCSNv2's σ_max (the largest pairwise distance); solid: the σ_max in use; both centred on the
+        data's mean, so a solid circle inside the dashed one says 'annealing cannot move mass between modes'."""
+        rule = getattr(frame.report, "sigma_max_rule", None)
+        centre = self.data_centre()
+        sigma_max = float(frame.grid[-1]) if len(frame.grid) else math.nan
+        for item, radius in zip(self._circles, (rule, sigma_max)):
+            ok = centre is not None and radius is not None and math.isfinite(radius) and len(centre) == 2
+            item.setVisible(bool(ok))
+            if ok:
+                item.setRect(QtCore.QRectF(centre[0] - radius, centre[1] - radius, 2 * radius, 2 * radius))
+
+    def set_circles_visible(self, on: bool) -> None:
+        for item in self._circles:
+            item.setVisible(on and self.last_schedule is not None)
+
+
+def _circle(scene, style) -> QtWidgets.QGraphicsEllipseItem:
+    item = QtWidgets.QGraphicsEllipseItem()
+    pen = QtGui.QPen(QtGui.QColor(255, 204, 102, 200))
+    pen.setCosmetic(True)
+    pen.setWidthF(1.5)
+    pen.setStyle(style)
+    item.setPen(pen)
+    item.setZValue(30)
+    item.setVisible(False)
+    scene.viewbox.addItem(item)
+    return item

@@ -1,0 +1,1 @@
+"""Start-up: the `scoreviz-app` entry point, the platform checks before the first window, and scripted runs."""
