@@ -1,4 +1,4 @@
-"""Shared test setup. The offscreen Qt platform is chosen before any QApplication exists (GUIDE §5), and the
+"""Shared test setup. The offscreen Qt platform is chosen before any QApplication exists, and the
 app's remembered settings go to a temporary folder, never to the user's."""
 from __future__ import annotations
 

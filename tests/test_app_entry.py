@@ -17,7 +17,8 @@ from scoreviz.app.startup import platform_check as pc
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")   # the offscreen plugin's note on show()
 
-# ldd's output for PySide6's xcb plugin on a fresh Debian 12 with a display (the three libraries GUIDE §1 names)
+# ldd's output for PySide6's xcb plugin on a fresh Debian 12 with a display (libxcb-cursor0, libxcb-icccm4 and
+# libxcb-keysyms1 missing)
 LDD_FRESH_DEBIAN = """\
 \tlinux-vdso.so.1 (0x00007ffd5a1f2000)
 \tlibQt6XcbQpa.so.6 => /venv/lib/python3.11/site-packages/PySide6/Qt/plugins/platforms/../../lib/libQt6XcbQpa.so.6 (0x00007f3e1c000000)

@@ -1,4 +1,4 @@
-"""Soak: thousands of painted frames of the real items (GUIDE §1: PySide6 6.12.0 on Python 3.11 corrupts the
+"""Soak: thousands of painted frames of the real items (PySide6 6.12.0 on Python 3.11 corrupts the
 refcount of None in overridden paint(); the count must stay flat), and the items' geometry."""
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ def test_exact_score_minimises_both_losses(loss_fn):
 
 
 def test_dsm_training_reaches_the_gaussian_optimum():
-    """DSM on N(μ, s²I) data: the learned score approaches −(x − μ)/(s² + σ²) (GUIDE §6)."""
+    """DSM on N(μ, s²I) data: the learned score approaches −(x − μ)/(s² + σ²)."""
     from scoreviz.core.processes import make_process
     from scoreviz.core.training import TrainConfig, Trainer
 

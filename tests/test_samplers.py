@@ -1,4 +1,5 @@
-"""Every sampler, driven by the exact score, must reproduce known moments and mode weights (GUIDE §6)."""
+"""Every sampler, driven by the exact score, must reproduce known moments and mode weights (NCSN's 0.8/0.2
+mixture, Song & Ermon 2019)."""
 import pytest
 import torch
 

@@ -2,7 +2,7 @@
 
     frame_ms        mean cost of updating and painting one frame of the 2-D scene at 800×800 offscreen:
                     a 64×64 score field over the heat map, 10,000 particles with fading trails
-                    (the target is ≤ 8 ms; a naive pyqtgraph build measured 25–33 ms, GUIDE §3); with it the
+                    (the target is ≤ 8 ms; a naive pyqtgraph build measured 25–33 ms); with it the
                     median, p95 and max, and field_prepare_ms, the GUI time a new field takes on arrival
     gui_stall_ms    the longest event-loop latency on the GUI thread, measured with a 5 ms QTimer heartbeat
                     in the real window while the worker trains and 2,000 particles sample (target ≤ 50 ms);

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from scoreviz.core.process_base import NoiseProcess, _as_tensor, _check_rho, _require, append_dims
+from scoreviz.core.process_base import NoiseProcess, as_tensor, check_rho, require, append_dims
 
 COSINE_OFFSET = 0.008                    # s of improved DDPM: keeps β(0) from vanishing
 BETA_CAP = 999.0                         # β·Δt ≤ 0.999 with Δt = 1/1000 (improved DDPM's clip, T = 1000)
@@ -31,7 +31,7 @@ COSINE_T_MAX = math.atan(BETA_CAP * (1 + COSINE_OFFSET) / math.pi) * 2 * (1 + CO
 
 
 def _phi(t):
-    return (_as_tensor(t) + COSINE_OFFSET) / (1 + COSINE_OFFSET) * (math.pi / 2)
+    return (as_tensor(t) + COSINE_OFFSET) / (1 + COSINE_OFFSET) * (math.pi / 2)
 
 
 @dataclass(frozen=True, eq=True)
@@ -46,10 +46,10 @@ class CosineVPSDE(NoiseProcess):
     variance_preserving = True
 
     def __post_init__(self):
-        _require(0 < self.t_min < 0.5, f"t_min must be in (0, 0.5) (got {self.t_min})")
-        _require(0.5 < self.t_max <= COSINE_T_MAX + 1e-12,
-                 f"t_max must be in (0.5, {COSINE_T_MAX:.6f}], where β(t)·Δt reaches 0.999 (got {self.t_max})")
-        _check_rho(self.rho)
+        require(0 < self.t_min < 0.5, f"t_min must be in (0, 0.5) (got {self.t_min})")
+        require(0.5 < self.t_max <= COSINE_T_MAX + 1e-12,
+                f"t_max must be in (0.5, {COSINE_T_MAX:.6f}], where β(t)·Δt reaches 0.999 (got {self.t_max})")
+        check_rho(self.rho)
 
     def alpha(self, t):
         return torch.cos(_phi(t)) / math.cos(_PHI0)
@@ -63,7 +63,7 @@ class CosineVPSDE(NoiseProcess):
         return torch.sqrt(torch.sin(phi - _PHI0) * torch.sin(phi + _PHI0)) / torch.cos(phi)
 
     def time_of(self, noise_level):
-        nl = _as_tensor(noise_level)
+        nl = as_tensor(noise_level)
         phi = torch.atan(torch.sqrt(nl**2 + math.sin(_PHI0) ** 2) / math.cos(_PHI0))
         return (phi * (2 * (1 + COSINE_OFFSET) / math.pi) - COSINE_OFFSET).clamp(self.t_min, self.t_max)
 

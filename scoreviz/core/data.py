@@ -2,9 +2,9 @@
 
 A ``Dataset`` holds the training points, an independent held-out draw for evaluation, and, where it is known,
 the exact distribution: a ``GaussianMixture`` (mixture presets) or a ``DensityGrid`` (images, paintings).
-``exact_score`` / ``exact_log_density`` give ∇ log / log of p_data convolved with N(0, σ²I) (GUIDE §6):
-closed form for a mixture, the exact blurred grid for a density, and otherwise the training set itself
-("ideal denoiser", a mixture of N Gaussians N(yⱼ, σ²I)).
+``exact_score`` / ``exact_log_density`` give ∇ log / log of p_data convolved with N(0, σ²I):
+closed form for a mixture (each component's covariance gains σ²I), the exact blurred grid for a density, and
+otherwise the training set itself ("ideal denoiser", a mixture of N Gaussians N(yⱼ, σ²I)).
 
 Every user-facing failure is a ``DataError``: one line that names the file or preset.
 """

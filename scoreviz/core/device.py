@@ -31,7 +31,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def cpu_threads(reserve_gui: bool) -> int:
     """Threads for torch on the CPU: every core, or all but one when a GUI thread shares the process (so the
-    window stays responsive while a worker computes, GUIDE §2); at least one."""
+    window stays responsive while a worker computes); at least one."""
     n = os.cpu_count() or 1
     return max(1, n - 1) if reserve_gui else n
 

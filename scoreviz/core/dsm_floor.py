@@ -2,7 +2,7 @@
 
 DSM regresses the network on the score of the noising kernel, ∇log q_σ(y|x₀) = −ε/σ, which is not a function of
 y alone; its minimiser is the score of the noised data, s(y) = ∇log p_σ(y) = −E[ε|y]/σ (Vincent 2011), and what
-is left is the conditional variance of the noise (GUIDE §9):
+is left is the conditional variance of the noise (Vincent 2011):
 
     floor(σ) = λ(σ)·E‖∇log p_σ(y) − ∇log q_σ(y|x₀)‖² / D = E‖σ·s(y) + ε‖² / D      (λ = σ², y = x₀ + σε)
              = 1 − σ²·E‖s(y)‖² / D                                               (E[ε|y] = −σ s(y), E‖ε‖² = D)

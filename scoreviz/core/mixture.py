@@ -1,8 +1,8 @@
 """Gaussian mixtures with closed-form noised densities and scores.
 
-A mixture p(x) = Σₖ wₖ N(x; μₖ, Σₖ) convolved with N(0, σ²I) is again a mixture, with covariances Σₖ + σ²I
-(GUIDE §6). So its log-density, its score ∇ₓ log p_σ(x) and the posterior over components are exact at every
-noise level σ: the oracle for the samplers' tests and the "exact field" the app draws. Everything here works in
+A mixture p(x) = Σₖ wₖ N(x; μₖ, Σₖ) convolved with N(0, σ²I) is again a mixture, with
+covariances Σₖ + σ²I. So its log-density, its score ∇ₓ log p_σ(x) and the posterior over components are exact at
+every noise level σ: the oracle for the samplers' tests and the "exact field" the app draws. Everything here works in
 any dimension D (tests check D = 1 to 8); a marginal over some coordinates is again a mixture (``marginal``).
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 
-def _as_tensor(t) -> Tensor:
+def as_tensor(t) -> Tensor:
     """A tensor keeps its dtype; a Python number becomes a float64 scalar (exact schedules, and a 0-dim tensor
     does not promote the dtype of the batch it multiplies)."""
     return t if isinstance(t, Tensor) and t.is_floating_point() else torch.as_tensor(t, dtype=torch.float64)
@@ -25,14 +25,15 @@ def append_dims(v: Tensor, ndim: int) -> Tensor:
     return v.reshape(v.shape + (1,) * (ndim - v.ndim)) if v.ndim else v
 
 
-def _require(ok: bool, message: str) -> None:
+def require(ok: bool, message: str) -> None:
+    """A process's parameter check: `message` as a ValueError unless `ok`."""
     if not ok:
         raise ValueError(message)
 
 
-def _check_rho(rho) -> None:
-    _require(rho is None or (math.isfinite(rho) and rho > 0),
-             f"rho must be positive, or None for uniform t (got {rho})")
+def check_rho(rho) -> None:
+    require(rho is None or (math.isfinite(rho) and rho > 0),
+            f"rho must be positive, or None for uniform t (got {rho})")
 
 
 def edm_sigmas(sigma_min: float, sigma_max: float, steps: int, rho: float) -> Tensor:

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from scoreviz.core.cosine_process import COSINE_T_MAX, CosineVPSDE
-from scoreviz.core.process_base import (NoiseProcess, _as_tensor, _check_rho, _require, append_dims, edm_sigmas,
+from scoreviz.core.process_base import (NoiseProcess, as_tensor, check_rho, require, append_dims, edm_sigmas,
                                        ladder_size)
 
 __all__ = ["COSINE_T_MAX", "CosineVPSDE", "NCSNLadder", "NoiseProcess", "PROCESSES", "SubVPSDE", "VESDE", "VPSDE",
@@ -44,9 +44,9 @@ class VESDE(NoiseProcess):
     schedule_fields = ("sigma_min", "sigma_max", "rho")
 
     def __post_init__(self):
-        _require(0 < self.sigma_min < self.sigma_max and math.isfinite(self.sigma_max),
-                 f"need 0 < sigma_min < sigma_max (got sigma_min = {self.sigma_min}, sigma_max = {self.sigma_max})")
-        _check_rho(self.rho)
+        require(0 < self.sigma_min < self.sigma_max and math.isfinite(self.sigma_max),
+                f"need 0 < sigma_min < sigma_max (got sigma_min = {self.sigma_min}, sigma_max = {self.sigma_max})")
+        check_rho(self.rho)
 
     def noise_range(self):
         return float(self.sigma_min), float(self.sigma_max)
@@ -56,13 +56,13 @@ class VESDE(NoiseProcess):
         return x if self.prior_mean is None else x + torch.tensor(self.prior_mean, dtype=x.dtype, device=device)
 
     def alpha(self, t):
-        return torch.ones_like(_as_tensor(t))
+        return torch.ones_like(as_tensor(t))
 
     def std(self, t):
-        return self.sigma_min * (self.sigma_max / self.sigma_min) ** _as_tensor(t)
+        return self.sigma_min * (self.sigma_max / self.sigma_min) ** as_tensor(t)
 
     def time_of(self, noise_level):
-        t = torch.log(_as_tensor(noise_level) / self.sigma_min) / math.log(self.sigma_max / self.sigma_min)
+        t = torch.log(as_tensor(noise_level) / self.sigma_min) / math.log(self.sigma_max / self.sigma_min)
         return t.clamp(self.t_min, self.t_max)
 
     def sde(self, x, t):
@@ -80,8 +80,8 @@ class NCSNLadder(VESDE):
 
     def __post_init__(self):
         super().__post_init__()
-        _require(int(self.n_levels) == self.n_levels and self.n_levels >= 2,
-                 f"the ladder needs at least 2 levels (got n_levels = {self.n_levels})")
+        require(int(self.n_levels) == self.n_levels and self.n_levels >= 2,
+                f"the ladder needs at least 2 levels (got n_levels = {self.n_levels})")
 
     @property
     def training_levels(self) -> Tensor:
@@ -116,17 +116,17 @@ class VPSDE(NoiseProcess):
     variance_preserving = True
 
     def __post_init__(self):
-        _require(0 <= self.beta_min <= self.beta_max and 0 < self.beta_max < math.inf,
-                 f"need 0 ≤ beta_min ≤ beta_max and beta_max > 0 (got beta_min = {self.beta_min}, "
-                 f"beta_max = {self.beta_max})")
-        _require(0 < self.t_min < 0.5, f"t_min must be in (0, 0.5) (got {self.t_min})")
-        _check_rho(self.rho)
+        require(0 <= self.beta_min <= self.beta_max and 0 < self.beta_max < math.inf,
+                f"need 0 ≤ beta_min ≤ beta_max and beta_max > 0 (got beta_min = {self.beta_min}, "
+                f"beta_max = {self.beta_max})")
+        require(0 < self.t_min < 0.5, f"t_min must be in (0, 0.5) (got {self.t_min})")
+        check_rho(self.rho)
 
     def beta(self, t):
-        return self.beta_min + _as_tensor(t) * (self.beta_max - self.beta_min)
+        return self.beta_min + as_tensor(t) * (self.beta_max - self.beta_min)
 
     def log_alpha(self, t):
-        t = _as_tensor(t)
+        t = as_tensor(t)
         return -0.25 * t**2 * (self.beta_max - self.beta_min) - 0.5 * t * self.beta_min
 
     def alpha(self, t):
@@ -143,7 +143,7 @@ class VPSDE(NoiseProcess):
         return t.clamp(self.t_min, self.t_max)
 
     def time_of(self, noise_level):
-        nl = _as_tensor(noise_level)
+        nl = as_tensor(noise_level)
         return self._time_of_alpha(torch.rsqrt(1 + nl**2))  # σ̃² = (1−α²)/α²
 
     def sde(self, x, t):
@@ -162,7 +162,7 @@ class SubVPSDE(VPSDE):
         return -torch.expm1(2 * self.log_alpha(t))
 
     def time_of(self, noise_level):
-        nl = _as_tensor(noise_level)
+        nl = as_tensor(noise_level)
         return self._time_of_alpha((-nl + torch.sqrt(nl**2 + 4)) / 2)  # α² + σ̃α − 1 = 0
 
     def sde(self, x, t):
@@ -206,7 +206,7 @@ def make_process(name: str, data: Tensor | None = None, **overrides) -> NoisePro
     cls = PROCESSES[name]
     allowed = [f.name for f in fields(cls)]
     unknown = [k for k in overrides if k not in allowed]
-    _require(not unknown, f"the {name} process has no parameter {', '.join(unknown)} "
+    require(not unknown, f"the {name} process has no parameter {', '.join(unknown)} "
                           f"(its parameters: {', '.join(cls.schedule_fields)})")
     params: dict = {}
     if cls in (VESDE, NCSNLadder) and data is not None:

@@ -117,7 +117,7 @@ def bimodal1d() -> GaussianMixture:
 
 
 def ncsn() -> GaussianMixture:
-    """NCSN's toy (GUIDE §6): 0.8·N((5, 5), I) + 0.2·N((−5, −5), I)."""
+    """NCSN's toy (Song & Ermon 2019, §3.2): 0.8·N((5, 5), I) + 0.2·N((−5, −5), I)."""
     return GaussianMixture.isotropic([0.8, 0.2], [[5.0, 5.0], [-5.0, -5.0]], 1.0)
 
 

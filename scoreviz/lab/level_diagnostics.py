@@ -7,7 +7,8 @@ import numpy as np
 
 from scoreviz.lab import frames as fr
 
-#: score_sde's corrector snr for CIFAR-10 VE (GUIDE §9): the reference line for annealed Langevin.
+#: score_sde's corrector snr for CIFAR-10 VE (Song et al. 2021, configs/ve/cifar10_ncsnpp_continuous.py): the
+#: reference line for annealed Langevin.
 REFERENCE_SNR = 0.16
 
 

@@ -1,7 +1,7 @@
 """Deterministic clips of a sampler run (Qt-free): which sampler steps become video frames, and the frames.
 
 The rule: a clip is rendered from the sampler's steps, never from wall-clock screen grabs, so the same seed and
-settings give the same frames on a fast or a slow machine (GUIDE §7). Three pieces:
+settings give the same frames on a fast or a slow machine. Three pieces:
 
 * `plan_clip(total, fps, seconds)` maps the video frames to the steps 0 … total of one run (`ClipPlan`).
 * `RunRecorder` is attached to `lab.particles.Particles` (its `observer`): it sees every step of the run, in

@@ -20,7 +20,7 @@ from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
 from scoreviz.app.theme import Theme
 
 HEAT_LEVELS = (-9.0, 0.0)   # log p_σ − max: fixed levels, so the colours mean the same at every frame
-PARTICLE_SIZE = 2.0         # integer pixel widths draw fastest (GUIDE §3)
+PARTICLE_SIZE = 2.0         # integer pixel widths draw fastest (no antialiased stroking)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ IMMEDIATE = (fr.DataReady, fr.DataMissing, fr.DownloadProgress, fr.ModelInfo, Pr
 
 
 class _ImageView:
-    """A titled, aspect-locked ViewBox with one ImageItem (fixed levels, no auto-levels: GUIDE §3)."""
+    """A titled, aspect-locked ViewBox with one ImageItem (fixed levels: auto-levels would rescan every frame)."""
 
     def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, title: str):
         self.label = layout.addLabel(title, row=row, col=col)

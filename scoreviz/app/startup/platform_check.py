@@ -28,7 +28,8 @@ __all__ = ["SYSTEM_LIBRARIES", "check_platform", "explain_import_error", "missin
            "xcb_plugin"]
 
 #: shared library → (Debian/Ubuntu package, Fedora package). The first three are what a fresh Debian or
-#: Ubuntu desktop lacks (GUIDE §1, measured); the rest is what PySide6's xcb plugin and QtGui link against.
+#: Ubuntu desktop lacks (measured: without them Qt aborts with "could not load the Qt platform plugin xcb"); the
+#: rest is what PySide6's xcb plugin and QtGui link against.
 SYSTEM_LIBRARIES: dict[str, tuple[str, str]] = {
     "libxcb-cursor.so.0": ("libxcb-cursor0", "xcb-util-cursor"),
     "libxcb-icccm.so.4": ("libxcb-icccm4", "xcb-util-wm"),

@@ -11,7 +11,7 @@ import torch
 from scoreviz.core.processes import NoiseProcess, max_pairwise_distance
 
 
-def _flat_points(data) -> np.ndarray:
+def flat_points(data) -> np.ndarray:
     """(N, D) float64 from a core Dataset (its training points), a tensor or an array (N, ...)."""
     pts = getattr(data, "train", data)
     pts = pts.detach().cpu().double().numpy() if isinstance(pts, torch.Tensor) else np.asarray(pts, np.float64)
@@ -21,13 +21,13 @@ def _flat_points(data) -> np.ndarray:
 def sigma_max_rule(points) -> float:
     """Technique 1: the largest Euclidean distance between two data points (on ≤ 2000 of them), so that the
     first level connects every pair of modes. points: a Dataset, a tensor or an array (N, ...)."""
-    return max_pairwise_distance(torch.from_numpy(_flat_points(points)))
+    return max_pairwise_distance(torch.from_numpy(flat_points(points)))
 
 
 def nearest_neighbour_distance(points, max_points: int = 1000) -> float:
     """Median distance from a data point to its nearest neighbour, on a fixed subsample of ≤ max_points: the
     finest structure the data resolves (σ_min well below it keeps that structure in the samples)."""
-    pts = _flat_points(points)
+    pts = flat_points(points)
     if pts.shape[0] < 2:
         return math.nan
     if pts.shape[0] > max_points:
@@ -44,7 +44,7 @@ def _moments(data) -> tuple[np.ndarray, np.ndarray, int]:
     if mixture is not None:
         cov = mixture.covariance().numpy()
         return mixture.mean().numpy(), np.linalg.eigvalsh(cov), cov.shape[0]
-    pts = _flat_points(data)
+    pts = flat_points(data)
     n, dim = pts.shape
     if n > 2000:
         pts, n = pts[np.random.default_rng(0).choice(n, 2000, replace=False)], 2000

@@ -1,5 +1,5 @@
 """NCSNv2's rules for a noise schedule as calculators, and the warnings a schedule deserves (Song & Ermon 2020,
-"Improved techniques for training score-based generative models", §3 techniques 1, 2, 4, 5; GUIDE §9).
+"Improved techniques for training score-based generative models", §3 techniques 1, 2, 4, 5).
 
     technique 1  σ_max ≈ the largest pairwise distance of the data             `sigma_max_rule`
     technique 2  geometric levels with ratio γ solving eq. (3)                    `level_ratio`, `levels_for`
@@ -19,7 +19,7 @@ import torch
 
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import VESDE, NCSNLadder, NoiseProcess, ladder_size
-from scoreviz.core.schedule.data import _flat_points, nearest_neighbour_distance, prior_w2, sigma_max_rule
+from scoreviz.core.schedule.data import flat_points, nearest_neighbour_distance, prior_w2, sigma_max_rule
 
 #: Technique 5 of NCSNv2: an EMA of the weights with this rate makes samples stable from step to step.
 EMA_RATE = 0.999
@@ -210,7 +210,7 @@ def analyse(process: NoiseProcess, *, points=None, dim: int | None = None, steps
     if steps_each < 1:
         raise ValueError(f"Langevin needs at least one step per level (got {steps_each})")
     if points is not None:
-        dim = int(np.prod(_flat_points(points).shape[1:]))
+        dim = int(np.prod(flat_points(points).shape[1:]))
     elif dim is None and getattr(process, "prior_mean", None) is not None:
         dim = len(process.prior_mean)
     if dim is None or dim < 1:

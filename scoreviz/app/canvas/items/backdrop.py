@@ -1,7 +1,8 @@
 """The backdrop: the heat map of p_σ and the fading particle trails composited into ONE image (one drawImage per
 frame instead of two blended layers).
 
-Trails are a decaying accumulation (GUIDE §3): every frame acc ← decay·acc + splat(positions). The heat map
+Trails are a decaying accumulation, one image whatever their length: every frame acc ← decay·acc + splat(positions).
+The heat map
 (log p_σ − max on the worker's grid) is resampled bilinearly onto the same pixel grid over the visible area
 once per new field and kept as a colour index per pixel (256 = no heat there). Each frame then needs no
 per-channel blending: the trail level q = ⌊255·√acc⌋ and the heat index pick the final premultiplied ARGB pixel

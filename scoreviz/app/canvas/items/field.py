@@ -1,4 +1,4 @@
-"""A quiver drawn as line segments, one pen per magnitude band (GUIDE §3).
+"""A quiver drawn as line segments, one pen per magnitude band.
 
 pyqtgraph has no quiver item: each arrow is a shaft and two barbs, i.e. three line segments computed in NumPy,
 drawn from one contiguous QLineF array with one drawLines call per colour band. The colour bands have fixed

@@ -1,9 +1,9 @@
 """A point cloud. Opaque points of 1 to MAX_SPLAT device pixels are splatted with NumPy into a reusable
 device-sized ARGB buffer and blitted with one `drawImage` (~1 ms for 10k points; Qt strokes 2-px cosmetic points
 at ~3 ms, as zero-length lines whose 1/63-unit extent in *data* units also smears them sideways when zoomed in,
-and presentation mode's round 4-px points slower still — painting holds the GIL the training worker needs). Other styles (translucent colours, fractional sizes, rotated or high-DPI painters) use one
-`QPainter.drawPoints` per colour
-(GUIDE §3) on points sorted by colour; that grouping is made only when such a paint needs it and is cached while
+and presentation mode's round 4-px points slower still — painting holds the GIL the training worker needs).
+Other styles (translucent colours, fractional sizes, rotated or high-DPI painters) use one `QPainter.drawPoints`
+per colour on points sorted by colour; that grouping is made only when such a paint needs it and is cached while
 the labels stay the same."""
 from __future__ import annotations
 
