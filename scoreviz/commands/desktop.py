@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scoreviz.paths import resource_path
 
-from .points import UserError
+from .errors import UserError
 
 ICON_NAME = "scoreviz"
 
