@@ -1,6 +1,6 @@
-"""What makes the `scoreviz` command line explain itself: help with defaults and examples for every command,
-the global options (--version, -v, --debug), the housekeeping commands (info, download, gui,
-install-desktop) and the exit status of a failure.
+"""What makes the `scoreviz` command line explain itself: the help formatter (defaults shown, examples kept),
+the global options (--version, -v, --debug), the housekeeping commands' handlers (info, download,
+install-desktop) and the exit status of a failure. The options and examples themselves: cli_options.
 
 Exit status rule: 0 done; 2 a usage or user error (bad option, missing file, unknown preset, broken
 checkpoint: one line on stderr, the user can fix it); 1 a runtime failure (network, disk, out of memory:
@@ -18,10 +18,9 @@ import traceback
 from pathlib import Path
 
 import scoreviz
-from scoreviz.paths import cache_dir
+from scoreviz.cli_options import DEBUG, VERBOSE, Command
 
-__all__ = ["EPILOGS", "HelpFormatter", "add_housekeeping_commands", "finish_parser", "housekeeping_handlers",
-           "report_failure", "start_logging"]
+__all__ = ["HelpFormatter", "finish_parser", "housekeeping_handlers", "report_failure", "start_logging"]
 
 log = logging.getLogger("scoreviz.cli")
 
@@ -39,108 +38,20 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
         return super()._get_help_string(action)
 
 
-#: Help for options that several commands share, filled in where a command gave none (one text, one place).
-COMMON_HELP = {
-    "checkpoint": "a checkpoint written by `scoreviz train` (or a session saved from the window)",
-    "n": "how many samples to draw",
-    "sampler": "sampler (default: em for points; for images the checkpoint's, else pc)",
-    "steps": "sampler steps (default: the sampler's usual count)",
-    "seed": "random seed: the same seed, the same result",
-    "device": "auto (CUDA, then Apple MPS, then the CPU), cpu, cuda, cuda:N or mps",
-    "loss": "score-matching loss",
-    "json": "print the result as JSON (default: readable text)",
-    "out": "the .npy file to write the samples to",
-}
-
-_DATA_FOLDERS = {"mnist": "mnist", "fashion-mnist": "fashion-mnist"}
-
-#: Examples shown under each command's --help (RawDescriptionHelpFormatter keeps the layout).
-EPILOGS = {
-    "train": """\
-examples:
-  scoreviz train --data moons --out moons.ckpt                 a 2-D preset with its recipe's defaults
-  scoreviz train --data points.csv --out mine.ckpt --minutes 2 your own points, for two minutes
-  scoreviz train --data mnist --out mnist.ckpt --minutes 10    MNIST (class-conditional; see `scoreviz download`)
-  scoreviz train --resume mnist.ckpt --out mnist.ckpt --minutes 10   continue a run""",
-    "sample": """\
-examples:
-  scoreviz sample --checkpoint moons.ckpt --n 5000 --out samples.npy
-  scoreviz sample --checkpoint mnist.ckpt --n 64 --out digits.npy --png digits.png   all classes, evenly
-  scoreviz sample --checkpoint mnist.ckpt --n 16 --class 3 --out threes.npy --png threes.png""",
-    "eval": """\
-examples:
-  scoreviz eval --checkpoint moons.ckpt                     sliced Wasserstein, mode coverage, …
-  scoreviz eval --checkpoint mnist.ckpt --n 1000 --json     recognisable digits, per-class histogram""",
-    "bench": """\
-examples:
-  scoreviz bench --quick                      a smoke test of every group
-  scoreviz bench --only gui,throughput --json --out bench.json""",
-    "schedule": """\
-examples:
-  scoreviz schedule --data 8gaussians                     the levels, Langevin step and warnings for a preset
-  scoreviz schedule --dim 3072 --process ncsn             NCSNv2's rules for CIFAR-10-sized data
-  scoreviz schedule --data moons --process vp --png schedule.png""",
-    "presets": """\
-example:
-  scoreviz presets                            then: scoreviz train --data NAME --out NAME.ckpt""",
-    "info": """\
-examples:
-  scoreviz info                               versions, devices and folders, to read or paste into a bug report
-  scoreviz info --json""",
-    "download": f"""\
-examples:
-  scoreviz download mnist                     into {cache_dir() / 'mnist'}
-  scoreviz download fashion-mnist --dir ~/data/fashion
-Files are verified against their published MD5 checksums; files already present are kept. On Debian and
-Ubuntu, `sudo apt-get install dataset-fashion-mnist` installs Fashion-MNIST where scoreviz finds it.""",
-    "gui": """\
-examples:
-  scoreviz gui                                the same as scoreviz-app
-  scoreviz gui --help                         the window's own options""",
-    "install-desktop": """\
-examples:
-  scoreviz install-desktop                    a menu entry and icon for this user (XDG_DATA_HOME honoured)
-  scoreviz install-desktop --uninstall""",
-    "render": """\
-examples:
-  scoreviz render --data 8gaussians --score exact --out clip.mp4             annealed Langevin, 1280x720, 30 fps
-  scoreviz render --checkpoint moons.ckpt --sampler ode --out ode.mp4 --seconds 6
-  scoreviz render --data moons --score exact --n 1500 --out moons.gif --size 480x360 --fps 20""",
-}
-
-
 def _add_global_options(parser: argparse.ArgumentParser, on_command: bool) -> None:
     """-v and --debug, before or after the command name. On a command their default is SUPPRESS, so an
     option given before the command is not reset by the command's own default."""
     g = parser.add_argument_group("general") if on_command else parser
-    g.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if on_command else 0,
-                   help="log to stderr: -v information, -vv debugging (a log file is always kept: scoreviz info)")
-    g.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if on_command else False,
-                   help="on a failure, print the whole traceback")
+    for opt in (VERBOSE, DEBUG):
+        if on_command:
+            opt.add_to(g, default=argparse.SUPPRESS)
+        else:
+            opt.add_to(g)
 
 
-def add_housekeeping_commands(sub) -> None:
-    """The parsers of info, download, gui and install-desktop (their handlers: housekeeping_handlers)."""
-    p = sub.add_parser("info", help="versions, devices, and where data, caches and logs are looked for")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("download", help="download MNIST or Fashion-MNIST (checksum-verified, with a progress bar)")
-    p.add_argument("dataset", choices=sorted(_DATA_FOLDERS), help="the data set")
-    p.add_argument("--dir", default=None, metavar="DIR",
-                   help=f"the folder to fill (default: {cache_dir()}/mnist or …/fashion-mnist, where scoreviz "
-                        "looks without being told)")
-    p.add_argument("--mirror", action="append", default=None, metavar="URL",
-                   help="a base URL holding the four files, tried before the built-in mirrors (repeatable)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to connect and per read")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    sub.add_parser("gui", add_help=False, help="open the desktop app; the options are scoreviz-app's "
-                                               "(scoreviz gui --help)")
-    p = sub.add_parser("install-desktop", help="add scoreviz to this user's application menu (Linux, freedesktop)")
-    p.add_argument("--uninstall", action="store_true", help="remove the menu entry and icons again")
-
-
-def finish_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Give every command the formatter, its examples, the shared help texts and the global options; the
-    top-level parser --version, -v and --debug."""
+def finish_parser(parser: argparse.ArgumentParser, table: dict[str, Command]) -> argparse.ArgumentParser:
+    """Give every command the formatter, its examples (from `table`, cli_options.command_table) and the global
+    options; the top-level parser --version, -v and --debug."""
     parser.formatter_class = HelpFormatter
     parser.description = (parser.description or "") + " The desktop app: scoreviz gui (or scoreviz-app)."
     parser.add_argument("--version", action="version", version=f"scoreviz {scoreviz.__version__}")
@@ -150,12 +61,9 @@ def finish_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for name, sub in subparsers.choices.items():
         sub.formatter_class = HelpFormatter
-        sub.epilog = EPILOGS.get(name, sub.epilog)
-        if name == "gui":      # its arguments belong to the window's own parser
+        sub.epilog = table[name].examples or sub.epilog
+        if not table[name].own_help:      # gui: its arguments belong to the window's own parser
             continue
-        for action in sub._actions:
-            if action.help is None and action.dest in COMMON_HELP:
-                action.help = COMMON_HELP[action.dest]
         _add_global_options(sub, on_command=True)
     return parser
 

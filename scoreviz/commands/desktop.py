@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scoreviz.paths import resource_path
 
-from scoreviz.commands.points import UserError
+from scoreviz.commands.errors import UserError
 
 ICON_NAME = "scoreviz"
 

@@ -1,7 +1,7 @@
 """`scoreviz train --data mnist[:DIR]|fashion[:DIR]|X.npz` and `scoreviz sample` of an image checkpoint.
 
-`scoreviz.commands` routes here; ``args`` is its argparse namespace. User errors are raised as ``UserError``
-/ ``FileNotFoundError`` (one clear line, exit status 2, no traceback).
+commands.train routes a TrainPlan here, commands.sample the namespace of `scoreviz sample`. User errors are
+raised as ``UserError`` / ``FileNotFoundError`` (one clear line, exit status 2, no traceback).
 """
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from scoreviz.commands.points import UserError, training_noise
-from scoreviz.commands.training_run import launch, run_and_save
 from scoreviz.core.data import tensor_fingerprint
 from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, RECIPES,
                                           default_model_size, draw_images, even_labels, image_training_noise,
@@ -20,6 +18,11 @@ from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE
 from scoreviz.datasets.idx import ImageDataset, load_image_dataset
 from scoreviz.datasets.locate import candidate_dirs, find_dataset
 from scoreviz.datasets.montage import save_grid_png
+
+from scoreviz.commands.errors import UserError
+from scoreviz.commands.options import training_noise
+from scoreviz.commands.plan import TrainPlan
+from scoreviz.commands.training_run import RunSpec, launch, run_and_save
 
 __all__ = ["load_data_spec", "sample_images", "train_images"]
 
@@ -42,47 +45,63 @@ def load_data_spec(spec: str) -> ImageDataset:
     return load_image_dataset(found, kind)
 
 
-def train_images(args, schedule: dict | None = None) -> dict:
-    """Train on image data; `schedule`: the process parameters given (commands.points.schedule_overrides)."""
-    data = load_data_spec(args.data)
-    setup = launch(args.device)
-    device = setup.device
-    size = args.model or default_model_size(device)
+def _image_model_size(plan: TrainPlan, device) -> str:
+    size = plan.model or default_model_size(device)
     if size not in RECIPES:
         raise UserError(f"unknown image model size {size!r}; choose one of {', '.join(RECIPES)}")
-    if args.conditional is None:  # class-conditional whenever the data have labels (measured: far more digits)
-        args.conditional = data.labels is not None
-    if args.conditional and data.labels is None:
+    return size
+
+
+def _conditional(plan: TrainPlan, data: ImageDataset) -> bool:
+    """--conditional/--unconditional, else class-conditional whenever the data have labels (measured: far more
+    recognisable digits)."""
+    conditional = data.labels is not None if plan.conditional is None else plan.conditional
+    if conditional and data.labels is None:
         raise UserError(f"{data.source}: --conditional needs labels, and this data set has none")
-    if args.process == "ncsn":
+    return conditional
+
+
+def _length(plan: TrainPlan, size: str) -> tuple[int | None, float | None]:
+    """(steps, seconds): --steps and/or --minutes, else the recipe's steps."""
+    seconds = plan.seconds
+    return (plan.steps if plan.steps else (None if seconds else RECIPES[size].steps)), seconds
+
+
+def train_images(plan: TrainPlan, schedule: dict | None = None) -> dict:
+    """Train on image data; `schedule`: the process parameters given, checked (options.schedule_overrides)."""
+    data = load_data_spec(plan.data)
+    setup = launch(plan.device)
+    size = _image_model_size(plan, setup.device)
+    conditional = _conditional(plan, data)
+    if plan.process == "ncsn":
         raise UserError("images: use --process ve, vp, subvp or cosine (the NCSN ladder is for the 2D mode)")
-    noise = training_noise(args, image_training_noise(float(data.images.std()) or 0.5, args.process, args.loss,
-                                                      RECIPES[size].edm_weighting))
-    seconds = args.minutes * 60 if args.minutes else None
-    steps = args.steps if args.steps else (None if seconds else RECIPES[size].steps)
+    noise = training_noise(plan.noise, image_training_noise(float(data.images.std()) or 0.5, plan.process,
+                                                            plan.loss, RECIPES[size].edm_weighting))
+    steps, seconds = _length(plan, size)
     trainer = make_image_trainer(
-        data.images, data.labels, model_size=size, device=device, conditional=args.conditional,
-        num_classes=max(1, len(data.class_names)), steps=steps, seed=args.seed, process=args.process,
-        loss=args.loss, process_overrides=schedule, noise=noise, batch_size=args.batch, lr=args.lr)
-    if not args.quiet and setup.is_main:
+        data.images, data.labels, model_size=size, device=setup.device, conditional=conditional,
+        num_classes=max(1, len(data.class_names)), steps=steps, seed=plan.seed, process=plan.process,
+        loss=plan.loss, process_overrides=schedule, noise=noise, batch_size=plan.batch, lr=plan.lr)
+    if not plan.quiet and setup.is_main:
         print(f"{data.name}: {len(data)} images {tuple(data.images.shape[1:])} from {data.source}; model {size}, "
-              f"{'class-conditional, ' if args.conditional else ''}on {setup.describe()}", file=sys.stderr)
+              f"{'class-conditional, ' if conditional else ''}on {setup.describe()}", file=sys.stderr)
     meta = {
-        "kind": "images", "data_spec": args.data, "data_name": data.name, "class_names": data.class_names,
-        "image_shape": list(data.images.shape[1:]), "model_size": size, "conditional": bool(args.conditional),
-        "sampler": DEFAULT_SAMPLER, "seed": args.seed, "batch_size": trainer.config.batch_size,
+        "kind": "images", "data_spec": plan.data, "data_name": data.name, "class_names": data.class_names,
+        "image_shape": list(data.images.shape[1:]), "model_size": size, "conditional": bool(conditional),
+        "sampler": DEFAULT_SAMPLER, "seed": plan.seed, "batch_size": trainer.config.batch_size,
     }
     # the recipe keeps the autoguidance model (guide_fraction) as it trains
-    return run_and_save(trainer, setup, args, steps=steps, seconds=seconds, data_name=data.name,
-                        fingerprint=tensor_fingerprint(data.images), meta=meta, store_data=False, images=True)
+    run = RunSpec(steps, seconds, data_name=data.name, fingerprint=tensor_fingerprint(data.images), meta=meta,
+                  store_data=False, images=True)
+    return run_and_save(trainer, setup, plan, run)
 
 
 def sample_labels(args, num_classes: int) -> tuple[torch.Tensor | None, float]:
     """(labels (n,) or None, guidance w) for `scoreviz sample`, as the window samples: a class-conditional model
     draws every class equally often (even_labels) with DEFAULT_GUIDANCE unless --class K picks one class or
     --unconditional asks for its no-label branch; an unconditional model has no labels and no guidance."""
-    unconditional = getattr(args, "unconditional", False)
-    guidance = getattr(args, "guidance", None)
+    unconditional = args.unconditional
+    guidance = args.guidance
     if guidance is not None and guidance < 0:
         raise UserError(f"--guidance must be ≥ 0 (got {guidance})")
     if args.class_label is not None and unconditional:
@@ -111,7 +130,7 @@ def sample_images(args, ckpt) -> dict:
     model = ckpt.model
     num_classes = getattr(model.backbone.config, "num_classes", 0)
     labels, guidance = sample_labels(args, num_classes)
-    autoguidance = getattr(args, "autoguidance", None)
+    autoguidance = args.autoguidance
     if autoguidance is None:
         autoguidance = DEFAULT_AUTOGUIDANCE if ckpt.guide is not None and labels is None else 1.0
     elif autoguidance < 1:

@@ -5,6 +5,7 @@ report needs, in one screen (or as JSON with --json).
 """
 from __future__ import annotations
 
+from scoreviz.cli_options import DOWNLOADABLE
 from scoreviz.core.device import available_devices, resolve_device
 from scoreviz.core.environment import environment_rows, format_rows
 from scoreviz.datasets.idx import find_idx_pairs
@@ -12,14 +13,10 @@ from scoreviz.datasets.locate import DATA_ENV_VAR, candidate_dirs, default_downl
 from scoreviz.logs import log_file
 from scoreviz.paths import cache_dir, classifier_cache_dir, settings_file
 
-#: data set name in `scoreviz download` → the name the data layer uses
-DATA_SETS = {"mnist": "mnist", "fashion-mnist": "fashion"}
-
-
 def gather() -> dict:
     """Everything `scoreviz info` shows, as plain data."""
     data = {}
-    for shown, name in DATA_SETS.items():
+    for shown, name in DOWNLOADABLE.items():
         download_dir = default_download_dir(name)
         data[shown] = [{"folder": str(folder), "found": bool(find_idx_pairs(folder)),
                         "downloads_go_here": folder == download_dir} for folder in candidate_dirs(name)]

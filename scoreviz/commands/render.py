@@ -2,7 +2,7 @@
 
 The run is the window's (lab.particles: the same sampler lengths, seed and score), its frames are chosen from
 the sampler's steps by lab.recording (deterministic: the same options give the same file), and each is drawn
-by the app's offscreen canvas (app.recorder, the app's own Scene2D, so the clip looks like the window) and
+by the app's offscreen canvas (app.recording.canvas_clip, the app's own Scene2D, so the clip looks like the window) and
 written as MP4 (H.264) or GIF. Qt is imported only here, lazily, on the offscreen platform.
 """
 from __future__ import annotations
@@ -25,10 +25,10 @@ from scoreviz.lab.field import GRID_RANGE, LiveField
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.recording import clip_frames
 
-from scoreviz.commands.points import UserError, _load, _positive, reference_dataset
+from scoreviz.commands.errors import UserError, positive
+from scoreviz.commands.points import open_checkpoint, reference_dataset
 
 DEFAULT_SIZES = {".mp4": (1280, 720), ".gif": (640, 360)}
-DEFAULT_STEPS = 500          # as the window's Particles panel (annealed Langevin: over its 10 levels)
 DEFAULT_SIGMA = 0.5          # the field's σ, as the window's (moved into the process's range if outside)
 #: Arrows across by default: one per ~40 px (32 at 1280 px, as the window's), 12 … 48.
 ARROW_SPACING_PX, GRID_DEFAULT_RANGE = 40, (12, 48)
@@ -60,7 +60,7 @@ def _check(args) -> tuple[str, tuple[int, int]]:
     if not Path(args.out).expanduser().resolve().parent.is_dir():
         raise UserError(f"--out: the folder of {args.out} does not exist")
     for name in ("n", "fps", "steps"):
-        _positive(name, getattr(args, name))
+        positive(name, getattr(args, name))
     if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):
         raise UserError(f"--seconds must be positive (got {args.seconds})")
     if args.sigma is not None and not (args.sigma > 0 and math.isfinite(args.sigma)):
@@ -75,7 +75,7 @@ def _check(args) -> tuple[str, tuple[int, int]]:
 def _source(args, device):
     """(dataset, process, the score the particles follow, the learned score for the field or None)."""
     if args.checkpoint is not None:
-        ckpt = _load(args)
+        ckpt = open_checkpoint(args.checkpoint, args.device)
         if ckpt.meta.get("kind") == "images":
             raise UserError(f"{args.checkpoint} is an image model: render draws 2-D points")
         dataset = reference_dataset(ckpt)

@@ -1,19 +1,20 @@
 """`scoreviz schedule`: NCSNv2's rules, the levels, the Langevin step and the warnings for a noise schedule,
-without a display (core.schedule_rules; the plots through app.schedule_plots.render_png, imported lazily)."""
+without a display (core.schedule.rules; the plots through app.schedule.plots.render_png, imported lazily)."""
 from __future__ import annotations
 
 import math
 import sys
-from argparse import Namespace
 from pathlib import Path
 
+from scoreviz.cli_options import NOISE_FIELDS, SCHEDULE_PARAMETERS
 from scoreviz.core.data import load_data
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import make_process
 from scoreviz.core.schedule.rules import level_ratio, levels_for
 from scoreviz.lab.schedule.view import schedule_frame
 
-from scoreviz.commands.points import UserError, schedule_overrides, training_noise
+from scoreviz.commands.errors import UserError
+from scoreviz.commands.options import given_options, schedule_overrides, training_noise
 
 #: With --dim only: the data are taken to have unit std per axis, σ_min = 0.01 of it.
 UNIT_SIGMA_MIN = 0.01
@@ -29,11 +30,14 @@ def schedule(args) -> dict | None:
         raise UserError(f"--dim must be positive (got {args.dim})")
     if args.png and not Path(args.png).expanduser().resolve().parent.is_dir():
         raise UserError(f"--png: the folder of {args.png} does not exist")
-    # --levels is the process's ladder for ncsn and the sampler's ladder for every process
-    overrides = schedule_overrides(Namespace(**{**vars(args), "levels": None}))
+    # --levels is the process's ladder for ncsn and the sampler's ladder for every process, so it is no
+    # process parameter to check against the process
+    given = given_options(vars(args), SCHEDULE_PARAMETERS)
+    given.pop("n_levels", None)
+    overrides = schedule_overrides(args.process, given)
     if args.levels is not None and args.process == "ncsn":
         overrides["n_levels"] = args.levels
-    noise = training_noise(args, TrainingNoise())
+    noise = training_noise(given_options(vars(args), NOISE_FIELDS), TrainingNoise())
     if args.data is not None:
         dataset = load_data(args.data)
         process = make_process(args.process, dataset.train, **overrides)

@@ -1,0 +1,382 @@
+"""The `scoreviz` command line's options, once: for every command its help line, its examples and each option's
+flags, type, default, choices, metavar and help text.
+
+cli.build_parser turns this table into argparse parsers, cli_support gives them the formatter and the global
+options, and scoreviz.commands reads it for the flag names its messages quote and the defaults it compares
+with, so an option's default and help live here and nowhere else. Torch-free, like names.py: the parser is
+built (and `scoreviz --version` answers) before torch is imported.
+
+Rule for help texts: a help that says "default" itself is shown as written; any other option with a real
+default (not None or False) gets "(default: X)" appended by cli_support.HelpFormatter, so a default written
+here is never typed a second time into its help.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from scoreviz import names
+from scoreviz.paths import cache_dir
+
+__all__ = ["Command", "Group", "NOISE_FIELDS", "Option", "SAMPLER_CHOICES", "SCHEDULE_PARAMETERS", "command_table",
+           "flag", "option"]
+
+#: --sampler's choices, for every command that has the option (the one place they come from).
+SAMPLER_CHOICES = names.keys(names.SAMPLERS)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One argparse argument. `flags`: its option strings, or its name for a positional; `dest`: only where
+    argparse's own (the first long flag, dashes → underscores) is not wanted; `action`: argparse's action
+    name, None for a plain value; `default`: as argparse stores it (store_true: False, store_false: True)."""
+
+    flags: tuple[str, ...]
+    help: str
+    default: Any = None
+    type: Callable | None = None
+    choices: list | tuple | None = None
+    metavar: str | None = None
+    dest: str | None = None
+    action: str | None = None
+    required: bool = False
+
+    @property
+    def name(self) -> str:
+        """argparse's dest: the attribute of the parsed namespace."""
+        if self.dest:
+            return self.dest
+        long = next((f for f in self.flags if f.startswith("--")), self.flags[0])
+        return long.lstrip("-").replace("-", "_")
+
+    @property
+    def positional(self) -> bool:
+        return not self.flags[0].startswith("-")
+
+    def add_to(self, parser, **changes) -> argparse.Action:
+        """Add the argument to `parser` (a parser or a group); `changes` replace keyword arguments (the global
+        options' default on a command)."""
+        kwargs = {"help": self.help, "default": self.default}
+        for key in ("type", "choices", "metavar", "action"):
+            if getattr(self, key) is not None:
+                kwargs[key] = getattr(self, key)
+        if self.dest and not self.positional:
+            kwargs["dest"] = self.dest
+        if self.required:
+            kwargs["required"] = True
+        return parser.add_argument(*self.flags, **{**kwargs, **changes})
+
+
+@dataclass(frozen=True)
+class Group:
+    """Options shown together: an argument group under `title`, or (exclusive) a mutually exclusive group, of
+    which `required` says that one must be given."""
+
+    options: tuple[Option, ...]
+    title: str | None = None
+    exclusive: bool = False
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its line in `scoreviz --help`, its options in order, and the examples under its --help.
+    `own_help=False`: the command passes its arguments on (gui: the window's parser answers --help)."""
+
+    help: str
+    items: tuple[Option | Group, ...] = ()
+    examples: str = ""
+    own_help: bool = True
+
+    def options(self) -> list[Option]:
+        """Every option, the grouped ones included, in order."""
+        found = []
+        for item in self.items:
+            found.extend(item.options if isinstance(item, Group) else (item,))
+        return found
+
+
+# --- options several commands share (one text each) ----------------------------------------------------------
+
+DEVICE_HELP = "auto (CUDA, then Apple MPS, then the CPU), cpu, cuda, cuda:N or mps"
+CHECKPOINT = Option(("--checkpoint",), "a checkpoint written by `scoreviz train` (or a session saved from the "
+                                       "window)", required=True, metavar="CKPT")
+SAMPLER = Option(("--sampler",), "sampler (default: em for points; for images the checkpoint's, else pc)",
+                 choices=SAMPLER_CHOICES)
+SAMPLER_STEPS = Option(("--steps",), "sampler steps (default: the sampler's usual count)", type=int)
+SEED = Option(("--seed",), "random seed: the same seed, the same result", default=0, type=int)
+DEVICE = Option(("--device",), DEVICE_HELP, default="auto")
+JSON = Option(("--json",), "print the result as JSON (default: readable text)", default=False, action="store_true")
+QUIET = Option(("--quiet",), "no progress bar", default=False, action="store_true")
+PROCESS = Option(("--process",), "noise process", default="ve", choices=names.keys(names.PROCESSES))
+#: The global options, before or after the command name (cli_support adds them to every command).
+VERBOSE = Option(("-v", "--verbose"), "log to stderr: -v information, -vv debugging (a log file is always kept: "
+                                      "scoreviz info)", default=0, action="count")
+DEBUG = Option(("--debug",), "on a failure, print the whole traceback", default=False, action="store_true")
+
+
+def _sample_count(default: int) -> Option:
+    return Option(("--n",), "how many samples to draw", default=default, type=int)
+
+
+def _process_options(**helps) -> tuple[Option, ...]:
+    """The process's schedule parameters (unset: the data-derived defaults); `helps` replaces a help text by the
+    option's name (sigma_min, sigma_max, levels, rho) where `train` and `schedule` mean different defaults."""
+    text = {"sigma_min": "ve/ncsn: smallest noise level (default: 0.01 × the data std)",
+            "sigma_max": "ve/ncsn: largest noise level (default: the largest distance between data points)",
+            "levels": "ncsn: number of levels (default: neighbours within a ratio of 1.5)",
+            "rho": "EDM's sampling discretisation ρ (default: none, uniform in t)", **helps}
+    return (Option(("--sigma-min",), text["sigma_min"], type=float, metavar="S"),
+            Option(("--sigma-max",), text["sigma_max"], type=float, metavar="S"),
+            Option(("--levels",), text["levels"], type=int, metavar="L"),
+            Option(("--beta-min",), "vp/subvp: β at t = 0 (default: 0.1)", type=float, metavar="B"),
+            Option(("--beta-max",), "vp/subvp: β at t = 1 (default: 20)", type=float, metavar="B"),
+            Option(("--t-min",), "vp/subvp/cosine: the smallest time, in (0, 0.5) (default: 0.001)", type=float,
+                   metavar="T"),
+            Option(("--rho",), text["rho"], type=float, metavar="RHO"))
+
+
+def _training_noise_options(images: bool) -> tuple[Option, ...]:
+    """The training side of the schedule (core.schedule.training_noise.TrainingNoise; unset: the recipe's)."""
+    def on_images(default: str, image_default: str) -> str:
+        return f"{default}; images: {image_default}" if images else default
+
+    return (Option(("--noise-dist",), f"where training draws its noise levels (default: "
+                                      f"{on_images('process', 'log_normal on ve')})",
+                   choices=names.keys(names.NOISE_DISTRIBUTIONS)),
+            Option(("--p-mean",), f"log_normal: mean of ln σ (default: {on_images('-1.2', '-1.2 + ln(2σ_data)')})",
+                   type=float, metavar="M"),
+            Option(("--p-std",), "log_normal: std of ln σ (default: 1.2)", type=float, metavar="S"),
+            Option(("--weighting",), f"loss weighting (default: {on_images('sigma2', 'edm with dsm')})",
+                   choices=names.keys(names.LOSS_WEIGHTINGS)),
+            Option(("--min-snr-gamma",), "min_snr: γ (default: 5)", type=float, metavar="G"))
+
+
+#: Process parameter (core.processes.schedule_parameters) → the option's dest; t_max (cosine) has no option.
+SCHEDULE_PARAMETERS = {"sigma_min": "sigma_min", "sigma_max": "sigma_max", "n_levels": "levels",
+                       "beta_min": "beta_min", "beta_max": "beta_max", "t_min": "t_min", "rho": "rho"}
+#: TrainingNoise field → the option's dest.
+NOISE_FIELDS = {"distribution": "noise_dist", "p_mean": "p_mean", "p_std": "p_std", "weighting": "weighting",
+                "min_snr_gamma": "min_snr_gamma"}
+
+
+# --- the commands ----------------------------------------------------------------------------------------------
+
+def _train() -> Command:
+    return Command(
+        "train a score model on a preset, a point file or a density image",
+        (Option(("--data",), "a preset name (see `scoreviz presets`), a .npy/.csv point file (N×D, D ≤ 8), a .png "
+                             "density, or mnist[:DIR] (required, except with --resume: then the checkpoint's data)",
+                metavar="SPEC"),
+         Option(("--out",), "checkpoint file to write (and CKPT.log.csv beside it: step, loss, lr, seconds, loss "
+                            "per σ)", required=True, metavar="CKPT"),
+         Option(("--steps",), "optimiser steps (default: the recipe's)", type=int),
+         Option(("--minutes",), "train for this long instead of a step count", type=float),
+         PROCESS,
+         Option(("--loss",), "score-matching loss", default="dsm", choices=names.keys(names.LOSSES)),
+         Group(_process_options(rho="EDM's sampling discretisation ρ (EDM: 7; default: uniform in t; images: 7 on "
+                                    "ve)") + _training_noise_options(images=True),
+               title="noise schedule (each applies to the processes that have it)"),
+         Option(("--model",), f"model size: {', '.join(names.POINT_MODEL_SIZES)} "
+                              f"(images: {', '.join(names.IMAGE_MODEL_SIZES)})"),
+         Option(("--batch",), "batch size", type=int),
+         Option(("--lr",), "peak learning rate", type=float),
+         Option(("--device",), ", ".join(names.DEVICES), default="auto"),
+         SEED,
+         Group((Option(("--conditional",), "images: class-conditional with classifier-free guidance (the default "
+                                           "when there are labels)", action="store_true", dest="conditional"),
+                Option(("--unconditional",), "images: ignore the labels", default=True, action="store_false",
+                       dest="conditional")), exclusive=True),
+         QUIET,
+         Option(("--resume",), "continue CKPT's run (optimizer, EMA, step, schedule, RNG; its data and options) for "
+                               "--steps or --minutes more, or to the end of its planned steps", metavar="CKPT"),
+         Option(("--tensorboard",), "also write TensorBoard scalars to DIR (needs pip install "
+                                    "'scoreviz[tensorboard]')", metavar="DIR")),
+        """\
+examples:
+  scoreviz train --data moons --out moons.ckpt                 a 2-D preset with its recipe's defaults
+  scoreviz train --data points.csv --out mine.ckpt --minutes 2 your own points, for two minutes
+  scoreviz train --data mnist --out mnist.ckpt --minutes 10    MNIST (class-conditional; see `scoreviz download`)
+  scoreviz train --resume mnist.ckpt --out mnist.ckpt --minutes 10   continue a run""")
+
+
+def _sample() -> Command:
+    return Command(
+        "draw samples from a checkpoint into a .npy file",
+        (CHECKPOINT, _sample_count(1000),
+         Option(("--out",), "the .npy file to write the samples to", required=True, metavar="FILE.npy"),
+         SAMPLER, SAMPLER_STEPS, SEED, DEVICE,
+         Option(("--png",), "images: also save a grid PNG (all classes: one class per column)"),
+         Option(("--class",), "images: the class to draw (default for class-conditional models: all classes "
+                              "evenly)", type=int, dest="class_label"),
+         Option(("--unconditional",), "images: a class-conditional model's no-label branch (with autoguidance)",
+                default=False, action="store_true"),
+         Option(("--guidance",), "images: classifier-free guidance weight (default: 2 for class-conditional "
+                                 "samples)", type=float),
+         Option(("--autoguidance",), "images: step W away from the checkpoint's early model (1 = off; default 3 "
+                                     "for unconditional samples when the checkpoint has one)", type=float,
+                metavar="W")),
+        """\
+examples:
+  scoreviz sample --checkpoint moons.ckpt --n 5000 --out samples.npy
+  scoreviz sample --checkpoint mnist.ckpt --n 64 --out digits.npy --png digits.png   all classes, evenly
+  scoreviz sample --checkpoint mnist.ckpt --n 16 --class 3 --out threes.npy --png threes.png""")
+
+
+def _eval() -> Command:
+    return Command(
+        "quality figures of a checkpoint's samples against held-out data",
+        (CHECKPOINT, _sample_count(4000), SAMPLER, SAMPLER_STEPS, SEED, DEVICE, JSON),
+        """\
+examples:
+  scoreviz eval --checkpoint moons.ckpt                     sliced Wasserstein, mode coverage, …
+  scoreviz eval --checkpoint mnist.ckpt --n 1000 --json     recognisable digits, per-class histogram""")
+
+
+def _bench() -> Command:
+    return Command(
+        "performance and quality benchmarks",
+        (Option(("--json",), "print the figures as JSON", default=False, action="store_true"),
+         Option(("--quick",), "fewer presets and shorter runs (a smoke test)", default=False, action="store_true"),
+         Option(("--only",), "comma-separated groups: train,throughput,modes,gui,images,highdim"),
+         Option(("--out",), "also write the JSON to this file")),
+        """\
+examples:
+  scoreviz bench --quick                      a smoke test of every group
+  scoreviz bench --only gui,throughput --json --out bench.json""")
+
+
+def _schedule() -> Command:
+    return Command(
+        "NCSNv2's rules, the levels, the Langevin step and the warnings for a noise schedule (no display needed)",
+        (Group((Option(("--data",), "a preset, a .npy/.csv point file or a .png density: the data-derived defaults "
+                                    "and the data rules (σ_max, prior W₂)", metavar="SPEC"),
+                Option(("--dim",), "no data, D dimensions of unit scale (e.g. 3072 for CIFAR-10, 784 for MNIST)",
+                       type=int, metavar="D")), exclusive=True, required=True),
+         PROCESS,
+         Group(_process_options(
+             sigma_min="ve/ncsn: smallest noise level (default: 0.01 × the data std; --dim: 0.01)",
+             sigma_max="ve/ncsn: largest noise level (default: the largest distance between data points; "
+                       "--dim: max(10, √(2D)))",
+             levels="the sampler's number of levels, and ncsn's ladder (default: ncsn's ladder, else neighbours "
+                    "within a ratio of 1.5; ncsn with --dim D ≥ 5: NCSNv2's ratio rule)")
+             + (Option(("--steps-each",), "annealed Langevin steps per level, for the step-size rule", default=100,
+                       type=int, metavar="T"),),
+             title="the schedule (each applies to the processes that have it; unset: the defaults)"),
+         Group(_training_noise_options(images=False),
+               title="the training side (the density and weight plots, the untrained-levels check)"),
+         Option(("--json",), "print the analysis as JSON (default: readable text)", default=False,
+                action="store_true"),
+         Option(("--png",), "also draw the schedule plots into this PNG (default: none)", metavar="FILE")),
+        """\
+examples:
+  scoreviz schedule --data 8gaussians                     the levels, Langevin step and warnings for a preset
+  scoreviz schedule --dim 3072 --process ncsn             NCSNv2's rules for CIFAR-10-sized data
+  scoreviz schedule --data moons --process vp --png schedule.png""")
+
+
+def _render() -> Command:
+    return Command(
+        "render a clip (.mp4 or .gif) of particles following a sampler over the score field, without a window",
+        (Group((Option(("--checkpoint",), "a 2-D checkpoint from `scoreviz train`: its model and data",
+                       metavar="CKPT"),
+                Option(("--data",), "a preset, a .npy/.csv point file or a .png density (the exact score of its "
+                                    "noised data)", metavar="SPEC")), exclusive=True, required=True),
+         Option(("--score",), "the score the particles follow (default: learned with --checkpoint, exact with "
+                              "--data)", choices=names.keys(names.SCORE_SOURCES)),
+         Option(("--sampler",), "the sampler", default="annealed", choices=SAMPLER_CHOICES),
+         Option(("--n",), "particles", default=2000, type=int),
+         Option(("--steps",), "sampler steps (annealed Langevin: over its 10 levels), as the window's Particles "
+                              "panel", default=500, type=int),
+         Option(("--out",), "the clip to write: .mp4 (H.264) or .gif", required=True, metavar="CLIP"),
+         Option(("--fps",), "frames per second", default=30, type=int),
+         Option(("--size",), "frame size in pixels (default: 1280x720 for .mp4, 640x360 for .gif; odd sizes lose a "
+                             "pixel)", metavar="WxH"),
+         Option(("--seconds",), "the clip's length, its last second holding the samples (default: one frame per "
+                                "sampler step, steps skipped evenly past 10 s, then a 1 s hold)", type=float,
+                metavar="S"),
+         Option(("--seed",), "random seed: the same options give the same clip", default=0, type=int),
+         Option(("--sigma",), "noise level σ of the field drawn under the particles (and of plain Langevin) "
+                              "(default: 0.5, or the middle of the process's range when 0.5 is outside it)",
+                type=float, metavar="S"),
+         Option(("--field",), "which field the arrows show (default: the score the particles follow)",
+                choices=names.keys(names.FIELD_KINDS)),
+         Option(("--grid",), "arrows across the view, 4–96 (default: one per 40 px of width, 12–48: 32 at 1280 px)",
+                type=int, metavar="N"),
+         Option(("--process",), "noise process with --data (a checkpoint brings its own)", default="ve",
+                choices=names.keys(names.PROCESSES)),
+         Option(("--theme",), "colours of the app's themes", default="dark", choices=("dark", "light")),
+         Option(("--presentation",), "the app's presentation style: thicker arrows, bigger particles and text, "
+                                     "Okabe–Ito modes", default=False, action="store_true"),
+         Option(("--no-caption",), "leave out the caption line (sampler, level, σ)", default=False,
+                action="store_true"),
+         Option(("--no-trails",), "leave out the particles' fading trails", default=False, action="store_true"),
+         Option(("--device",), "where the sampler runs (drawing is on the CPU)", default="auto")),
+        """\
+examples:
+  scoreviz render --data 8gaussians --score exact --out clip.mp4             annealed Langevin, 1280x720, 30 fps
+  scoreviz render --checkpoint moons.ckpt --sampler ode --out ode.mp4 --seconds 6
+  scoreviz render --data moons --score exact --n 1500 --out moons.gif --size 480x360 --fps 20""")
+
+
+#: data set name in `scoreviz download` → the data layer's name
+DOWNLOADABLE = {"mnist": "mnist", "fashion-mnist": "fashion"}
+
+
+def _housekeeping() -> dict[str, Command]:
+    """info, download, gui and install-desktop."""
+    info = Command("versions, devices, and where data, caches and logs are looked for", (JSON,), """\
+examples:
+  scoreviz info                               versions, devices and folders, to read or paste into a bug report
+  scoreviz info --json""")
+    download = Command(
+        "download MNIST or Fashion-MNIST (checksum-verified, with a progress bar)",
+        (Option(("dataset",), "the data set", choices=sorted(DOWNLOADABLE)),
+         Option(("--dir",), f"the folder to fill (default: {cache_dir()}/mnist or …/fashion-mnist, where scoreviz "
+                            "looks without being told)", metavar="DIR"),
+         Option(("--mirror",), "a base URL holding the four files, tried before the built-in mirrors (repeatable)",
+                action="append", metavar="URL"),
+         Option(("--timeout",), "seconds to connect and per read", default=30.0, type=float, metavar="S"),
+         QUIET),
+        f"""\
+examples:
+  scoreviz download mnist                     into {cache_dir() / 'mnist'}
+  scoreviz download fashion-mnist --dir ~/data/fashion
+Files are verified against their published MD5 checksums; files already present are kept. On Debian and
+Ubuntu, `sudo apt-get install dataset-fashion-mnist` installs Fashion-MNIST where scoreviz finds it.""")
+    gui = Command("open the desktop app; the options are scoreviz-app's (scoreviz gui --help)", (), """\
+examples:
+  scoreviz gui                                the same as scoreviz-app
+  scoreviz gui --help                         the window's own options""", own_help=False)
+    desktop = Command(
+        "add scoreviz to this user's application menu (Linux, freedesktop)",
+        (Option(("--uninstall",), "remove the menu entry and icons again", default=False, action="store_true"),),
+        """\
+examples:
+  scoreviz install-desktop                    a menu entry and icon for this user (XDG_DATA_HOME honoured)
+  scoreviz install-desktop --uninstall""")
+    return {"info": info, "download": download, "gui": gui, "install-desktop": desktop}
+
+
+def command_table() -> dict[str, Command]:
+    """Every command, in the order `scoreviz --help` lists them. A function, not a constant: two texts name the
+    user's cache folder, which is read when the parser is built (so XDG_CACHE_HOME set by then is honoured)."""
+    presets = Command("list the built-in data presets with their dimension", (), """\
+example:
+  scoreviz presets                            then: scoreviz train --data NAME --out NAME.ckpt""")
+    return {"train": _train(), "sample": _sample(), "eval": _eval(), "bench": _bench(), "schedule": _schedule(),
+            "render": _render(), "presets": presets, **_housekeeping()}
+
+
+def option(command: str, dest: str) -> Option:
+    """`command`'s option whose parsed attribute is `dest` (a KeyError names both when there is none)."""
+    for found in command_table()[command].options():
+        if found.name == dest:
+            return found
+    raise KeyError(f"scoreviz {command} has no option {dest!r}")
+
+
+def flag(command: str, dest: str) -> str:
+    """The flag users type for `command`'s option `dest` (its first option string): "--sigma-min"."""
+    return option(command, dest).flags[0]

@@ -1,0 +1,47 @@
+"""The noise-schedule options a command line gives, checked: the process parameters (--sigma-min … --rho) against
+the process chosen, and the training noise (--noise-dist … --min-snr-gamma) against the distribution and the
+weighting that result. Both `train` and `schedule` use them; the flags come from cli_options."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Mapping
+
+from scoreviz.cli_options import SCHEDULE_PARAMETERS, flag
+from scoreviz.core.schedule.training_noise import TrainingNoise
+from scoreviz.core.processes import PROCESSES, schedule_parameters
+
+from scoreviz.commands.errors import UserError
+
+__all__ = ["given_options", "schedule_overrides", "training_noise"]
+
+
+def given_options(values: Mapping, dests: Mapping[str, str]) -> dict:
+    """{name: value} for each `dests` entry (name → option dest) whose value in `values` was given (not None);
+    a dest missing from `values` is a KeyError: the parser and the table disagree, a bug."""
+    return {name: values[dest] for name, dest in dests.items() if values[dest] is not None}
+
+
+def _flag(parameter: str) -> str:
+    return flag("train", SCHEDULE_PARAMETERS[parameter])
+
+
+def schedule_overrides(process: str, given: Mapping[str, float]) -> dict:
+    """The process parameters `given` (make_process overrides), checked against `process`: a parameter it does
+    not take is a UserError naming the flags it does take. The values are checked by the process itself."""
+    editable = schedule_parameters(PROCESSES[process]())
+    wrong = [_flag(k) for k in given if k not in editable]
+    if wrong:
+        takes = ", ".join(_flag(k) for k in editable if k in SCHEDULE_PARAMETERS)
+        raise UserError(f"{', '.join(wrong)} does not apply to --process {process} (it takes {takes})")
+    return dict(given)
+
+
+def training_noise(given: Mapping, default: TrainingNoise) -> TrainingNoise:
+    """`default` with the TrainingNoise fields `given`; an option that the resulting distribution or weighting
+    ignores is a UserError (p_mean/p_std shape only log_normal; γ only min_snr's weighting)."""
+    noise = replace(default, **given)
+    if {"p_mean", "p_std"} & set(given) and noise.distribution != "log_normal":
+        raise UserError(f"--p-mean and --p-std apply to --noise-dist log_normal (not {noise.distribution})")
+    if "min_snr_gamma" in given and noise.weighting != "min_snr":
+        raise UserError(f"--min-snr-gamma applies to --weighting min_snr (not {noise.weighting})")
+    return noise
