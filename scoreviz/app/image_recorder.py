@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoreviz.lab.captions import SAMPLER_CAPTIONS, sigma_text
+from scoreviz.lab.captions import sampler_caption, sigma_text
 from scoreviz.lab.recording import FPS, ClipPlan, plan_clip
 
 from .qt import QtCore, QtGui
@@ -49,7 +49,7 @@ def sample_picture(frame, theme, caption: str = "", height: int = TARGET_HEIGHT)
 
 
 def sample_caption(sampler: str, frame) -> str:
-    name = SAMPLER_CAPTIONS.get(sampler, sampler)
+    name = sampler_caption(sampler)
     if frame.done and frame.noise_level == 0.0:
         return f"{name} · final denoising step · left: samples x, right: their denoised estimates"
     return f"{name} · step {frame.index} of {frame.total} · σ = {sigma_text(frame.noise_level)}"

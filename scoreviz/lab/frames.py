@@ -76,9 +76,9 @@ class DataSpec(ReadOnlyArrays):
 class ParticleRequest:
     """Release particles: which sampler, how many, from where, following which score."""
 
-    name: str                  # a key of names.SAMPLERS
+    name: str                  # a key of core.sampler_registry.SAMPLERS
     n: int                     # particles
-    steps: int                 # sampler steps (langevin: total; annealed: all levels together)
+    steps: int                 # the run's NFE, network evaluations (the name is kept; lab.run_lengths)
     origin: tuple[float, ...] | None = None   # start around this point instead of the prior
     source: str = "learned"    # "learned" or "exact" score
     seed: int = 0
