@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from scoreviz import cli_support, names
+from scoreviz.core.sampler_registry import SAMPLERS   # torch-free: the choices at parse time
 
 
 def _add_train(sub):
@@ -90,8 +91,10 @@ def _add_sample(sub):
     p.add_argument("--checkpoint", required=True, metavar="CKPT")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--out", required=True, metavar="FILE.npy")
-    p.add_argument("--sampler", default=None, choices=names.keys(names.SAMPLERS))
-    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--sampler", default=None, choices=list(SAMPLERS))
+    p.add_argument("--nfe", type=int, default=None, help="network evaluations of the run (default: the recipe's)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="instead of --nfe: the sampler's own steps (annealed Langevin: per level)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--png", default=None, help="images: also save a grid PNG (all classes: one class per column)")
@@ -110,8 +113,10 @@ def _add_eval(sub):
     p = sub.add_parser("eval", help="quality figures of a checkpoint's samples against held-out data")
     p.add_argument("--checkpoint", required=True, metavar="CKPT")
     p.add_argument("--n", type=int, default=4000)
-    p.add_argument("--sampler", default=None, choices=names.keys(names.SAMPLERS))
-    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--sampler", default=None, choices=list(SAMPLERS))
+    p.add_argument("--nfe", type=int, default=None, help="network evaluations of the run (default: the recipe's)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="instead of --nfe: the sampler's own steps (annealed Langevin: per level)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
@@ -159,10 +164,13 @@ def _add_render(sub):
                                                     "score of its noised data)")
     p.add_argument("--score", default=None, choices=names.keys(names.SCORE_SOURCES),
                    help="the score the particles follow (default: learned with --checkpoint, exact with --data)")
-    p.add_argument("--sampler", default="annealed", choices=names.keys(names.SAMPLERS), help="the sampler")
+    p.add_argument("--sampler", default="annealed", choices=list(SAMPLERS), help="the sampler")
     p.add_argument("--n", type=int, default=2000, help="particles")
-    p.add_argument("--steps", type=int, default=500,
-                   help="sampler steps (annealed Langevin: over its 10 levels), as the window's Particles panel")
+    p.add_argument("--nfe", type=int, default=None,
+                   help="network evaluations of the run, as the window's Particles panel (default: 500)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="instead of --nfe, the old length: the sampler's own steps (annealed Langevin: over its 10 "
+                        "levels), converted to the NFE of the same run")
     p.add_argument("--out", required=True, metavar="CLIP", help="the clip to write: .mp4 (H.264) or .gif")
     p.add_argument("--fps", type=int, default=30, help="frames per second")
     p.add_argument("--size", default=None, metavar="WxH",

@@ -15,7 +15,8 @@ from scoreviz.core.metrics import quality_report
 from scoreviz.core.noise_schedule import TrainingNoise
 from scoreviz.core.processes import PROCESSES, schedule_parameters
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
-                                   make_trainer)
+                                   make_trainer, sampling_options)
+from scoreviz.core.sampler_runs import planned_nfe
 from scoreviz.core.training import TrainingDiverged
 from scoreviz.commands.training_run import launch, run_and_save
 
@@ -113,9 +114,18 @@ def _load(args):
     return load_checkpoint(args.checkpoint, device=resolve_device(args.device))
 
 
-def sample(args) -> None:
-    _positive("n", args.n, allow_none=False)
+def run_length(args, sampler: str, process, sampling_options) -> int:
+    """The NFE a run of `sampler` will spend with --nfe or --steps (a UserError for both), under a recipe's
+    `sampling_options`."""
+    _positive("nfe", args.nfe)
     _positive("steps", args.steps)
+    if args.nfe is not None and args.steps is not None:
+        raise UserError("give --nfe or --steps (the sampler's own steps), not both")
+    return planned_nfe(sampler, sampling_options(sampler, process, args.nfe, own_steps=args.steps))
+
+
+def sample(args) -> dict:
+    _positive("n", args.n, allow_none=False)
     if not args.out.endswith(".npy"):
         raise UserError(f"--out must be a .npy file (got {args.out})")
     ckpt = _load(args)
@@ -123,10 +133,13 @@ def sample(args) -> None:
         from scoreviz.commands.images import sample_images
 
         return sample_images(args, ckpt)
-    samples = draw_samples(ckpt.model, ckpt.process, args.n, args.sampler or DEFAULT_SAMPLER, args.steps,
-                           seed=args.seed)
+    sampler = args.sampler or DEFAULT_SAMPLER
+    nfe = run_length(args, sampler, ckpt.process, sampling_options)
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed, nfe=args.nfe)
     np.save(args.out, samples.cpu().numpy())
-    print(f"wrote {args.n} samples of dimension {samples.shape[1]} to {args.out}", file=sys.stderr)
+    print(f"wrote {args.n} samples of dimension {samples.shape[1]} to {args.out} ({sampler}, {nfe} network "
+          "evaluations)", file=sys.stderr)
+    return {"n": args.n, "sampler": sampler, "nfe": nfe, "out": str(args.out)}
 
 
 def reference_dataset(ckpt) -> Dataset:
@@ -161,13 +174,15 @@ def evaluate(args) -> dict:
     ckpt = _load(args)
     dataset = reference_dataset(ckpt)
     sampler = args.sampler or DEFAULT_SAMPLER
-    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed).cpu()
+    nfe = run_length(args, sampler, ckpt.process, sampling_options)
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed,
+                           nfe=args.nfe).cpu()
     report = quality_report(samples, dataset, torch.Generator().manual_seed(args.seed))
-    report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler})
+    report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler, "nfe": nfe})
     if dataset.dim <= 8:  # the exact divergence costs D backward passes: affordable for points (D ≤ 8)
         report["heldout_nll_nats"] = heldout_nll(ckpt, dataset)
     if not args.json:
-        print(f"{dataset.name}: {args.n} samples with {sampler}")
+        print(f"{dataset.name}: {args.n} samples with {sampler} ({nfe} network evaluations)")
         print(f"  sliced Wasserstein {report['sliced_wasserstein']:.4f}  (floor {report['sw_floor']:.4f}, "
               f"ratio {report['sw_ratio']:.2f})")
         print(f"  energy distance    {report['energy_distance']:.5f}  (floor {report['energy_floor']:.5f})")
