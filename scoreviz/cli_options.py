@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from scoreviz import names
+from scoreviz.core.sampler_registry import SAMPLERS   # torch-free: the choices at parse time
 from scoreviz.paths import cache_dir
 
 __all__ = ["Command", "Group", "NOISE_FIELDS", "Option", "SAMPLER_CHOICES", "SCHEDULE_PARAMETERS", "command_table",
            "flag", "option"]
 
-#: --sampler's choices, for every command that has the option (the one place they come from).
-SAMPLER_CHOICES = names.keys(names.SAMPLERS)
+#: --sampler's choices, for every command that has the option: the sampler registry's names.
+SAMPLER_CHOICES = list(SAMPLERS)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ CHECKPOINT = Option(("--checkpoint",), "a checkpoint written by `scoreviz train`
                                        "window)", required=True, metavar="CKPT")
 SAMPLER = Option(("--sampler",), "sampler (default: em for points; for images the checkpoint's, else pc)",
                  choices=SAMPLER_CHOICES)
-SAMPLER_STEPS = Option(("--steps",), "sampler steps (default: the sampler's usual count)", type=int)
+SAMPLER_NFE = Option(("--nfe",), "network evaluations of the run (default: the recipe's)", type=int)
+SAMPLER_STEPS = Option(("--steps",), "instead of --nfe: the sampler's own steps (annealed Langevin: per level)",
+                       type=int)
 SEED = Option(("--seed",), "random seed: the same seed, the same result", default=0, type=int)
 DEVICE = Option(("--device",), DEVICE_HELP, default="auto")
 JSON = Option(("--json",), "print the result as JSON (default: readable text)", default=False, action="store_true")
@@ -206,7 +209,7 @@ def _sample() -> Command:
         "draw samples from a checkpoint into a .npy file",
         (CHECKPOINT, _sample_count(1000),
          Option(("--out",), "the .npy file to write the samples to", required=True, metavar="FILE.npy"),
-         SAMPLER, SAMPLER_STEPS, SEED, DEVICE,
+         SAMPLER, SAMPLER_NFE, SAMPLER_STEPS, SEED, DEVICE,
          Option(("--png",), "images: also save a grid PNG (all classes: one class per column)"),
          Option(("--class",), "images: the class to draw (default for class-conditional models: all classes "
                               "evenly)", type=int, dest="class_label"),
@@ -227,7 +230,7 @@ examples:
 def _eval() -> Command:
     return Command(
         "quality figures of a checkpoint's samples against held-out data",
-        (CHECKPOINT, _sample_count(4000), SAMPLER, SAMPLER_STEPS, SEED, DEVICE, JSON),
+        (CHECKPOINT, _sample_count(4000), SAMPLER, SAMPLER_NFE, SAMPLER_STEPS, SEED, DEVICE, JSON),
         """\
 examples:
   scoreviz eval --checkpoint moons.ckpt                     sliced Wasserstein, mode coverage, …
@@ -287,8 +290,10 @@ def _render() -> Command:
                               "--data)", choices=names.keys(names.SCORE_SOURCES)),
          Option(("--sampler",), "the sampler", default="annealed", choices=SAMPLER_CHOICES),
          Option(("--n",), "particles", default=2000, type=int),
-         Option(("--steps",), "sampler steps (annealed Langevin: over its 10 levels), as the window's Particles "
-                              "panel", default=500, type=int),
+         Option(("--nfe",), "network evaluations of the run, as the window's Particles panel (default: 500)",
+                type=int),
+         Option(("--steps",), "instead of --nfe, the old length: the sampler's own steps (annealed Langevin: over "
+                              "its 10 levels), converted to the NFE of the same run", type=int),
          Option(("--out",), "the clip to write: .mp4 (H.264) or .gif", required=True, metavar="CLIP"),
          Option(("--fps",), "frames per second", default=30, type=int),
          Option(("--size",), "frame size in pixels (default: 1280x720 for .mp4, 640x360 for .gif; odd sizes lose a "

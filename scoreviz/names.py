@@ -2,19 +2,10 @@
 
 The command line, the launcher and every panel read their option lists here, and the core checks its inputs
 against the same keys, so a new sampler or size is added once. Each table maps a key to the label a window
-shows; ``keys(TABLE)`` gives the choices for argparse.
+shows; ``keys(TABLE)`` gives the choices for argparse. The samplers are described in core.sampler_registry
+(torch-free too), with their options and lengths.
 """
 from __future__ import annotations
-
-#: Samplers (core.samplers.SAMPLERS has the same keys).
-SAMPLERS: dict[str, str] = {
-    "langevin": "Langevin (at σ slider)",
-    "annealed": "Annealed Langevin",
-    "em": "Reverse SDE (Euler–Maruyama)",
-    "pc": "Predictor–corrector",
-    "ode": "Probability-flow ODE",
-    "ddpm": "DDPM ancestral (VP)",
-}
 
 #: Noise processes (core.processes.make_process).
 PROCESSES: dict[str, str] = {
@@ -25,7 +16,7 @@ PROCESSES: dict[str, str] = {
     "cosine": "VP, cosine schedule (improved DDPM)",
 }
 
-#: Where training spends its noise levels (core.noise_schedule.TrainingNoise.distribution). "process" is the
+#: Where training spends its noise levels (core.schedule.training_noise.TrainingNoise.distribution). "process" is the
 #: process's own choice: uniform t for the SDEs, the ladder's levels for NCSN.
 NOISE_DISTRIBUTIONS: dict[str, str] = {
     "process": "the process's own (uniform t / the ladder)",

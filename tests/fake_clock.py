@@ -46,7 +46,7 @@ def charge_sampling(session, clock: FakeClock, seconds: float) -> None:
 
 
 #: What a tick costs beyond its steps (emitting, bookkeeping), and how long the window's worker waits before
-#: the next tick when one did no work (app.worker's PENDING_INTERVAL_MS).
+#: the next tick when one did no work (app.workers.lab_worker's PENDING_INTERVAL_MS).
 TICK_COST = 0.0002
 IDLE_WAIT = 0.001
 

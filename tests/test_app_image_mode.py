@@ -93,8 +93,8 @@ def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
         # sampling: every step reaches the grid and the Tweedie grid; the last one holds the images
         sampling = widget.sampling_panel
         sampling.sampler.setCurrentIndex(sampling.sampler.findData("em"))
-        assert sampling.steps.value() == 200  # the recipe's steps for the sampler
-        sampling.steps.setValue(6)
+        assert sampling.steps.value() == 201  # the recipe's NFE for the sampler: 200 steps + the final one
+        sampling.steps.setValue(7)            # NFE: 6 steps + the final denoising step
         before = widget.sample_frames
         qtbot.mouseClick(sampling.sample, _left())
         qtbot.waitUntil(lambda: widget.last_images is not None, timeout=WAIT)
@@ -119,7 +119,7 @@ def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
         assert sampling.class_combo.count() == 11
         sampling.class_combo.setCurrentIndex(sampling.class_combo.findData(7))
         sampling.sampler.setCurrentIndex(sampling.sampler.findData("ode"))
-        sampling.steps.setValue(2)
+        sampling.steps.setValue(5)            # NFE: 2 Heun steps + the final denoising step
         widget.last_images = None
         widget.sample()
         qtbot.waitUntil(lambda: widget.last_images is not None, timeout=WAIT)

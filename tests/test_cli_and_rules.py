@@ -16,7 +16,7 @@ def test_train_sample_eval_round_trip(tmp_path, capsys):
     assert np.isfinite(report["heldout_nll_nats"])
 
 
-def test_train_on_a_point_file_and_1d_data(tmp_path):
+def test_train_on_a_point_file_and_1d_data(tmp_path, capsys):
     pts = np.random.default_rng(0).normal(size=(300, 1)).astype(np.float32)
     np.save(tmp_path / "p.npy", pts)
     ckpt = tmp_path / "p.ckpt"
@@ -25,6 +25,14 @@ def test_train_on_a_point_file_and_1d_data(tmp_path):
     assert main(["sample", "--checkpoint", str(ckpt), "--n", "50", "--out", str(tmp_path / "s.npy"),
                  "--sampler", "ddpm", "--steps", "10"]) == 0
     assert np.load(tmp_path / "s.npy").shape == (50, 1)
+    assert "(ddpm, 11 network evaluations)" in capsys.readouterr().err       # 10 steps + the final denoising
+    # --nfe is the run's budget: DDPM spends one evaluation a step and one to denoise, so 15 → 14 steps
+    assert main(["sample", "--checkpoint", str(ckpt), "--n", "50", "--out", str(tmp_path / "s.npy"),
+                 "--sampler", "ddpm", "--nfe", "15"]) == 0
+    assert "(ddpm, 15 network evaluations)" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(ckpt), "--n", "5", "--out", str(tmp_path / "s.npy"),
+                 "--nfe", "15", "--steps", "3"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -67,9 +75,10 @@ def test_the_cores_tables_have_the_keys_of_the_names():
     from scoreviz.core.schedule.training_noise import DISTRIBUTIONS, WEIGHTINGS
     from scoreviz.core.processes import PROCESSES
     from scoreviz.core.recipes.images import RECIPES
-    from scoreviz.core.samplers import SAMPLERS
+    from scoreviz.core.sampler_registry import SAMPLERS
+    from scoreviz.core.samplers import GENERATORS
 
-    assert set(SAMPLERS) == set(names.SAMPLERS)
+    assert list(GENERATORS) == list(SAMPLERS)     # every described sampler has its generator, in the same order
     assert set(PROCESSES) == set(names.PROCESSES)
     assert set(LOSSES) == set(names.LOSSES)
     assert set(RECIPES) == set(names.IMAGE_MODEL_SIZES)

@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from scoreviz import cli, cli_options, names
+from scoreviz import cli, cli_options
+from scoreviz.core.sampler_registry import SAMPLERS
 from scoreviz.commands.errors import UserError
 from scoreviz.commands.plan import TrainPlan, plan_from_args
 
@@ -22,7 +23,8 @@ def _plan(*argv: str) -> TrainPlan:
 
 # --- the option table ------------------------------------------------------------------------------------------
 
-#: What each command's parsed defaults were before the options moved into one table (the user-visible contract).
+#: Each command's parsed defaults (the user-visible contract; `--nfe` came with the sampler registry, and render's
+#: length moved from --steps 500 to --nfe, whose default the command applies).
 DEFAULTS = {
     "train": (["--out", "x"], dict(data=None, out="x", steps=None, minutes=None, process="ve", loss="dsm",
                                    sigma_min=None, sigma_max=None, levels=None, beta_min=None, beta_max=None,
@@ -30,10 +32,11 @@ DEFAULTS = {
                                    min_snr_gamma=None, model=None, batch=None, lr=None, device="auto", seed=0,
                                    conditional=None, quiet=False, resume=None, tensorboard=None)),
     "sample": (["--checkpoint", "c", "--out", "o.npy"], dict(checkpoint="c", n=1000, out="o.npy", sampler=None,
-                                                              steps=None, seed=0, device="auto", png=None,
+                                                              nfe=None, steps=None, seed=0, device="auto", png=None,
                                                               class_label=None, unconditional=False, guidance=None,
                                                               autoguidance=None)),
-    "eval": (["--checkpoint", "c"], dict(checkpoint="c", n=4000, sampler=None, steps=None, seed=0, device="auto",
+    "eval": (["--checkpoint", "c"], dict(checkpoint="c", n=4000, sampler=None, nfe=None, steps=None, seed=0,
+                                         device="auto",
                                          json=False)),
     "bench": ([], dict(json=False, quick=False, only=None, out=None)),
     "schedule": (["--dim", "3"], dict(data=None, dim=3, process="ve", sigma_min=None, sigma_max=None, levels=None,
@@ -41,7 +44,8 @@ DEFAULTS = {
                                       noise_dist=None, p_mean=None, p_std=None, weighting=None, min_snr_gamma=None,
                                       json=False, png=None)),
     "render": (["--data", "moons", "--out", "c.mp4"], dict(checkpoint=None, data="moons", score=None,
-                                                           sampler="annealed", n=2000, steps=500, out="c.mp4", fps=30,
+                                                           sampler="annealed", n=2000, nfe=None, steps=None, out="c.mp4",
+                                                           fps=30,
                                                            size=None, seconds=None, seed=0, sigma=None, field=None,
                                                            grid=None, process="ve", theme="dark", presentation=False,
                                                            no_caption=False, no_trails=False, device="auto")),
@@ -72,7 +76,7 @@ def test_each_argument_of_each_parser_is_its_table_entry():
 
 
 def test_sampler_choices_come_from_one_place():
-    assert cli_options.SAMPLER_CHOICES == list(names.SAMPLERS)
+    assert cli_options.SAMPLER_CHOICES == list(SAMPLERS)
     for command in ("sample", "eval", "render"):
         assert cli_options.option(command, "sampler").choices is cli_options.SAMPLER_CHOICES
 

@@ -22,7 +22,8 @@ def test_render_gif(qapp, tmp_path, capsys, one_torch_thread):
     assert frames.shape[1:] == (150, 200, 3)
     assert len(frames) == 32                              # steps 0 … 31 (annealed: 10 levels × 3 + the final step)
     assert not np.array_equal(frames[0], frames[15]) and not np.array_equal(frames[15], frames[-1])
-    assert "s of video per second" in capsys.readouterr().err
+    # --steps is the window's old length: 30 over 10 levels is the run of 10·3 + 1 = 31 network evaluations
+    assert "annealed with 31 network evaluations" in capsys.readouterr().err
 
 
 def test_render_mp4_is_deterministic(qapp, tmp_path, one_torch_thread):

@@ -245,7 +245,7 @@ def test_sampling_a_conditional_model_draws_every_class_like_the_window(random_l
     capsys.readouterr()
     common = ["--checkpoint", str(ckpt), "--n", "20", "--steps", "3", "--sampler", "ode", "--device", "cpu"]
     assert cli_main(["sample", *common, "--out", str(out), "--png", str(png)]) == 0
-    assert "(10 classes evenly, guidance 2)" in capsys.readouterr().err
+    assert "(10 classes evenly, guidance 2; ode," in capsys.readouterr().err
     even = np.load(out)
     for k in (0, 3, 9):   # image i is class i mod 10: the same draw as --class k at those places
         assert cli_main(["sample", *common, "--out", str(one), "--class", str(k), "--guidance", "2"]) == 0
@@ -258,7 +258,7 @@ def test_sampling_a_conditional_model_draws_every_class_like_the_window(random_l
         assert grid.size == (10 * 30 + 2, 2 * 30 + 2)   # 10 columns (one per class), 2 rows
     capsys.readouterr()
     assert cli_main(["sample", *common, "--out", str(one), "--unconditional"]) == 0
-    assert "(no label, autoguidance 3)" in capsys.readouterr().err
+    assert "(no label, autoguidance 3; ode, 7 network evaluations)" in capsys.readouterr().err
     expected = draw_images(loaded.model, loaded.process, 20, "ode", 3, seed=0, guide=loaded.guide, autoguidance=3.0)
     np.testing.assert_allclose(np.load(one), expected.numpy(), atol=1e-5)
     assert cli_main(["sample", *common, "--out", str(one), "--unconditional", "--class", "2"]) == 2

@@ -63,7 +63,7 @@ def test_training_steps_and_a_sampling_run(session):
     assert frame.step == 3 and frame.training and len(frame.loss_history) == 3
     assert session.guide is session.trainer.guide      # the trainer keeps the autoguidance copy itself
 
-    frames = _run(session, sampler="ode", steps=3, seed=0, n=8, class_label=7, guidance=2.0)
+    frames = _run(session, sampler="ode", steps=7, seed=0, n=8, class_label=7, guidance=2.0)   # NFE 2·3 + 1
     assert [f.index for f in frames] == [1, 2, 3, 4] and all(f.total == 4 for f in frames)
     assert all(f.samples.shape == (30, GRID) and f.denoised.shape == (30, GRID) for f in frames)
     assert [f.done for f in frames] == [False, False, False, True]
@@ -85,7 +85,7 @@ def test_an_unconditional_model_samples_with_the_trainers_early_copy(dataset, on
     for _ in range(5):
         session.train_step()
     assert session.guide is not None and session.guide is session.trainer.guide
-    frames = _run(session, sampler="ode", steps=2, seed=0, n=4, autoguidance=3.0)
+    frames = _run(session, sampler="ode", steps=5, seed=0, n=4, autoguidance=3.0)   # NFE 2·2 + 1
     assert frames[-1].final_images.shape == (4, 1, 28, 28) and session.messages == []
 
 

@@ -33,7 +33,7 @@ def test_ab_a_sigma_max_far_below_the_mode_distance_gets_the_weights_wrong(ncsn,
 
 def test_same_seed_same_samples(ncsn, one_torch_thread):
     p = make_process("ve", ncsn.train)
-    a, b = compare(ncsn, p, p, sampler="em", n=300, steps=50, seed=4)
+    a, b = compare(ncsn, p, p, sampler="em", n=300, nfe=51, seed=4)
     np.testing.assert_array_equal(a.samples, b.samples)
 
 
@@ -46,19 +46,19 @@ def _run(dataset, process, sampler, steps):
 
 
 def test_per_level_mode_shares_show_the_mass_moving(ncsn, one_torch_thread):
-    d = _run(ncsn, make_process("ve", ncsn.train), "annealed", 1000)    # 10 levels × 100 steps (NCSN's toy)
+    d = _run(ncsn, make_process("ve", ncsn.train), "annealed", 1001)    # NFE: 10 levels × 100 steps + 1 (NCSN's toy)
     assert d.sampler == "annealed" and len(d.levels) == 10 and np.all(np.diff(d.levels) < 0)
     assert d.mode_shares.shape == (10, 2) and np.allclose(d.mode_shares.sum(1), 1)
     np.testing.assert_allclose(d.mode_shares[-1], [0.8, 0.2], atol=0.05)
     assert np.all(d.snr > 0) and np.all(np.isfinite(d.score_norm))
     assert d.score_norm[-1] > d.score_norm[0]                        # the score grows like 1/σ as σ falls
-    frozen = _run(ncsn, make_process("ve", ncsn.train, sigma_max=1.0), "annealed", 300)
+    frozen = _run(ncsn, make_process("ve", ncsn.train, sigma_max=1.0), "annealed", 301)
     assert abs(frozen.mode_shares[0, 0] - frozen.mode_shares[-1, 0]) < 0.02   # nothing moves between modes
     assert abs(frozen.mode_shares[-1, 0] - 0.8) > 0.15
 
 
 def test_predictor_corrector_realises_its_target_snr(ncsn, one_torch_thread):
-    d = _run(ncsn, make_process("ve", ncsn.train), "pc", 40)
+    d = _run(ncsn, make_process("ve", ncsn.train), "pc", 81)   # NFE: 40 × (1 + 1) + 1
     assert len(d.levels) == 40
     np.testing.assert_allclose(d.snr, 0.16, rtol=1e-6)          # the corrector's step is set to reach r exactly
     assert d.target_snr == pytest.approx(0.16)

@@ -89,7 +89,7 @@ def test_particles_advance_by_a_budget_and_end(gaussian):
     process = make_process("ve", gaussian.train)
     score = ScoreFunction(lambda y, s: gaussian.exact_score(y, s), process)
     particles = Particles()
-    request = fr.ParticleRequest(name="em", n=400, steps=50, source="exact", seed=3)
+    request = fr.ParticleRequest(name="em", n=400, steps=51, source="exact", seed=3)   # NFE: 50 steps + 1
     particles.release(request, score, dim=2, sigma=0.5, device=torch.device("cpu"))
     assert particles.running and particles.active and particles.frame(0.5).step == 0
     assert particles.advance(10) is None

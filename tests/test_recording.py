@@ -130,7 +130,7 @@ def test_session_record_command_sends_every_planned_step_in_order(one_torch_thre
     session.tick()
     session.speed(0.0)
     session.record({"clip": 7, "fps": 30, "seconds": None, "once": True})
-    session.release(fr.ParticleRequest(name="annealed", n=150, steps=40, source="exact"))
+    session.release(fr.ParticleRequest(name="annealed", n=150, steps=41, source="exact"))   # NFE 10·4 + 1
     for _ in range(2000):
         session.tick()
         if any(isinstance(f, ClipFrame) and f.end for f in out):
@@ -205,7 +205,7 @@ def test_writer_refuses_other_formats(tmp_path):
 # --- the window ----------------------------------------------------------------------------------------------
 
 def _record_once(window, qtbot, path):
-    window.sampling_panel.set_options({"sampler": "annealed", "source": "exact", "n": 300, "steps": 40})
+    window.sampling_panel.set_options({"sampler": "annealed", "source": "exact", "n": 300, "steps": 41})
     window.sampling_panel.set_speed(0)
     assert window.recorder.start(path, once=True, size=(321, 240), seconds=None)
     assert window.recorder.state == "armed"
@@ -238,7 +238,7 @@ def test_scripted_record_run(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
     proc = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--preset", "8gaussians", "--sample", "300", "--sampler", "annealed",
-         "--sampler-steps", "30", "--score", "exact", "--record", str(out), "--size", "900x640",
+         "--sampler-steps", "31", "--score", "exact", "--record", str(out), "--size", "900x640",
          "--quit-after", "150"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=200)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -254,7 +254,7 @@ def test_window_clip_grabs_the_whole_window(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path, preset="8gaussians")
     try:
         qtbot.waitUntil(lambda: window.process is not None and window.last_field is not None, timeout=30_000)
-        window.sampling_panel.set_options({"sampler": "ode", "source": "exact", "n": 200, "steps": 20})
+        window.sampling_panel.set_options({"sampler": "ode", "source": "exact", "n": 200, "steps": 41})
         window.sampling_panel.set_speed(0)
         assert window.recorder.start(tmp_path / "w.gif", once=True, what="window", fps=10)
         with qtbot.waitSignal(window.recorder.finished, timeout=60_000) as done:
@@ -333,7 +333,7 @@ def test_record_button_toggles_continuous_recording(qtbot, tmp_path):
         qtbot.waitUntil(lambda: window.process is not None and window.last_field is not None, timeout=30_000)
         acts = {a.text() for a in window.menuBar().actions()[0].menu().actions()}
         assert {"Export figure…", "Record (start / stop)…", "Record the next sampler run…"} <= acts
-        window.sampling_panel.set_options({"sampler": "ode", "source": "exact", "n": 200, "steps": 20})
+        window.sampling_panel.set_options({"sampler": "ode", "source": "exact", "n": 200, "steps": 41})
         window.sampling_panel.set_speed(0)
         window.recorder.toggle(tmp_path / "t.gif")
         assert window.recorder.state == "recording" and window.recorder.button.isChecked()

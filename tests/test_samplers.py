@@ -5,8 +5,9 @@ import torch
 
 from scoreviz.core.mixture import GaussianMixture
 from scoreviz.core.processes import make_process
-from scoreviz.core.samplers import (SAMPLERS, ScoreFunction, SamplerStep, ncsnv2_step_size, run_sampler,
-                                    run_to_end, sampler_options)
+from scoreviz.core.sampler_registry import SAMPLERS
+from scoreviz.core.sampler_runs import run_sampler, run_to_end, sampler_options
+from scoreviz.core.samplers import ScoreFunction, SamplerStep, ncsnv2_step_size
 
 GAUSS = GaussianMixture.isotropic([1.0], [[1.0, -0.5]], 0.5)
 NCSN_TOY = GaussianMixture.isotropic([0.8, 0.2], [[5.0, 5.0], [-5.0, -5.0]], 1.0)
@@ -147,21 +148,25 @@ def test_every_sampler_takes_process_and_generator():
 
 def test_sampler_options_fill_a_recipes_defaults_and_take_overrides():
     process = make_process("ve", GAUSS_DATA)
-    table = {"em": 300, "annealed": {"steps": 20, "n_levels": 20}}
+    table = {"em": {"steps": 300}, "annealed": {"steps_per_level": 20, "n_levels": 20}}
     assert sampler_options("em", process, defaults=table) == {"process": process, "steps": 300}
-    assert sampler_options("em", process, 7, defaults=table)["steps"] == 7
+    assert sampler_options("em", process, 8, defaults=table)["steps"] == 7          # NFE 8 = 7 steps + 1
+    assert sampler_options("em", process, own_steps=7, defaults=table)["steps"] == 7
     assert sampler_options("annealed", process, defaults=table) == {"process": process, "steps_per_level": 20,
                                                                     "n_levels": 20}
+    assert sampler_options("annealed", process, 61, defaults=table)["steps_per_level"] == 3   # 20·3 + 1
     assert sampler_options("ode", process, defaults=table) == {"process": process}   # the sampler's own default
-    # the 2-D window's calls: annealed over 10 levels of steps // 10, Langevin at the slider's σ
+    # the 2-D window's calls: annealed over 10 levels, Langevin at the slider's σ
     gen = torch.Generator()
-    annealed = sampler_options("annealed", process, 50, n_levels=10, steps_per_level=5, generator=gen)
+    annealed = sampler_options("annealed", process, 51, n_levels=10, generator=gen)
     assert annealed == {"process": process, "steps_per_level": 5, "n_levels": 10, "generator": gen}
     langevin = sampler_options("langevin", process, 30, noise_level=0.4, generator=gen)
     assert langevin == {"process": process, "noise_level": 0.4, "steps": 30, "generator": gen}
     assert sampler_options("langevin", process)["noise_level"] == pytest.approx(5 * process.noise_range()[0])
     with pytest.raises(ValueError, match="noise_level"):
         sampler_options("ode", process, noise_level=0.4)
+    with pytest.raises(ValueError, match="not both"):
+        sampler_options("em", process, 8, own_steps=7)
 
 
 def test_annealed_defaults_recover_the_weights_of_the_ncsn_preset():

@@ -25,7 +25,8 @@ from scoreviz.core.device import configure_cpu_threads, resolve_device
 from scoreviz.core.guidance import model_score
 from scoreviz.core.metrics import sliced_wasserstein
 from scoreviz.core.recipes.points import DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS, draw_samples, make_trainer
-from scoreviz.core.samplers import ScoreFunction, run_sampler
+from scoreviz.core.sampler_runs import run_sampler
+from scoreviz.core.samplers import ScoreFunction
 
 PRESETS_2D = ["moons", "rings", "8gaussians", "25gaussians", "swissroll", "spirals", "checkerboard", "pinwheel",
               "ncsn", "gaussian", "smiley"]

@@ -13,14 +13,14 @@ import torch
 
 from scoreviz.core.data import tensor_fingerprint
 from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, RECIPES,
-                                          default_model_size, draw_images, even_labels, image_training_noise,
-                                          make_image_trainer)
+                                          default_model_size, draw_images, even_labels, image_process,
+                                          image_training_noise, make_image_trainer, sampling_options)
 from scoreviz.datasets.idx import ImageDataset, load_image_dataset
 from scoreviz.datasets.locate import candidate_dirs, find_dataset
 from scoreviz.datasets.montage import save_grid_png
 
 from scoreviz.commands.errors import UserError
-from scoreviz.commands.options import training_noise
+from scoreviz.commands.options import run_length, training_noise
 from scoreviz.commands.plan import TrainPlan
 from scoreviz.commands.training_run import RunSpec, launch, run_and_save
 
@@ -139,8 +139,9 @@ def sample_images(args, ckpt) -> dict:
         raise UserError("--autoguidance needs a checkpoint with an early model: train it with this version of scoreviz")
     sampler = args.sampler or meta.get("sampler", DEFAULT_SAMPLER)   # ddpm on a non-VP model: a ValueError
     shape = tuple(meta.get("image_shape", (1, 28, 28)))
+    nfe = run_length(args, sampler, image_process(ckpt.process), sampling_options)
     images = draw_images(model, ckpt.process, args.n, sampler, args.steps, seed=args.seed, labels=labels,
-                         guidance=guidance, shape=shape, guide=ckpt.guide, autoguidance=autoguidance)
+                         guidance=guidance, shape=shape, guide=ckpt.guide, autoguidance=autoguidance, nfe=args.nfe)
     array = images.detach().cpu().numpy().astype(np.float32)
     np.save(args.out, array)
     if labels is not None and args.class_label is None:
@@ -149,13 +150,13 @@ def sample_images(args, ckpt) -> dict:
         what = f"class {args.class_label}, guidance {guidance:g}"
     else:
         what = "no label" + (f", autoguidance {autoguidance:g}" if autoguidance != 1 else "")
-    msg = f"wrote {args.n} images {shape} ({what}) to {args.out}"
+    msg = f"wrote {args.n} images {shape} ({what}; {sampler}, {nfe} network evaluations) to {args.out}"
     if args.png:
         # classes drawn evenly: one class per column (labels i mod K, row-major), 8 rows; otherwise 8 × 8
         ncol = num_classes if labels is not None and args.class_label is None else 8
         save_grid_png(array[:8 * ncol], args.png, nrow=ncol)
         msg += f" and a grid to {args.png}"
     print(msg, file=sys.stderr)
-    return {"n": args.n, "sampler": sampler, "guidance": guidance, "autoguidance": autoguidance,
+    return {"n": args.n, "sampler": sampler, "nfe": nfe, "guidance": guidance, "autoguidance": autoguidance,
             "labels": "even" if labels is not None and args.class_label is None else args.class_label,
             "out": str(Path(args.out))}

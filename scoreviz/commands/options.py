@@ -9,8 +9,9 @@ from typing import Mapping
 from scoreviz.cli_options import SCHEDULE_PARAMETERS, flag
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import PROCESSES, schedule_parameters
+from scoreviz.core.sampler_runs import planned_nfe
 
-from scoreviz.commands.errors import UserError
+from scoreviz.commands.errors import UserError, positive
 
 __all__ = ["given_options", "schedule_overrides", "training_noise"]
 
@@ -45,3 +46,13 @@ def training_noise(given: Mapping, default: TrainingNoise) -> TrainingNoise:
     if "min_snr_gamma" in given and noise.weighting != "min_snr":
         raise UserError(f"--min-snr-gamma applies to --weighting min_snr (not {noise.weighting})")
     return noise
+
+
+def run_length(args, sampler: str, process, sampling_options) -> int:
+    """The NFE a run of `sampler` will spend with --nfe or --steps (the sampler's own steps; a UserError for
+    both), under a recipe's `sampling_options`."""
+    positive("nfe", args.nfe)
+    positive("steps", args.steps)
+    if args.nfe is not None and args.steps is not None:
+        raise UserError("give --nfe or --steps (the sampler's own steps), not both")
+    return planned_nfe(sampler, sampling_options(sampler, process, args.nfe, own_steps=args.steps))

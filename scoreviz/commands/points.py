@@ -13,10 +13,10 @@ from scoreviz.core.device import resolve_device
 from scoreviz.core.metrics import quality_report
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
-                                          make_trainer)
+                                          make_trainer, sampling_options)
 
 from scoreviz.commands.errors import UserError, positive
-from scoreviz.commands.options import training_noise
+from scoreviz.commands.options import run_length, training_noise
 from scoreviz.commands.plan import TrainPlan
 from scoreviz.commands.training_run import RunSpec, launch, run_and_save
 
@@ -50,12 +50,15 @@ def train_points(plan: TrainPlan, schedule: dict) -> dict:
     return run_and_save(trainer, setup, plan, run)
 
 
-def sample_points(args, ckpt) -> None:
-    """`scoreviz sample` of a point checkpoint: n samples into the .npy file --out."""
-    samples = draw_samples(ckpt.model, ckpt.process, args.n, args.sampler or DEFAULT_SAMPLER, args.steps,
-                           seed=args.seed)
+def sample_points(args, ckpt) -> dict:
+    """`scoreviz sample` of a point checkpoint: n samples into the .npy file --out, with the NFE spent."""
+    sampler = args.sampler or DEFAULT_SAMPLER
+    nfe = run_length(args, sampler, ckpt.process, sampling_options)
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed, nfe=args.nfe)
     np.save(args.out, samples.cpu().numpy())
-    print(f"wrote {args.n} samples of dimension {samples.shape[1]} to {args.out}", file=sys.stderr)
+    print(f"wrote {args.n} samples of dimension {samples.shape[1]} to {args.out} ({sampler}, {nfe} network "
+          "evaluations)", file=sys.stderr)
+    return {"n": args.n, "sampler": sampler, "nfe": nfe, "out": str(args.out)}
 
 
 def reference_dataset(ckpt) -> Dataset:
@@ -91,13 +94,15 @@ def evaluate(args) -> dict:
     ckpt = open_checkpoint(args.checkpoint, args.device)
     dataset = reference_dataset(ckpt)
     sampler = args.sampler or DEFAULT_SAMPLER
-    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed).cpu()
+    nfe = run_length(args, sampler, ckpt.process, sampling_options)
+    samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed,
+                           nfe=args.nfe).cpu()
     report = quality_report(samples, dataset, torch.Generator().manual_seed(args.seed))
-    report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler})
+    report.update({"checkpoint": str(args.checkpoint), "data": dataset.name, "sampler": sampler, "nfe": nfe})
     if dataset.dim <= 8:  # the exact divergence costs D backward passes: affordable for points (D ≤ 8)
         report["heldout_nll_nats"] = heldout_nll(ckpt, dataset)
     if not args.json:
-        print(f"{dataset.name}: {args.n} samples with {sampler}")
+        print(f"{dataset.name}: {args.n} samples with {sampler} ({nfe} network evaluations)")
         print(f"  sliced Wasserstein {report['sliced_wasserstein']:.4f}  (floor {report['sw_floor']:.4f}, "
               f"ratio {report['sw_ratio']:.2f})")
         print(f"  energy distance    {report['energy_distance']:.5f}  (floor {report['energy_floor']:.5f})")

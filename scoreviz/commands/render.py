@@ -23,12 +23,14 @@ from scoreviz.lab import frames as fr
 from scoreviz.lab.captions import caption
 from scoreviz.lab.field import GRID_RANGE, LiveField
 from scoreviz.lab.particles import Particles
+from scoreviz.lab.run_lengths import legacy_window_nfe
 from scoreviz.lab.recording import clip_frames
 
 from scoreviz.commands.errors import UserError, positive
 from scoreviz.commands.points import open_checkpoint, reference_dataset
 
 DEFAULT_SIZES = {".mp4": (1280, 720), ".gif": (640, 360)}
+DEFAULT_NFE = 500            # network evaluations, as the window's Particles panel (the table's help says it)
 DEFAULT_SIGMA = 0.5          # the field's σ, as the window's (moved into the process's range if outside)
 #: Arrows across by default: one per ~40 px (32 at 1280 px, as the window's), 12 … 48.
 ARROW_SPACING_PX, GRID_DEFAULT_RANGE = 40, (12, 48)
@@ -59,8 +61,10 @@ def _check(args) -> tuple[str, tuple[int, int]]:
         raise UserError(f"--out must end in .mp4 or .gif (got {args.out})")
     if not Path(args.out).expanduser().resolve().parent.is_dir():
         raise UserError(f"--out: the folder of {args.out} does not exist")
-    for name in ("n", "fps", "steps"):
+    for name in ("n", "fps", "nfe", "steps"):
         positive(name, getattr(args, name))
+    if args.nfe is not None and args.steps is not None:
+        raise UserError("give --nfe or the older --steps, not both")
     if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):
         raise UserError(f"--seconds must be positive (got {args.seconds})")
     if args.sigma is not None and not (args.sigma > 0 and math.isfinite(args.sigma)):
@@ -70,6 +74,14 @@ def _check(args) -> tuple[str, tuple[int, int]]:
     if args.checkpoint is None and args.score == "learned":
         raise UserError("--score learned needs --checkpoint (with --data the score is the exact one)")
     return suffix, parse_size(args.size, suffix)
+
+
+def run_nfe(args) -> int:
+    """The run's NFE budget: --nfe, or the older --steps (the window's old length) converted to the NFE of the
+    same run, else DEFAULT_NFE."""
+    if args.steps is not None:
+        return legacy_window_nfe(args.sampler, args.steps)
+    return DEFAULT_NFE if args.nfe is None else args.nfe
 
 
 def _source(args, device):
@@ -143,7 +155,7 @@ def _render(args, suffix: str, size: tuple[int, int], device) -> dict:
         field_frame = field.frame(learned or (lambda pts, s: None))
         renderer.set_field(field_frame)
         particles = Particles()
-        request = fr.ParticleRequest(name=args.sampler, n=args.n, steps=args.steps, seed=args.seed,
+        request = fr.ParticleRequest(name=args.sampler, n=args.n, steps=run_nfe(args), seed=args.seed,
                                      source=args.score or ("learned" if learned is not None else "exact"))
         train = dataset.train
         particles.release(request, score, dim=2, sigma=field.sigma, device=device, mixture=dataset.mixture,
@@ -166,6 +178,7 @@ def _render(args, suffix: str, size: tuple[int, int], device) -> dict:
         print("scoreviz render: warning: the particles diverged; the clip ends at their last finite step",
               file=sys.stderr)
     print(f"wrote {args.out}: {frames} frames, {seconds:.1f} s of video at {args.fps} fps, {size[0]}×{size[1]}, "
-          f"in {wall:.1f} s ({seconds / wall:.2f} s of video per second)", file=sys.stderr)
+          f"{args.sampler} with {particles.nfe} network evaluations, in {wall:.1f} s "
+          f"({seconds / wall:.2f} s of video per second)", file=sys.stderr)
     return {"out": str(args.out), "frames": frames, "video_seconds": seconds, "wall_seconds": wall,
-            "speed": seconds / wall}
+            "speed": seconds / wall, "sampler": args.sampler, "nfe": particles.nfe}

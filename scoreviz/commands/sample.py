@@ -11,7 +11,6 @@ __all__ = ["sample"]
 
 def sample(args):
     positive("n", args.n, allow_none=False)
-    positive("steps", args.steps)
     if not args.out.endswith(".npy"):
         raise UserError(f"--out must be a .npy file (got {args.out})")
     ckpt = open_checkpoint(args.checkpoint, args.device)

@@ -3,9 +3,10 @@
 Each sampler has the same shape (after k-diffusion): `sampler(score, x, *, process, generator, steps, ...)`,
 where `score` is a `ScoreFunction` and x the starting points (N, *shape); each yields `SamplerStep`s, the last
 one holding the samples. The same code serves (N, 2) particles and (N, 1, 28, 28) images. Every sampler lists
-exactly the options it takes (no catch-all), and `run_sampler` checks a run's options when it is created, before
-the first step: a misspelt option or DDPM on a non-VP process is a ValueError there. `sampler_options` fills a
-recipe's defaults; `run_to_end` exhausts a run. Guided scores (classifier-free, autoguidance): `guidance.py`.
+exactly the options it takes (no catch-all); its name, options, the processes it runs on and how its length
+follows from an NFE budget are in `core.sampler_registry`, and `core.sampler_runs` creates checked runs
+(a misspelt option or DDPM on a non-VP process is a ValueError before the first step). Call the generators
+through `sampler_runs.run_sampler`: they do not check their options themselves. Guided scores: `guidance.py`.
 
     langevin   x ← x + ε s(x, σ̃) + √(2ε) z at one fixed noise level (Song's blog, eq. 6)
     annealed   Langevin over σ₁ > … > σ_L with ε_i = ε σ_i²/σ_L², T steps each, then x + σ_L² s (NCSN, Alg. 1)
@@ -17,10 +18,9 @@ All but `langevin` end with Tweedie's denoising step E[x₀|x_t] = (x + s(t)² �
 """
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -216,13 +216,8 @@ def probability_flow_velocity(score: ScoreFunction, process: NoiseProcess, x: Te
 def probability_flow_ode(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
                          steps: int = 100, method: str = "heun", final_denoise: bool = True) -> Iterator[SamplerStep]:
     """Deterministic sampling along the probability-flow ODE with fixed Heun (2 evals) or RK4 (4 evals) steps.
-    `generator` is taken for a uniform call and not used. The method is checked here, before the first step."""
-    if method not in ("heun", "rk4"):
-        raise ValueError(f"unknown ODE method {method!r}; choose heun or rk4")
-    return _ode_steps(score, x, score.process if process is None else process, steps, method, final_denoise)
-
-
-def _ode_steps(score, x, process, steps, method, final_denoise) -> Iterator[SamplerStep]:
+    `generator` is taken for a uniform call and not used; `method` is checked by run_sampler (its choices)."""
+    process = score.process if process is None else process
     total = steps + int(final_denoise)
 
     def v(y, t):
@@ -249,15 +244,8 @@ def _ode_steps(score, x, process, steps, method, final_denoise) -> Iterator[Samp
 def ddpm_ancestral(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
                    steps: int = 500, final_denoise: bool = True) -> Iterator[SamplerStep]:
     """DDPM ancestral sampling for the VP process, β_i = 1 − α(t_{i+1})²/α(t_i)² from its continuous schedule.
-    The process is checked here, before the first step (a ValueError for any other)."""
+    run_sampler refuses any other process (the registry's `supports`) before the first step."""
     process = score.process if process is None else process
-    if not process.variance_preserving:
-        raise ValueError("DDPM ancestral sampling needs a variance-preserving process (VP or VP cosine), not "
-                         f"{process.name or type(process).__name__}")
-    return _ddpm_steps(score, x, process, steps, generator, final_denoise)
-
-
-def _ddpm_steps(score, x, process, steps, generator, final_denoise) -> Iterator[SamplerStep]:
     total = steps + int(final_denoise)
     grid = _time_grid(process, steps)
     for i, (t, t_next) in enumerate(grid):
@@ -270,7 +258,9 @@ def _ddpm_steps(score, x, process, steps, generator, final_denoise) -> Iterator[
         yield _final_denoise(score, x, total)
 
 
-SAMPLERS = {
+#: The generator of each sampler of the registry (core.sampler_registry.SAMPLERS: the same keys, in order, which a
+#: test holds; core.sampler_runs creates runs from both).
+GENERATORS = {
     "langevin": langevin,
     "annealed": annealed_langevin,
     "em": reverse_sde,
@@ -278,84 +268,3 @@ SAMPLERS = {
     "ode": probability_flow_ode,
     "ddpm": ddpm_ancestral,
 }
-
-#: The option that sets a run's length: Langevin steps per level for annealed, time steps for the others.
-LENGTH_OPTION = {"annealed": "steps_per_level"}
-
-
-# --------------------------------------------------------------------------------------------- running samplers
-
-
-def sampler_keywords(name: str) -> dict[str, inspect.Parameter]:
-    """The keyword options the sampler `name` takes (name → parameter); a ValueError for an unknown sampler."""
-    if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
-    params = inspect.signature(SAMPLERS[name]).parameters.values()
-    return {p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-
-
-def check_options(name: str, options: Mapping) -> None:
-    """A ValueError unless `options` are exactly keyword arguments the sampler `name` takes, with every required
-    one present and a run length (steps, steps_per_level) that is a positive integer."""
-    keywords = sampler_keywords(name)
-    unknown = [k for k in options if k not in keywords]
-    if unknown:
-        raise ValueError(f"sampler {name!r} takes no option {', '.join(map(repr, unknown))}; "
-                         f"its options are {', '.join(keywords)}")
-    missing = [k for k, p in keywords.items() if p.default is inspect.Parameter.empty and k not in options]
-    if missing:
-        raise ValueError(f"sampler {name!r} needs {', '.join(missing)}")
-    for key in ("steps", "steps_per_level"):
-        value = options.get(key)
-        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
-            raise ValueError(f"sampler {name!r}: {key} must be a positive integer (got {value!r})")
-
-
-def sampler_options(name: str, process: NoiseProcess, steps: int | None = None, *,
-                    defaults: Mapping[str, int | Mapping] | None = None, **overrides) -> dict:
-    """Keyword arguments for `run_sampler(name, ...)`, checked (check_options).
-
-    Args:
-        name: a key of SAMPLERS.
-        process: the noise process (passed on as `process`).
-        steps: the run's length: steps per level for annealed (LENGTH_OPTION), steps otherwise. None or 0:
-            the length in `defaults`, else the sampler's own default.
-        defaults: a recipe's table, sampler name → its default length, or → a dict of default options whose
-            "steps" is the length (e.g. {"annealed": {"steps": 20, "n_levels": 20}}).
-        overrides: any other option the sampler takes (generator, noise_level, n_levels, steps_per_level, ...);
-            they win over everything above.
-    Langevin's noise level defaults to 5·σ̃_min of the process (a level the model was trained near).
-    """
-    sampler_keywords(name)   # an unknown name fails here
-    entry = (defaults or {}).get(name)
-    base = dict(entry) if isinstance(entry, Mapping) else ({} if entry is None else {"steps": entry})
-    length = steps or base.pop("steps", None)
-    base.pop("steps", None)
-    options: dict = {"process": process}
-    if name == "langevin":
-        options["noise_level"] = 5 * process.noise_range()[0]
-    options.update(base)
-    if length:
-        options[LENGTH_OPTION.get(name, "steps")] = int(length)
-    options.update(overrides)
-    check_options(name, options)
-    return options
-
-
-def run_sampler(name: str, score: ScoreFunction, x: Tensor, **options) -> Iterator[SamplerStep]:
-    """The named sampler's run on x (N, *shape), to be iterated step by step.
-
-    `process` defaults to `score.process`. Everything that can be checked is checked now, before the first
-    step: the name, the options (check_options), DDPM's need for the VP process, the ODE's method.
-    """
-    options.setdefault("process", score.process)
-    check_options(name, options)
-    return SAMPLERS[name](score, x, **options)
-
-
-def run_to_end(name: str, score: ScoreFunction, x: Tensor, **options) -> Tensor:
-    """Run a sampler to the end and return the final positions (N, *shape) (x itself for an empty run)."""
-    last = None
-    for last in run_sampler(name, score, x, **options):
-        pass
-    return x if last is None else last.x

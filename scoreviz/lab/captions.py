@@ -10,18 +10,10 @@ from __future__ import annotations
 
 import math
 
-from scoreviz.lab import frames as fr
-from scoreviz.lab.particles import ANNEALED_LEVELS
+from scoreviz.core.sampler_registry import SAMPLERS
 
-#: The samplers as a caption names them (names.SAMPLERS labels are the panel's, e.g. "Langevin (at σ slider)").
-SAMPLER_CAPTIONS = {
-    "langevin": "Langevin dynamics",
-    "annealed": "Annealed Langevin",
-    "em": "Reverse SDE (Euler–Maruyama)",
-    "pc": "Predictor–corrector",
-    "ode": "Probability-flow ODE",
-    "ddpm": "DDPM ancestral sampling",
-}
+from scoreviz.lab import frames as fr
+from scoreviz.lab.run_lengths import ANNEALED_LEVELS
 
 FIELD_CAPTIONS = {
     "exact": "exact score of the data noised at σ = {s}",
@@ -36,9 +28,16 @@ def sigma_text(sigma: float) -> str:
     return f"{sigma:.2g}" if math.isfinite(sigma) else "?"
 
 
+def sampler_caption(sampler: str) -> str:
+    """How a caption names `sampler`: its registry `caption` ("Langevin dynamics"; the panels show its `label`,
+    "Langevin (at σ slider)"), or the key itself for one the registry does not know."""
+    entry = SAMPLERS.get(sampler)
+    return entry.caption if entry else sampler
+
+
 def annealed_level(step: int, total: int, levels: int = ANNEALED_LEVELS) -> int:
     """1-based level of annealed Langevin's `step` (1 … total − 1; the last step is the final denoising):
-    the run is `levels` levels of (total − 1) / levels steps each (lab.particles spreads the steps so)."""
+    the run is `levels` levels of (total − 1) / levels steps each (lab.run_lengths spreads the steps so)."""
     per = max(1, (total - 1) // levels)
     return min(levels, (step - 1) // per + 1)
 
@@ -47,19 +46,22 @@ def particle_caption(f: fr.ParticleFrame, levels: int = ANNEALED_LEVELS) -> str:
     """What the particles are doing in frame `f` ("" when there is no run)."""
     if not f.sampler:
         return ""
-    name = SAMPLER_CAPTIONS.get(f.sampler, f.sampler)
+    entry = SAMPLERS.get(f.sampler)
+    name = sampler_caption(f.sampler)
+    at_one_level = entry is not None and entry.at_one_level
+    per_level = entry is not None and entry.length.per_level
     sigma = f"σ = {sigma_text(f.noise_level)}"
     done = " · done" if f.finished else ""
     if f.step == 0:
-        if f.sampler == "langevin":
+        if at_one_level:
             return f"{name} at {sigma} · start"
         return f"{name} · start: samples from the prior"
     final = f.step >= f.total and f.noise_level == 0.0
     if final:   # annealed Langevin and the SDE/ODE samplers end with one Tweedie step x + σ²s
         return f"{name} · final denoising step{done}"
-    if f.sampler == "annealed":
+    if per_level:
         return f"{name} · level {annealed_level(f.step, f.total, levels)} of {levels} · {sigma}{done}"
-    if f.sampler == "langevin":
+    if at_one_level:
         return f"{name} at {sigma} · step {f.step} of {f.total}{done}"
     return f"{name} · step {f.step} of {f.total} · {sigma}{done}"
 

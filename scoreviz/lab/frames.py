@@ -76,9 +76,9 @@ class DataSpec(ReadOnlyArrays):
 class ParticleRequest:
     """Release particles: which sampler, how many, from where, following which score."""
 
-    name: str                  # a key of names.SAMPLERS
+    name: str                  # a key of core.sampler_registry.SAMPLERS
     n: int                     # particles
-    steps: int                 # sampler steps (langevin: total; annealed: all levels together)
+    steps: int                 # the run's NFE, network evaluations (the name is kept; lab.run_lengths)
     origin: tuple[float, ...] | None = None   # start around this point instead of the prior
     source: str = "learned"    # "learned" or "exact" score
     seed: int = 0
@@ -175,7 +175,7 @@ class TrainingFrame(ReadOnlyArrays):
 class ScheduleFrame(ReadOnlyArrays):
     """A noise schedule as the schedule plots show it, on one log-σ axis (σ̃ the VE-equivalent noise level).
 
-    Built by `lab.schedule_view.schedule_frame`; drawn by `app.schedule_plots`; printed by `scoreviz schedule`.
+    Built by `lab.schedule_view.schedule_frame`; drawn by `app.schedule.plots`; printed by `scoreviz schedule`.
     Loss arrays are empty until a model trains."""
 
     process: str                     # a key of names.PROCESSES
@@ -194,7 +194,7 @@ class ScheduleFrame(ReadOnlyArrays):
     floor: np.ndarray = field(default_factory=lambda: np.zeros(0))        # (B,) irreducible DSM loss per bin
     rel_error: np.ndarray = field(default_factory=lambda: np.zeros(0))    # (B,) median |s_θ − s|/|s| per bin
     parameters: dict = field(default_factory=dict)   # the process's editable parameters (name → value)
-    noise: dict = field(default_factory=dict)        # the training side (core.noise_schedule.TrainingNoise config)
+    noise: dict = field(default_factory=dict)        # the training side (core.schedule.training_noise.TrainingNoise config)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,12 +13,16 @@
     field = "exact"              # names.FIELD_KINDS
     score = "exact"              # what particles follow: names.SCORE_SOURCES
     train_steps = 0              # train this many steps on entry (a learned score needs some)
-    sampler = "langevin"         # names.SAMPLERS
+    sampler = "langevin"         # core.sampler_registry.SAMPLERS
     particles = 2000
-    steps = 500
+    nfe = 500                    # the run's network evaluations, as the Particles panel's
     play = "release"             # "none" | "release" (particles from the prior) | "train" (keep training)
     mode = "2d"                  # or "images": the image mode
     checkpoint = "digits.pt"     # images: a model trained by `scoreviz train`, sampled at once
+
+Lessons written before runs were measured in NFE give `steps` instead of `nfe`: the old Particles panel's
+length (the sampler's own steps, annealed Langevin's over its 10 levels), read as the NFE of the same run
+(lab.run_lengths.legacy_window_nfe), so an old lesson plays as it did.
 
 Read with the standard library's TOML parser: a lesson never runs code. Every mistake becomes a `LessonError`
 naming the file and the line (the parser's line for syntax, the scene's `[[scene]]` line for a bad value).
@@ -35,7 +39,10 @@ try:
 except ModuleNotFoundError:   # Python 3.10
     import tomli as tomllib
 
-from scoreviz.names import FIELD_KINDS, PROCESSES, SAMPLERS, SCORE_SOURCES
+from scoreviz.core.sampler_registry import SAMPLERS
+from scoreviz.names import FIELD_KINDS, PROCESSES, SCORE_SOURCES
+
+from scoreviz.lab.run_lengths import legacy_window_nfe
 
 PLAYS = ("none", "release", "train")
 MODES = ("2d", "images")
@@ -43,6 +50,9 @@ MODES = ("2d", "images")
 BUILT_IN = Path(__file__).resolve().parent.parent / "resources" / "lessons"
 MAX_PARTICLES = 20_000
 MAX_TRAIN_STEPS = 100_000
+MAX_NFE = 200_000
+#: The key older lessons gave a run's length in (the Particles panel's steps before they were NFE).
+LEGACY_LENGTH = "steps"
 
 
 class LessonError(ValueError):
@@ -63,7 +73,7 @@ class Scene:
     train_steps: int = 0
     sampler: str | None = None
     particles: int = 2000
-    steps: int | None = None
+    nfe: int | None = None                   # the run's network evaluations (older lessons: `steps`, converted)
     play: str = "none"
     mode: str = "2d"
     checkpoint: str | None = None            # images: a model to sample from (a path relative to the lesson)
@@ -127,7 +137,7 @@ def _scene_lines(text: str) -> list[int]:
 
 
 def _scene(t: dict, folder: Path, line: int) -> Scene:
-    unknown = set(t) - {f for f in Scene.__dataclass_fields__ if f != "line"}
+    unknown = set(t) - {f for f in Scene.__dataclass_fields__ if f != "line"} - {LEGACY_LENGTH}
     if unknown:
         raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
     if "title" not in t:
@@ -162,12 +172,22 @@ def _scene(t: dict, folder: Path, line: int) -> Scene:
         raise ValueError("schedule must be a table, e.g. schedule = { sigma_max = 1.0 }")
     n = _int(t, "particles", 2000, 1, MAX_PARTICLES)
     train_steps = _int(t, "train_steps", 0, 0, MAX_TRAIN_STEPS)
-    steps = _int(t, "steps", None, 1, 100_000)
+    nfe = _nfe(t)
     return Scene(title=str(t["title"]), caption=str(t.get("caption", "")), data=data, points=points,
                  process=t.get("process"), schedule=dict(schedule), sigma=None if sigma is None else float(sigma),
                  field=t.get("field"), score=t.get("score", "exact"), train_steps=train_steps,
-                 sampler=t.get("sampler"), particles=n, steps=steps, play=t.get("play", "none"),
+                 sampler=t.get("sampler"), particles=n, nfe=nfe, play=t.get("play", "none"),
                  mode=t.get("mode", "2d"), checkpoint=checkpoint, line=line)
+
+
+def _nfe(t: dict) -> int | None:
+    """The scene's NFE: `nfe`, or an older lesson's `steps` converted to the NFE of the run it gave."""
+    if LEGACY_LENGTH not in t:
+        return _int(t, "nfe", None, 1, MAX_NFE)
+    if "nfe" in t:
+        raise ValueError(f"give nfe or the older {LEGACY_LENGTH}, not both")
+    steps = _int(t, LEGACY_LENGTH, None, 1, MAX_NFE)
+    return min(MAX_NFE, legacy_window_nfe(t.get("sampler", "langevin"), steps))
 
 
 def _choice(t: dict, key: str, table) -> None:

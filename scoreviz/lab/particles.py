@@ -11,18 +11,19 @@ import math
 import numpy as np
 import torch
 
-from scoreviz.core.recipes.points import sampler_options
-from scoreviz.core.samplers import ScoreFunction, run_sampler
+from scoreviz.core.recipes.points import sampling_options
+from scoreviz.core.sampler_registry import sampler_entry
+from scoreviz.core.sampler_runs import planned_nfe, run_sampler
+from scoreviz.core.samplers import ScoreFunction
 
 from scoreviz.lab import frames as fr
 from scoreviz.lab.clock import Clock, wall_clock
 from scoreviz.lab.level_diagnostics import REFERENCE_SNR, LevelDiagnostics
 from scoreviz.lab.rate_meter import StepCost
+from scoreviz.lab.run_lengths import window_options
 
 #: Particles released at a clicked point start in a small cloud: this fraction of the data's std.
 ORIGIN_SPREAD = 0.02
-#: Levels of the window's annealed Langevin: the request's steps are spread over them.
-ANNEALED_LEVELS = 10
 DEFAULT_SPEED = 240.0          # sampler steps per second; 0 = as fast as the budget allows
 #: At most this many seconds of steps are owed after a stall (the animation catches up, then keeps its pace).
 MAX_CATCH_UP = 0.25
@@ -45,6 +46,7 @@ class Particles:
         #: lab.recording.RunRecorder while a clip is recorded: told of every release, step and end, in order
         self.observer = None
         self._run = None               # the sampler's generator
+        self.nfe = 0                   # network evaluations the current run makes (its request's budget or less)
         self._score: ScoreFunction | None = None
         self._generator = torch.Generator().manual_seed(0)
         self._due = 0.0
@@ -64,7 +66,7 @@ class Particles:
                 device: torch.device, data_std: float = 1.0, mixture=None) -> None:
         """Start a run of `request` following `score` in `dim` dimensions: from the process's prior or, with
         `request.origin`, from a small cloud around that point. Raises ValueError for a sampler that cannot run
-        (an unknown option, DDPM without VP) before anything changes."""
+        (an unknown option, DDPM without VP) before anything changes. `request.steps` is the run's NFE."""
         generator = torch.Generator().manual_seed(request.seed)   # the same request gives the same run
         if request.origin is not None:
             x0 = torch.tensor(request.origin[:dim], dtype=torch.float32) + ORIGIN_SPREAD * data_std * torch.randn(
@@ -72,7 +74,7 @@ class Particles:
         else:
             x0 = score.process.prior_sample((request.n, dim), generator).float()
         x0 = x0.to(device)
-        run = self._start(request, score, x0, sigma, request.steps, generator, device)
+        run, self.nfe = self._start(request, score, x0, sigma, request.steps, generator, device)
         self.request, self._score, self._generator, self.mixture = request, score, generator, mixture
         self.x, self.step, self._run = x0, None, run
         self.serial += 1
@@ -82,24 +84,21 @@ class Particles:
         if self.observer is not None:
             self.observer.released(self)
 
-    def _start(self, request, score, x, sigma: float, steps: int, generator, device):
-        if request.name == "langevin":
-            options = sampler_options("langevin", score.process, steps, noise_level=sigma)
-        elif request.name == "annealed":
-            options = sampler_options("annealed", score.process, n_levels=ANNEALED_LEVELS,
-                                      steps_per_level=max(1, steps // ANNEALED_LEVELS))
-        else:
-            options = sampler_options(request.name, score.process, steps)
+    def _start(self, request, score, x, sigma: float, nfe: int, generator, device):
+        """(the run, its NFE): `nfe` evaluations at most, with the window's options (run_lengths)."""
+        options = sampling_options(request.name, score.process, nfe,
+                                   **window_options(sampler_entry(request.name), sigma))
         # a CPU generator cannot draw on another device
         options["generator"] = generator if device.type == "cpu" else None
-        return run_sampler(request.name, score, x, **options)
+        return run_sampler(request.name, score, x, **options), planned_nfe(request.name, options)
 
     def follow_sigma(self, sigma: float) -> None:
-        """Langevin runs at the slider's σ: carry on from where the particles are, at the new level."""
-        if self.request is not None and self.request.name == "langevin" and self._run is not None:
+        """A sampler at one level runs at the slider's σ: carry on from where the particles are, at the new level,
+        with the evaluations left of the request's budget (one per step: NFERule without a final step)."""
+        if self.request is not None and sampler_entry(self.request.name).at_one_level and self._run is not None:
             done = self.step.index if self.step is not None else 0
-            self._run = self._start(self.request, self._score, self.x, sigma, max(1, self.request.steps - done),
-                                    self._generator, self.x.device)
+            self._run, _ = self._start(self.request, self._score, self.x, sigma, max(1, self.request.steps - done),
+                                       self._generator, self.x.device)
 
     def play(self, on: bool) -> None:
         if on and self._run is None:
@@ -190,7 +189,8 @@ class Particles:
                                     true_weights=np.zeros(0), sampler="", step=0, total=0, t=math.nan,
                                     noise_level=math.nan, running=False, finished=False, serial=self.serial)
         pos = self.x.detach().float().cpu()
-        level = step.noise_level if step is not None else (sigma if req.name == "langevin" else math.nan)
+        level = step.noise_level if step is not None else (
+            sigma if sampler_entry(req.name).at_one_level else math.nan)
         labels, mode_w, true_w = None, np.zeros(0), np.zeros(0)
         mixture = self.mixture
         if mixture is not None and mixture.dim == pos.shape[1]:

@@ -6,6 +6,10 @@ A session with a trained model is a scoreviz checkpoint (`core.checkpoint`) with
 shape without the weights. Either way it is written with `torch.save` as plain tensors, strings and numbers and
 read with `torch.load(weights_only=True)`, which refuses anything that would run code. Every way a file can
 be wrong becomes a `SessionError` naming the file, and nothing is changed before the whole file has been read.
+
+Versions: 1 stored the Particles panel's length ("sample.steps" of the choices) as the sampler's own steps
+(annealed Langevin's spread over its 10 levels); 2 stores it as the run's NFE. A version-1 file is migrated on
+read (`migrate_choices`) to the NFE of the run it gave, so it samples as it did.
 """
 from __future__ import annotations
 
@@ -24,9 +28,12 @@ from scoreviz.core.schedule.training_noise import TrainingNoise
 
 from scoreviz.lab import frames as fr
 from scoreviz.lab.data_specs import MAX_WINDOW_DIM
+from scoreviz.lab.run_lengths import legacy_window_nfe
 
 FORMAT = "scoreviz-session"
-VERSION = 1
+VERSION = 2
+#: Older versions read_session still opens, each migrated to VERSION on read.
+READABLE_VERSIONS = (1, 2)
 SUFFIX = ".scoreviz"
 
 
@@ -37,7 +44,7 @@ class SessionError(ValueError):
 @dataclass(frozen=True)
 class SessionContents:
     spec: fr.DataSpec                # the data (version 0: the caller stamps it)
-    choices: dict                    # the window's remembered choices (app.choices)
+    choices: dict                    # the window's remembered choices (app.window.choices)
     view: tuple[float, float, float, float]
     sigma: float
     overrides: dict                  # the schedule's overrides of the process's data-derived parameters
@@ -84,14 +91,16 @@ def read_session(path, device="cpu") -> SessionContents:
     try:
         if session is None:   # a plain checkpoint: its points (if stored) and its model
             return _from_checkpoint(path, checkpoint, payload)
-        if session.get("version") != VERSION:
-            raise SessionError(f"{path}: session format version {session.get('version')} is not supported "
-                               f"(this scoreviz reads version {VERSION})")
+        version = session.get("version")
+        if version not in READABLE_VERSIONS:
+            raise SessionError(f"{path}: session format version {version} is not supported "
+                               f"(this scoreviz reads versions {', '.join(map(str, READABLE_VERSIONS))})")
         view = tuple(float(v) for v in session["view"])
         if len(view) != 4:
             raise ValueError("the view needs four numbers")
         return SessionContents(
-            spec=_spec_from_tensors(session["data"]), choices=_json_dict(session["choices"]), view=view,
+            spec=_spec_from_tensors(session["data"]),
+            choices=migrate_choices(_json_dict(session["choices"]), version), view=view,
             sigma=float(session["sigma"]), overrides=_json_dict(session["overrides"]),
             noise=TrainingNoise.from_config(session["noise"]), checkpoint=checkpoint,
             model_state=payload.get("model") if checkpoint is not None else None,
@@ -126,6 +135,20 @@ def _from_checkpoint(path: Path, checkpoint: LoadedCheckpoint, payload: dict) ->
                            sigma=float(np.sqrt(np.prod(checkpoint.process.noise_range()))), overrides={},
                            noise=checkpoint.noise, checkpoint=checkpoint, model_state=payload.get("model"),
                            steps=int(checkpoint.meta.get("steps", 0)))
+
+
+def migrate_choices(choices: dict, version: int) -> dict:
+    """The window's choices of a session file of `version`, as VERSION stores them: version 1's "sample.steps"
+    (the sampler's own steps, for the "sample.sampler" chosen) becomes the NFE of the same run. Without a known
+    sampler the length is left as it was (the panel keeps its own sampler, so no conversion is right)."""
+    out = dict(choices)
+    sampler, steps = out.get("sample.sampler"), out.get("sample.steps")
+    if version < 2 and isinstance(steps, int) and steps > 0 and sampler is not None:
+        try:
+            out["sample.steps"] = legacy_window_nfe(str(sampler), steps)
+        except ValueError:   # a sampler this scoreviz does not know: the panel ignores it anyway
+            pass
+    return out
 
 
 def _json_dict(text) -> dict:

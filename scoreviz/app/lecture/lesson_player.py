@@ -96,7 +96,7 @@ class LessonPlayer(QtCore.QObject):
             w._on_view_options()
         if scene.sampler:
             w.sampling_panel.set_options({"sampler": scene.sampler, "source": scene.score, "n": scene.particles,
-                                          **({"steps": scene.steps} if scene.steps else {})})
+                                          **({"steps": scene.nfe} if scene.nfe else {})})
         needs_model = scene.train_steps > 0 or (scene.score == "learned" and scene.play == "release")
         if needs_model:
             self._waiting_for = max(scene.train_steps, 1)

@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from scoreviz.names import SAMPLERS, SCORE_SOURCES
+from scoreviz.core.sampler_registry import sampler_labels
+from scoreviz.names import SCORE_SOURCES
 
 from scoreviz.app.qt import QtCore, QtWidgets, pg
 from scoreviz.app.panels.common import (button, combo, hint, hslider, row, select, show_toggle, small_plot, spin_box,
@@ -23,11 +24,13 @@ class SamplingPanel(QtWidgets.QGroupBox):
 
     def __init__(self, parent=None):
         super().__init__("Particles", parent)
-        self.sampler = combo(SAMPLERS, "How the particles move")
+        self.sampler = combo(sampler_labels(), "How the particles move")
         self.source = combo(SCORE_SOURCES,
                             "Follow the trained model or the exact score of the noised data")
         self.count = spin_box(10, 20_000, 2000, 500, "Number of particles")
-        self.steps = spin_box(10, 5000, 500, 50, "Sampler steps (annealed Langevin: over all levels)")
+        # the run's length is its NFE, as everywhere (core.sampler_registry); the option keeps the name "steps"
+        self.steps = spin_box(10, 10_000, 500, 50, "Network evaluations (NFE) of the run: the sampler takes as "
+                                                   "many steps as fit (annealed Langevin: over its 10 levels)")
         self.release = button("Release", "Release the particles from the prior (or use the Release tool to start "
                                          "them at a point)")
         self.play = button("Play", "Play / pause (space)", checkable=True)
@@ -50,7 +53,7 @@ class SamplingPanel(QtWidgets.QGroupBox):
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 4, 6, 4)
         form.addRow("Sampler", row(self.sampler, self.source))   # compact rows: the chart below fits at 900 px
-        form.addRow("Particles", row(self.count, QtWidgets.QLabel("steps"), self.steps))
+        form.addRow("Particles", row(self.count, QtWidgets.QLabel("NFE"), self.steps))
         form.addRow(row(self.release, self.play, self.step, self.reset))
         form.addRow("Speed", row(self.speed, self.speed_label, self.trails, stretch_last=False))
         form.addRow(self.status)

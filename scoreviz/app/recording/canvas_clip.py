@@ -7,7 +7,7 @@
   (no dithering: arrows and particles keep their colours and edges), frame times in ms.
 
 What a frame shows is decided by the sampler's steps (lab.recording), never by a clock: the same run gives the
-same file. The window's recording controls live in `app.record_control`; `scoreviz render` uses these two
+same file. The window's recording controls live in `app.recording.recorder`; `scoreviz render` uses these two
 classes directly.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Clips of the image mode: the live sample grid and its Tweedie estimates, digits emerging from noise.
 
-The image worker's session already sends one `SampleFrame` per sampler step, in order (lab.image_session); this
+The image worker's session already sends one `SampleFrame` per sampler step, in order (lab.images.session); this
 recorder listens to the worker's signal directly (the widget's own display keeps only the latest frame), waits
 for the next run to start (step 1), and writes the steps that lab.recording's plan picks, so the clip is
 decided by the sampler's steps as in the 2-D lab. Each frame is the two montages side by side, scaled up by a
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoreviz.lab.captions import SAMPLER_CAPTIONS, sigma_text
+from scoreviz.lab.captions import sampler_caption, sigma_text
 from scoreviz.lab.recording import FPS, ClipPlan, plan_clip
 
 from scoreviz.app.qt import QtCore, QtGui
@@ -49,7 +49,7 @@ def sample_picture(frame, theme, caption: str = "", height: int = TARGET_HEIGHT)
 
 
 def sample_caption(sampler: str, frame) -> str:
-    name = SAMPLER_CAPTIONS.get(sampler, sampler)
+    name = sampler_caption(sampler)
     if frame.done and frame.noise_level == 0.0:
         return f"{name} · final denoising step · left: samples x, right: their denoised estimates"
     return f"{name} · step {frame.index} of {frame.total} · σ = {sigma_text(frame.noise_level)}"

@@ -6,7 +6,7 @@ The worker's session sends a `lab.recording.ClipFrame` for each planned sampler 
 into an offscreen copy of the canvas (app.recorder.CanvasRenderer) and hands it to the ClipWriter, so the
 window stays responsive while a clip is written. The end marker closes the file. "window" clips grab the whole
 window per frame and draw the offscreen canvas over the live one, so the canvas part is the recorded step. In
-the image mode the same commands record its next sampler run (app.image_recorder: the sample grid beside its
+the image mode the same commands record its next sampler run (app.recording.image_clip: the sample grid beside its
 denoised estimates).
 """
 from __future__ import annotations

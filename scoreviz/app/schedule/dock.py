@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from scoreviz.core.sampler_registry import sampler_entry
 from scoreviz.lab import frames as fr
 
 from scoreviz.app.panels.common import dock_contents
@@ -41,8 +42,10 @@ class ScheduleDock(QtWidgets.QDockWidget):
     def request_comparison(self) -> None:
         o = self.particle_options()
         self.panel.clear_comparison("Sampling A and B …")
+        # the panel's NFE; a sampler walking levels keeps the recipe's length over each process's own ladder
+        per_level = sampler_entry(o["sampler"]).length.per_level
         self.send("compare_schedules", {"sampler": o["sampler"], "n": o["n"], "seed": 0,
-                                        "steps": o["steps"] if o["sampler"] != "annealed" else None})
+                                        "nfe": None if per_level else o["steps"]})
 
     def show(self, frame) -> None:
         if isinstance(frame, fr.ScheduleFrame):

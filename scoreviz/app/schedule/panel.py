@@ -1,5 +1,5 @@
 """Schedule: the noise schedule's parameters as controls, NCSNv2's rules and the warnings, the schedule plots
-(`app.schedule_plots`), per-level sampler diagnostics and the A / B comparison."""
+(`app.schedule.plots`), per-level sampler diagnostics and the A / B comparison."""
 from __future__ import annotations
 
 

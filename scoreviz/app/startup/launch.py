@@ -15,7 +15,8 @@ import math
 import sys
 
 from scoreviz import __version__
-from scoreviz.names import FIELD_KINDS, LOSSES, POINT_MODEL_SIZES, PROCESSES, SAMPLERS, SCORE_SOURCES, keys
+from scoreviz.core.sampler_registry import SAMPLERS
+from scoreviz.names import FIELD_KINDS, LOSSES, POINT_MODEL_SIZES, PROCESSES, SCORE_SOURCES, keys
 
 from scoreviz.app.startup.platform_check import check_platform, explain_import_error
 
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=0, metavar="N", help="then release N particles and run the sampler")
     p.add_argument("--sampler", choices=keys(SAMPLERS), help="sampler for --sample (default: annealed)")
     p.add_argument("--sampler-steps", type=int, default=None, metavar="K",
-                   help="sampler steps (default: the sampler's own)")
+                   help="network evaluations (NFE) of the sampler's run (default: the panel's)")
     p.add_argument("--score", choices=keys(SCORE_SOURCES), default=None,
                    help="score the particles follow (default: the learned one)")
     p.add_argument("--sigma", type=_finite, default=None,

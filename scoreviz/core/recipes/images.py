@@ -35,13 +35,14 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from scoreviz.core import samplers
 from scoreviz.core.guidance import model_score
 from scoreviz.core.networks.convnet import ConvNetConfig
 from scoreviz.core.networks.unet import UNET_SIZES, UNetConfig
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import VESDE, NoiseProcess, make_process
-from scoreviz.core.samplers import ScoreFunction, run_to_end
+from scoreviz.core.sampler_registry import sampler_entry
+from scoreviz.core.sampler_runs import own_lengths, run_to_end, sampler_options
+from scoreviz.core.samplers import ScoreFunction
 from scoreviz.core.training import TrainConfig, Trainer
 
 __all__ = [
@@ -64,7 +65,8 @@ __all__ = [
     "image_score",
     "image_training_noise",
     "make_image_trainer",
-    "sampler_options",
+    "default_nfe",
+    "sampling_options",
 ]
 
 
@@ -104,13 +106,22 @@ def image_process(process: NoiseProcess, sigma_data: float = 0.5) -> NoiseProces
 
 # --------------------------------------------------------------------------------------------- the recipe
 
-#: Sampler length per sampler (score evaluations: ODE Heun = 2 per step, PC = 2): the shortest runs that gave
-#: about the best digits. Annealed Langevin runs over NCSN's ladder of 20 levels on the recipe's σ range, and
-#: Langevin at σ̃ = 0.05; SAMPLER_DEFAULTS is the table for samplers.sampler_options.
+#: Sampler length per sampler, in its own steps (per level for annealed; NFE: default_nfe): the shortest runs
+#: that gave about the best digits. Annealed Langevin runs over NCSN's ladder of 20 levels on the recipe's σ
+#: range, and Langevin at σ̃ = 0.05; SAMPLER_DEFAULTS is the table for sampler_runs.sampler_options.
 SAMPLER_STEPS = {"ode": 40, "em": 200, "pc": 100, "annealed": 20, "ddpm": 200, "langevin": 200}
-SAMPLER_DEFAULTS: dict = {**SAMPLER_STEPS,
-                          "annealed": {"steps": SAMPLER_STEPS["annealed"], "n_levels": 20},
-                          "langevin": {"steps": SAMPLER_STEPS["langevin"], "noise_level": 0.05}}
+ANNEALED_LEVELS = 20
+_OWN = own_lengths(SAMPLER_STEPS)
+SAMPLER_DEFAULTS: dict = {**_OWN, "annealed": {**_OWN["annealed"], "n_levels": ANNEALED_LEVELS},
+                          "langevin": {**_OWN["langevin"], "noise_level": 0.05}}
+
+
+def default_nfe(sampler: str) -> int:
+    """The network evaluations of this recipe's run of `sampler` (what the image window's NFE box starts at):
+    e.g. pc 100·(1 + 1) + 1 = 201, annealed 20 levels·20 + 1 = 401, ode (Heun) 2·40 + 1 = 81."""
+    entry = sampler_entry(sampler)
+    options = {**entry.defaults(), **SAMPLER_DEFAULTS[sampler]}
+    return entry.length.nfe(options[entry.length.length_option], options, options.get("n_levels") or 1)
 #: Predictor–corrector: its Langevin corrector repairs what an under-trained score gets wrong, so it gives the
 #: most recognisable digits of the samplers, with or without autoguidance, on the conv net and on the U-Net
 #: (`scoreviz bench --only images`, README); the window's live grid uses it too.
@@ -214,8 +225,9 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
 # --------------------------------------------------------------------------------------------- sampling
 
 
-#: samplers.sampler_options with this recipe's defaults (SAMPLER_DEFAULTS): what the image window calls.
-sampler_options = partial(samplers.sampler_options, defaults=SAMPLER_DEFAULTS)
+#: sampler_runs.sampler_options with this recipe's defaults (SAMPLER_DEFAULTS): what the image window calls
+#: with its NFE, and `scoreviz sample` with --nfe or --steps (own_steps).
+sampling_options = partial(sampler_options, defaults=SAMPLER_DEFAULTS)
 
 
 def even_labels(n: int, num_classes: int) -> Tensor:
@@ -231,10 +243,10 @@ def image_score(model, process, labels: Tensor | None = None, guidance: float = 
 
 def draw_images(model, process, n: int, sampler: str = DEFAULT_SAMPLER, steps: int | None = None, seed: int = 0,
                 labels: Tensor | None = None, guidance: float = 0.0, shape=(1, 28, 28), batch: int = 256,
-                clip: bool = True, guide=None, autoguidance: float = 1.0) -> Tensor:
+                clip: bool = True, guide=None, autoguidance: float = 1.0, nfe: int | None = None) -> Tensor:
     """``n`` images ``(n, *shape)`` (in [0, 1] when ``clip``), drawn in batches of ``batch``; with a ``guide``
-    model and ``autoguidance`` w ≠ 1, autoguided (guidance.model_score). ``steps``: the sampler's length
-    (:data:`SAMPLER_STEPS` when not given)."""
+    model and ``autoguidance`` w ≠ 1, autoguided (guidance.model_score). The length: ``nfe`` network
+    evaluations, or ``steps`` in the sampler's own steps (:data:`SAMPLER_STEPS` when neither is given)."""
     device = next(model.parameters()).device
     process = image_process(process, model.sigma_data)
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -244,7 +256,7 @@ def draw_images(model, process, n: int, sampler: str = DEFAULT_SAMPLER, steps: i
         lab = None if labels is None else labels[start:start + m].to(device)
         score = image_score(model, process, lab, guidance, guide, autoguidance)
         x = process.prior_sample((m, *shape), gen, device)
-        options = sampler_options(sampler, process, steps, generator=gen)
+        options = sampling_options(sampler, process, nfe, own_steps=steps, generator=gen)
         out.append(run_to_end(sampler, score, x, **options))
     images = torch.cat(out)
     return images.clamp(0, 1) if clip else images

@@ -205,7 +205,7 @@ def analyse(process: NoiseProcess, *, points=None, dim: int | None = None, steps
 
     D comes from the points, else `dim`, else the VE prior's mean. L: `n_levels`, else NCSN's ladder, else
     `process.levels()`. `langevin_step` is the ε the sampler really uses at σ_L (default: the rule's).
-    `training_noise` (core.noise_schedule.TrainingNoise) decides where training spends its noise levels.
+    `training_noise` (core.schedule.training_noise.TrainingNoise) decides where training spends its noise levels.
     """
     if steps_each < 1:
         raise ValueError(f"Langevin needs at least one step per level (got {steps_each})")

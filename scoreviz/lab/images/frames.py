@@ -87,8 +87,8 @@ class SigmaFrame(ReadOnlyArrays):
 
 @dataclass(frozen=True, kw_only=True)
 class ImageSampleRequest:
-    sampler: str                      # a key of names.SAMPLERS
-    steps: int
+    sampler: str                      # a key of core.sampler_registry.SAMPLERS
+    steps: int                        # the run's NFE (network evaluations; the name is kept)
     seed: int
     n: int = 64
     class_label: int | None = None    # None: unconditional / every class in turn

@@ -27,8 +27,9 @@ import torch
 from scoreviz.core.checkpoint import load_checkpoint, save_checkpoint
 from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
-from scoreviz.core.recipes.images import image_process, image_score, make_image_trainer, sampler_options
-from scoreviz.core.samplers import run_sampler
+from scoreviz.core.recipes.images import image_process, image_score, make_image_trainer, sampling_options
+from scoreviz.core.sampler_registry import sampler_entry
+from scoreviz.core.sampler_runs import run_sampler
 from scoreviz.core.training import TrainingDiverged
 from scoreviz.datasets.idx import ImageDataset
 from scoreviz.datasets.montage import make_grid
@@ -280,9 +281,10 @@ class ImageSession:
         gen = torch.Generator(device=self.device).manual_seed(int(req.seed))
         x = self.process.prior_sample((req.n, *self.image_shape), gen, self.device)
         try:
-            # Langevin runs at the σ slider's level, as its label says (names.SAMPLERS) and as in the 2-D lab
-            at_slider = {"noise_level": max(self.sigma, MIN_SIGMA)} if req.sampler == "langevin" else {}
-            options = sampler_options(req.sampler, self.process, req.steps, **at_slider)
+            # a sampler at one level runs at the σ slider's, as its label says and as in the 2-D lab; the
+            # request's steps are the run's NFE (the recipe's levels, e.g. annealed Langevin's 20, stay)
+            at_slider = {"noise_level": max(self.sigma, MIN_SIGMA)} if sampler_entry(req.sampler).at_one_level else {}
+            options = sampling_options(req.sampler, self.process, req.steps, **at_slider)
             run = run_sampler(req.sampler, score, x, generator=gen, **options)
         except ValueError as exc:   # the sampler refuses this process (DDPM needs VP) or an option
             self.say("warning", str(exc))

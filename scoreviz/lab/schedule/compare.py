@@ -18,8 +18,9 @@ import torch
 from scoreviz.core.guidance import exact_score, model_score
 from scoreviz.core.metrics import quality_report
 from scoreviz.core.processes import NoiseProcess
-from scoreviz.core.recipes.points import sampler_options
-from scoreviz.core.samplers import ScoreFunction, run_to_end
+from scoreviz.core.recipes.points import sampling_options
+from scoreviz.core.sampler_runs import run_to_end
+from scoreviz.core.samplers import ScoreFunction
 
 from scoreviz.lab.frames import ReadOnlyArrays
 
@@ -55,15 +56,16 @@ def score_function(dataset, process: NoiseProcess, model=None) -> ScoreFunction:
 
 
 def sample_schedule(dataset, process: NoiseProcess, *, label: str = "A", sampler: str = "annealed",
-                    n: int = DEFAULT_PARTICLES, steps: int | None = None, seed: int = 0,
+                    n: int = DEFAULT_PARTICLES, nfe: int | None = None, seed: int = 0,
                     score: ScoreFunction | None = None) -> ScheduleOutcome:
-    """Run `sampler` from `process`'s prior to the end (exact score unless `score` is given) and score it."""
+    """Run `sampler` for `nfe` network evaluations (the recipe's length if None) from `process`'s prior to the end
+    (exact score unless `score` is given) and score it."""
     start = time.perf_counter()
     score = score if score is not None else score_function(dataset, process)
     generator = torch.Generator().manual_seed(seed)
     x0 = process.prior_sample((n, dataset.dim), generator).float()
     samples = run_to_end(sampler, score, x0, generator=generator,
-                         **sampler_options(sampler, process, steps)).float()
+                         **sampling_options(sampler, process, nfe)).float()
     report = quality_report(samples, dataset, torch.Generator().manual_seed(seed))
     return ScheduleOutcome(label=label, process=process.config(), sampler=sampler, samples=samples.numpy(),
                            sw_ratio=float(report["sw_ratio"]),

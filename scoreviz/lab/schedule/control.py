@@ -61,7 +61,7 @@ class ScheduleControl:
         return self._pinned is not None
 
     def compare(self, dataset, process, trainer, *, sampler: str, n: int, seed: int,
-                steps: int | None = None) -> fr.ScheduleComparison:
+                nfe: int | None = None) -> fr.ScheduleComparison:
         """A (pinned) against the current schedule B: the learned scores when both have a model, else the exact
         score of the noised data for both (the schedule's effect on sampling alone)."""
         process_a, model_a = self._pinned
@@ -69,8 +69,8 @@ class ScheduleControl:
         a_score = score_function(dataset, process_a, model_a if learned else None)
         b_score = score_function(dataset, process, trainer.ema if learned else None)
         n = min(n, DEFAULT_PARTICLES)
-        a = sample_schedule(dataset, process_a, label="A", sampler=sampler, n=n, seed=seed, steps=steps, score=a_score)
-        b = sample_schedule(dataset, process, label="B", sampler=sampler, n=n, seed=seed, steps=steps, score=b_score)
+        a = sample_schedule(dataset, process_a, label="A", sampler=sampler, n=n, seed=seed, nfe=nfe, score=a_score)
+        b = sample_schedule(dataset, process, label="B", sampler=sampler, n=n, seed=seed, nfe=nfe, score=b_score)
         return fr.ScheduleComparison(a=a, b=b)
 
 

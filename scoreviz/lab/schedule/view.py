@@ -3,7 +3,7 @@
 One log-σ̃ axis for everything (σ̃ = s/α, the VE-equivalent noise level; log-SNR = −2 ln σ̃ is the alternative
 axis): the schedule's α(t), s(t), σ̃(t), the density of ln σ̃ that training visits and the weight λ(σ̃) on the DSM
 loss (Kingma & Gao 2023: every weighted loss is such a pair), the sampler's levels, NCSNv2's rules with their
-warnings (`core.schedule_rules`), and while a model trains, the loss per σ̃ bin beside its irreducible floor.
+warnings (`core.schedule.rules`), and while a model trains, the loss per σ̃ bin beside its irreducible floor.
 """
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Sampling: sampler, steps, seed, class and guidance (conditional) or autoguidance (unconditional); sample,
+"""Sampling: sampler, NFE, seed, class and guidance (conditional) or autoguidance (unconditional); sample,
 save the grid as a PNG; the run's progress."""
 from __future__ import annotations
 
-from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, SAMPLER_STEPS
+from scoreviz.core.recipes.images import DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, default_nfe
+from scoreviz.core.sampler_registry import sampler_labels
 from scoreviz.lab.images.frames import ImageSampleRequest
-from scoreviz.names import SAMPLERS
 
 from scoreviz.app.panels.common import button, combo, row, select, spin_box, value_label
 from scoreviz.app.qt import QtCore, QtWidgets
@@ -16,9 +16,11 @@ class ImageSamplingPanel(QtWidgets.QGroupBox):
 
     def __init__(self, parent=None):
         super().__init__("Sampling", parent)
-        self.sampler = combo([(label, key) for key, label in SAMPLERS.items()], "How the images are drawn")
+        self.sampler = combo([(label, key) for key, label in sampler_labels().items()], "How the images are drawn")
         select(self.sampler, DEFAULT_SAMPLER)
-        self.steps = spin_box(1, 2000, SAMPLER_STEPS[DEFAULT_SAMPLER], 1, "Sampler steps (the recipe's by default)")
+        # the run's length is its NFE, as everywhere (core.sampler_registry); the option keeps the name "steps"
+        self.steps = spin_box(1, 10_000, default_nfe(DEFAULT_SAMPLER), 1,
+                              "Network evaluations (NFE) of the run (the recipe's by default)")
         self.seed = spin_box(0, 2**31 - 1, 0, 1, "Random seed of the run")
         self.class_combo = combo([("all classes", None)], "The class to draw (conditional models)")
         self.guidance = spin_box(0.0, 10.0, DEFAULT_GUIDANCE, 0.5, "Classifier-free guidance weight (conditional models)")
@@ -33,7 +35,7 @@ class ImageSamplingPanel(QtWidgets.QGroupBox):
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 4, 6, 4)
         form.addRow("Sampler", self.sampler)
-        form.addRow("Steps", row(self.steps, QtWidgets.QLabel("seed"), self.seed))
+        form.addRow("NFE", row(self.steps, QtWidgets.QLabel("seed"), self.seed))
         form.addRow("Class", row(self.class_combo, QtWidgets.QLabel("guidance"), self.guidance))
         form.addRow("Autoguidance", self.autoguidance)
         form.addRow(row(self.sample, self.save_png))
@@ -45,7 +47,7 @@ class ImageSamplingPanel(QtWidgets.QGroupBox):
         self.save_png.clicked.connect(self.save_png_requested)
 
     def _on_sampler(self, _i: int) -> None:
-        self.steps.setValue(SAMPLER_STEPS.get(self.sampler.currentData(), 100))
+        self.steps.setValue(default_nfe(self.sampler.currentData()))
 
     # --- outgoing --------------------------------------------------------------------------------------------
     def request(self, conditional: bool) -> ImageSampleRequest:
