@@ -278,19 +278,28 @@ def test_launcher_without_a_display_exits_2_before_qt(tmp_path):
 
 
 def test_worker_exceptions_keep_their_traceback_in_the_log_file(qtbot, tmp_path, monkeypatch, closed_logs):
+    from dataclasses import dataclass
+
     from scoreviz.app.workers.ticking import TickingWorker
     from scoreviz.logs import setup_logging
 
-    class Broken(TickingWorker):
-        def _cmd_explode(self, payload):
+    @dataclass(frozen=True)
+    class Explode:
+        pass
+
+    class Exploding:
+        def handle(self, command):
             raise RuntimeError("kaboom")
+
+    class Broken(TickingWorker):
+        session = Exploding()
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     log_path = setup_logging(0)
     assert log_path == tmp_path / "state" / "scoreviz" / "log" / "scoreviz.log"
     worker = Broken()
     with qtbot.waitSignal(worker.message) as shown:
-        worker.handle("explode", None)          # called in this thread: the window's message, and the log
-    assert shown.args == ["error", "explode: kaboom"]
+        worker.handle(Explode())                # called in this thread: the window's message, and the log
+    assert shown.args == ["error", "Explode: kaboom"]
     text = log_path.read_text()
-    assert "worker command 'explode' failed" in text and "Traceback" in text and "RuntimeError: kaboom" in text
+    assert "worker command Explode failed" in text and "Traceback" in text and "RuntimeError: kaboom" in text

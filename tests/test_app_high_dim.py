@@ -38,7 +38,7 @@ def test_three_d_data_open_with_projections_and_a_sliced_field(helix, qtbot):
     assert not w.data_panel.tool_buttons["brush"].isEnabled()
     assert "2-D data" in w.data_panel.tool_buttons["brush"].toolTip()
     w.view_panel.set_options({"kind": "exact"})
-    w._on_view_options()
+    w.apply_view_options()
     qtbot.waitUntil(lambda: w.last_field.kind == "exact", timeout=10_000)
     f = w.last_field
     np.testing.assert_allclose(f.vectors, _exact_slice(w, f), rtol=1e-4, atol=1e-4)

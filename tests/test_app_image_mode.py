@@ -75,7 +75,8 @@ def test_train_sample_slider_save(qtbot, npz_file, tmp_path, monkeypatch):
         qtbot.waitUntil(lambda: widget.noisy_view.shape is not None, timeout=WAIT)
         noisy = widget.noisy_view.item.image
         assert noisy.shape == (4 * 29 + 1, 8 * 29 + 1)
-        assert "2" in widget.sigma_bar.label.text()
+        # the slider shows the σ the session reports (its SigmaFrame, drawn at the next repaint)
+        qtbot.waitUntil(lambda: widget.sigma_bar.label.text().startswith("σ = 2 "), timeout=WAIT)
 
         # training: the stats arrive, the step count grows
         widget.set_training(True)

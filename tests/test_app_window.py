@@ -333,3 +333,14 @@ def test_the_status_line_counts_the_animations_frames(qtbot):
     assert perf.fps == pytest.approx(33 / (65 / 64))         # the particle frames only
     assert one_second(particle_every=None)
     assert perf.fps == pytest.approx(65 / (65 / 64))         # every repaint
+
+
+def test_the_slider_shows_the_sigma_the_session_uses(window, qtbot):
+    """The session owns σ: a request beyond the process's range comes back clamped, and the slider shows it."""
+    from scoreviz.app.canvas.sigma_bar import STEPS
+
+    hi = window.process.noise_max
+    window.set_sigma(100 * hi)
+    qtbot.waitUntil(lambda: window.sigma_bar.sigma == pytest.approx(hi, rel=1e-9), timeout=10_000)
+    assert window.sigma_bar.slider.value() == STEPS and f"σ = {hi:.3g}" in window.sigma_bar.label.text()
+    wait_field(qtbot, window, lambda f: f.sigma == pytest.approx(hi, rel=1e-9))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from app_helpers import close_and_check, wait_field, window  # noqa: F401
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.app.qt import QtCore
@@ -46,24 +47,31 @@ def test_worker_start_stop_shutdown(qtbot):
     host.start()
     try:
         spec = data_specs.preset_spec("8gaussians", 1000)
-        host.send("view", (-4.0, 4.0, -4.0, 4.0))
-        host.send("data", data_specs.stamped(spec, 1, True))
+        host.send(cmd.SetView((-4.0, 4.0, -4.0, 4.0)))
+        host.send(cmd.SetData(data_specs.stamped(spec, 1, True)))
         qtbot.waitUntil(lambda: bool(sink.of(fr.ProcessFrame) and sink.of(fr.FieldFrame)), timeout=15_000)
         assert sink.threads == {threading.get_ident()}, "frames must be delivered in the GUI thread"
-        host.send("configure", {"model_size": "small"})
-        host.send("train", True)
+        host.send(cmd.Configure(model_size="small"))
+        host.send(cmd.Train(True))
         qtbot.waitUntil(lambda: any(f.step > 20 and f.running for f in sink.of(fr.TrainingFrame)), timeout=20_000)
-        host.send("train", False)
+        host.send(cmd.Train(False))
         qtbot.waitUntil(lambda: not sink.of(fr.TrainingFrame)[-1].running, timeout=10_000)
         step = sink.of(fr.TrainingFrame)[-1].step
         qtbot.wait(300)
         assert sink.of(fr.TrainingFrame)[-1].step == step, "training went on after pause"
-        host.send("train", True)
+        host.send(cmd.Train(True))
         qtbot.waitUntil(lambda: sink.of(fr.TrainingFrame)[-1].step > step, timeout=10_000)
-        host.send("release", fr.ParticleRequest(name="em", n=500, steps=2000, source="learned"))
+        host.send(cmd.Release(fr.ParticleRequest(name="em", n=500, steps=2000, source="learned")))
         qtbot.waitUntil(lambda: any(f.step > 2 for f in sink.of(fr.ParticleFrame)), timeout=15_000)
-        host.send("no_such_command", None)
-        qtbot.waitUntil(lambda: any("unknown" in m for _, m in sink.messages), timeout=5_000)
+        # a command the session has no handler for, and a misspelt choice: error messages, and the thread goes on
+        host.send(("release", None))
+        qtbot.waitUntil(lambda: any("tuple: the 2-D lab has no command tuple" in m for _, m in sink.messages),
+                        timeout=5_000)
+        host.send(cmd.Configure(process="vpp"))
+        qtbot.waitUntil(lambda: any(level == "error" and m.startswith("Configure: unknown process 'vpp'")
+                                    for level, m in sink.messages), timeout=5_000)
+        step = sink.of(fr.TrainingFrame)[-1].step
+        qtbot.waitUntil(lambda: sink.of(fr.TrainingFrame)[-1].step > step, timeout=10_000)
     finally:
         # shutdown mid-training and mid-sampling: ends within the timeout, no Qt warnings
         assert host.shutdown(10_000)
@@ -73,7 +81,7 @@ def test_worker_start_stop_shutdown(qtbot):
 
 def test_training_makes_the_field_approach_the_exact_one(window, qtbot):
     window.training_panel.set_options({"model_size": "small"})
-    window._send_config()
+    window.send_config()
     window.sigma_bar.set_fraction(0.5)   # the middle σ (geometric middle of the range)
     window.set_training(True)
     first = wait_field(qtbot, window, lambda f: f.source == "learned" and math.isfinite(f.rel_error))

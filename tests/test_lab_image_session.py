@@ -158,3 +158,43 @@ def test_the_schedule_rules_at_the_images_dimension(session):
     r = frame.report
     assert r.dim == 28 * 28 and r.level_ratio is not None and 1 < r.level_ratio < 1.2   # the rule binds at D = 784
     assert r.suggested_levels > 2 and r.step_size > 0
+
+
+def test_the_tick_rules_on_a_fake_clock(dataset, one_torch_thread):
+    """One training step a tick, its read-out at most every TRAIN_EMIT s, the σ frame when stale and every
+    SIGMA_REFRESH s while training, one sampler step a tick; idle once nothing is due."""
+    from fake_clock import FakeClock
+    from scoreviz.lab import commands as lab_cmd
+    from scoreviz.lab.images import commands as cmd
+    from scoreviz.lab.images.session import SIGMA_REFRESH, TRAIN_EMIT
+
+    clock = FakeClock()
+    session = ImageSession(model_size="tiny", device="cpu", clock=clock)
+    session.set_data(dataset)
+    assert session.tick() and _of(session, fr.SigmaFrame)        # the σ frame of the new data
+    assert not session.tick()                                    # nothing due: idle
+    session.handle(lab_cmd.SetSigma(1e9))                        # the session clamps σ to its process's range
+    assert session.tick()
+    assert _of(session, fr.SigmaFrame)[-1].sigma == pytest.approx(session.process.noise_range()[1])
+    session.handle(lab_cmd.Train(True))
+    del session.frames[:]
+    for _ in range(10):                                          # 10 ticks in 0.05 s: one read-out
+        assert session.tick()
+        clock.advance(0.005)
+    assert session.trainer.step_count == 10
+    assert len(_of(session, fr.ImageTrainingFrame)) == 1 and not _of(session, fr.SigmaFrame)
+    clock.advance(TRAIN_EMIT)
+    session.tick()
+    assert len(_of(session, fr.ImageTrainingFrame)) == 2
+    clock.advance(SIGMA_REFRESH)
+    session.tick()
+    assert len(_of(session, fr.SigmaFrame)) == 1                 # the σ frame again: the model moved
+    session.handle(lab_cmd.Train(False))
+    session.handle(cmd.Sample(fr.ImageSampleRequest(sampler="ode", steps=3, seed=0, n=4)))
+    del session.frames[:]
+    ticks = 0
+    while session.tick():
+        ticks += 1
+        assert len(_of(session, fr.SampleFrame)) == ticks           # one sampler step a tick
+    frames = _of(session, fr.SampleFrame)
+    assert frames[-1].done and not session.sampling and [f.index for f in frames] == list(range(1, ticks + 1))

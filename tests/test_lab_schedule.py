@@ -8,6 +8,7 @@ import torch
 from fake_clock import FakeClock, charge_training, run_for
 from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import frames as fr
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.schedule.compare import compare, score_function
@@ -80,32 +81,32 @@ def test_session_schedule_read_out_edit_and_ab(one_torch_thread):
     out, said = [], []
     clock = FakeClock()
     session = LabSession(out.append, lambda level, text: said.append((level, text)), clock)
-    session.data(data_specs.stamped(data_specs.preset_spec("ncsn", 2000), 1, True))
+    session.handle(cmd.SetData(data_specs.stamped(data_specs.preset_spec("ncsn", 2000), 1, True)))
     session.tick()
     assert not [f for f in out if isinstance(f, fr.ScheduleFrame)]       # nothing computed while not shown
-    session.schedule_visible(True)
+    session.handle(cmd.ShowSchedule(True))
     base = _tick_until(session, clock, out, lambda f: isinstance(f, fr.ScheduleFrame))
     assert base.process == "ve" and not base.report.warnings
     assert base.parameters["sigma_max"] >= base.report.sigma_max_rule   # NCSNv2 technique 1 holds by default
     # training: loss per σ in ≥ 32 bins beside the irreducible floor and the learned score's error
-    session.train(True)
+    session.handle(cmd.Train(True))
     charge_training(session.training, clock, 0.003)
     live = _tick_until(session, clock, out, lambda f: isinstance(f, fr.ScheduleFrame) and len(f.loss) >= 32)
     assert len(live.loss_edges) == len(live.loss) + 1 and np.isfinite(live.floor).all()
     assert np.nanmin(live.floor) >= 0 and np.isfinite(live.rel_error).all()
-    session.train(False)
+    session.handle(cmd.Train(False))
     # pin A, shrink σ_max far below the modes' distance (B): a new process and model, and A / B says so
-    session.pin_schedule()
-    session.schedule({"process": {"sigma_max": 1.0}})
+    session.handle(cmd.PinSchedule())
+    session.handle(cmd.SetSchedule(process={"sigma_max": 1.0}))
     assert said[-1][0] == "info" and "new" in said[-1][1]
     assert session.process.sigma_max == 1.0 and session.training.trainer is None
     edited = _tick_until(session, clock, out, lambda f: isinstance(f, fr.ScheduleFrame) and f.parameters.get("sigma_max") == 1.0)
     assert any("σ_max" in w for w in edited.report.warnings)
-    session.compare_schedules({"sampler": "annealed", "n": 1000, "seed": 0})
+    session.handle(cmd.CompareSchedules(sampler="annealed", n=1000, seed=0))
     comparison = [f for f in out if isinstance(f, fr.ScheduleComparison)][-1]
     assert comparison.a.mode_error < 0.05 < 0.15 < comparison.b.mode_error
     # an inconsistent edit is refused with a message and changes nothing
-    session.schedule({"process": {"sigma_min": 5.0, "sigma_max": 1.0}})
+    session.handle(cmd.SetSchedule(process={"sigma_min": 5.0, "sigma_max": 1.0}))
     assert said[-1][0] == "warning" and session.process.sigma_max == 1.0
-    session.schedule_reset()
+    session.handle(cmd.ResetSchedule())
     assert session.process.sigma_max == pytest.approx(base.parameters["sigma_max"])

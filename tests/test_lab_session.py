@@ -12,6 +12,7 @@ from fake_clock import FakeClock, charge_sampling, charge_training, costing, run
 from scoreviz.core.data import make_preset
 from scoreviz.core.processes import make_process
 from scoreviz.core.samplers import ScoreFunction
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.lab.field import LiveField
@@ -43,7 +44,7 @@ def test_field_vectors_are_sigma_times_the_exact_score(gaussian):
     field = LiveField()
     field.set_data(gaussian, version=1)
     field.set_view((-2.0, 4.0, -3.0, 2.0))
-    field.set_options({"kind": "exact", "grid_n": 12, "heat": True})
+    field.set_options(cmd.FieldOptions(kind="exact", grid_n=12, heat=True))
     field.set_sigma(0.7)
     f = field.frame(no_model)
     assert isinstance(f, fr.FieldFrame) and f.source == "exact" and f.bounded
@@ -66,12 +67,12 @@ def test_field_difference_and_denoiser_views_follow_the_learned_score(gaussian):
     def half_exact(pts, s):      # a "model" that learned half the score
         return torch.from_numpy(0.5 * gaussian_score(pts.double().numpy(), s))
 
-    field.set_options({"kind": "difference", "grid_n": 10, "heat": False})
+    field.set_options(cmd.FieldOptions(kind="difference", grid_n=10, heat=False))
     diff = field.frame(half_exact)
     exact = sigma * gaussian_score(diff.points.astype(np.float64), sigma)
     np.testing.assert_allclose(diff.vectors, -0.5 * exact, rtol=1e-5, atol=1e-5)
     assert diff.heat is None and diff.rel_error == pytest.approx(0.5, abs=1e-6)
-    field.set_options({"kind": "denoiser"})
+    field.set_options(cmd.FieldOptions(kind="denoiser"))
     den = field.frame(half_exact)
     assert not den.bounded and den.source == "learned"
     np.testing.assert_allclose(den.vectors, sigma * 0.5 * exact, rtol=1e-5, atol=1e-5)   # σ²·s_learned
@@ -159,7 +160,7 @@ def test_particles_from_a_point_and_ddpm_needs_vp(gaussian):
 def test_live_training_reaches_the_match_threshold(gaussian, one_torch_thread):
     clock = FakeClock()
     training = LiveTraining(clock)
-    training.configure({"process": "ve", "batch_size": 256})
+    training.configure(cmd.Configure(process="ve", batch_size=256))
     process = make_process("ve", gaussian.train)
     training.start(gaussian, process)
     assert training.running and training.trainer is not None
@@ -193,18 +194,18 @@ def test_session_commands_and_frames_without_qt():
     out, said = [], []
     clock = FakeClock()
     session = LabSession(out.append, lambda level, text: said.append((level, text)), clock)
-    session.release(fr.ParticleRequest(name="em", n=10, steps=10))
+    session.handle(cmd.Release(fr.ParticleRequest(name="em", n=10, steps=10)))
     assert said and said[-1][0] == "warning"                      # nothing to sample yet
-    session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
-    session.field_options({"kind": "exact", "grid_n": 8, "heat": False})
+    session.handle(cmd.SetData(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True)))
+    session.handle(cmd.FieldOptions(kind="exact", grid_n=8, heat=False))
     for _ in range(3):
         session.tick()
     process = [f for f in out if isinstance(f, fr.ProcessFrame)]
     fields = [f for f in out if isinstance(f, fr.FieldFrame)]
     assert process and process[-1].data_version == 1 and math.isfinite(process[-1].sigma)
     assert fields and fields[-1].data_version == 1
-    session.speed(0)
-    session.release(fr.ParticleRequest(name="ode", n=200, steps=20, source="learned"))
+    session.handle(cmd.SetSpeed(0))
+    session.handle(cmd.Release(fr.ParticleRequest(name="ode", n=200, steps=20, source="learned")))
     assert said[-1] == ("info", "No model trained yet: the particles follow the exact score.")
 
     def finished():
@@ -213,7 +214,7 @@ def test_session_commands_and_frames_without_qt():
     final = finished()[-1]
     assert final.labels is not None and len(final.true_weights) == 8
     assert 0.5 * np.abs(final.mode_weights - final.true_weights).sum() < 0.1
-    session.release(fr.ParticleRequest(name="ddpm", n=10, steps=10))    # VE: reported, nothing raised
+    session.handle(cmd.Release(fr.ParticleRequest(name="ddpm", n=10, steps=10)))    # VE: reported, nothing raised
     assert said[-1][0] in ("warning", "error") and "VP" in said[-1][1]
 
 
@@ -221,13 +222,13 @@ def test_the_particle_frame_rate_can_be_raised_for_presentations():
     out = []
     clock = FakeClock()
     session = LabSession(out.append, lambda *_: None, clock)
-    session.data(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True))
+    session.handle(cmd.SetData(data_specs.stamped(data_specs.preset_spec("8gaussians", 500), 1, True)))
     session.tick()
-    session.speed(0)
+    session.handle(cmd.SetSpeed(0))
     charge_sampling(session, clock, 0.001)
-    session.release(fr.ParticleRequest(name="em", n=100, steps=100000, source="exact"))
+    session.handle(cmd.Release(fr.ParticleRequest(name="em", n=100, steps=100000, source="exact")))
     for fps, expected in ((None, 30), (60, 60)):
-        session.frame_rate(fps)
+        session.handle(cmd.SetFrameRate(fps))
         run_for(session, clock, 0.1)
         out.clear()
         run_for(session, clock, 1.0)
@@ -276,7 +277,7 @@ def test_frames_keep_a_beat_and_training_fits_between_them():
 def test_training_starts_only_the_steps_that_fit(gaussian, one_torch_thread):
     clock = FakeClock()
     training = LiveTraining(clock)
-    training.configure({"process": "ve", "batch_size": 64})
+    training.configure(cmd.Configure(process="ve", batch_size=64))
     training.start(gaussian, make_process("ve", gaussian.train))
     charge_training(training, clock, 0.004)
     before = training.trainer.step_count
@@ -299,14 +300,14 @@ def _playing_while_training(clock, *, preset, n_data, request, speed, frame_rate
     clock and each score evaluation `score_eval` s; returns it after 0.2 s of the clock have settled it."""
     out = []
     session = LabSession(out.append, lambda *_: None, clock)
-    session.data(data_specs.stamped(data_specs.preset_spec(preset, n_data), 1, True))
+    session.handle(cmd.SetData(data_specs.stamped(data_specs.preset_spec(preset, n_data), 1, True)))
     session.tick()
-    session.frame_rate(frame_rate)
-    session.speed(speed)
-    session.train(True)
+    session.handle(cmd.SetFrameRate(frame_rate))
+    session.handle(cmd.SetSpeed(speed))
+    session.handle(cmd.Train(True))
     charge_training(session.training, clock, train_step)
     charge_sampling(session, clock, score_eval)
-    session.release(request)
+    session.handle(cmd.Release(request))
     run_for(session, clock, 0.2)
     out.clear()
     return session, out

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 from scoreviz.lab.particles import Particles
@@ -126,11 +127,11 @@ def test_session_record_command_sends_every_planned_step_in_order(one_torch_thre
     """The session throttles its live particle frames to ~30/s but never drops a ClipFrame."""
     out: list = []
     session = LabSession(out.append, lambda level, text: out.append((level, text)))
-    session.data(data_specs.preset_spec("8gaussians", n_train=400))
+    session.handle(cmd.SetData(data_specs.preset_spec("8gaussians", n_train=400)))
     session.tick()
-    session.speed(0.0)
-    session.record({"clip": 7, "fps": 30, "seconds": None, "once": True})
-    session.release(fr.ParticleRequest(name="annealed", n=150, steps=41, source="exact"))   # NFE 10·4 + 1
+    session.handle(cmd.SetSpeed(0.0))
+    session.handle(cmd.Record(clip=7, fps=30, seconds=None, once=True))
+    session.handle(cmd.Release(fr.ParticleRequest(name="annealed", n=150, steps=41, source="exact")))  # NFE 10·4 + 1
     for _ in range(2000):
         session.tick()
         if any(isinstance(f, ClipFrame) and f.end for f in out):
@@ -141,7 +142,7 @@ def test_session_record_command_sends_every_planned_step_in_order(one_torch_thre
     total = clips[-2].particles.total
     assert [f.particles.step for f in clips[:-1]] == list(range(total + 1))   # all 41 steps, none skipped
     assert len(live) < len(clips)                                             # the live view skipped some
-    session.record(None)                                  # nothing more: the recorder was done already
+    session.handle(cmd.StopRecording())                                  # nothing more: the recorder was done already
     assert [f for f in out if isinstance(f, ClipFrame)] == clips
     session.close()
 
@@ -149,13 +150,13 @@ def test_session_record_command_sends_every_planned_step_in_order(one_torch_thre
 def test_continuous_recording_joins_a_run_and_stops_on_request(one_torch_thread):
     out: list = []
     session = LabSession(out.append, lambda level, text: None)
-    session.data(data_specs.preset_spec("8gaussians", n_train=400))
+    session.handle(cmd.SetData(data_specs.preset_spec("8gaussians", n_train=400)))
     session.tick()
-    session.release(fr.ParticleRequest(name="em", n=100, steps=50, source="exact"))
+    session.handle(cmd.Release(fr.ParticleRequest(name="em", n=100, steps=50, source="exact")))
     session.particles.advance(10)
-    session.record({"clip": 1, "once": False})
+    session.handle(cmd.Record(clip=1, once=False))
     session.particles.advance(5)
-    session.record(None)
+    session.handle(cmd.StopRecording())
     clips = [f for f in out if isinstance(f, ClipFrame)]
     assert [f.particles.step for f in clips[:-1]] == [10, 11, 12, 13, 14, 15]
     assert clips[-1].end and clips[-1].reason == "stopped"

@@ -10,6 +10,7 @@ import torch
 
 from app_helpers import close_and_check, make_window
 from scoreviz.lab import frames as fr
+from scoreviz.lab.commands import SetView
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
@@ -61,7 +62,7 @@ def test_round_trip_same_data_model_field_and_samples(qtbot, tmp_path):
         qtbot.waitUntil(lambda: w.last_train is not None and w.last_train.step == steps, timeout=10_000)
         qtbot.wait(200)                                        # the view the session restored has been sent
         x, y, width, height = field.heat_rect
-        w.host.send("view", (x, x + width, y, y + height))     # the very same grid as before the save
+        w.send(SetView((x, x + width, y, y + height)))     # the very same grid as before the save
         qtbot.waitUntil(lambda: w.last_field is not None and w.last_field.data_version == opened.spec.version
                         and w.last_field.source == "learned"
                         and np.allclose(w.last_field.heat_rect, field.heat_rect), timeout=10_000)

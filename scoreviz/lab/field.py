@@ -7,14 +7,16 @@ density it has already computed for them, and turns a learned-score function int
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
 
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
+from scoreviz.names import FIELD_KINDS
 
 from scoreviz.lab import frames as fr
+from scoreviz.lab.commands import FieldOptions
 
 #: Heat-map cells across the view (its rows follow the aspect ratio, at most HEAT_MAX_ROWS).
 HEAT_RESOLUTION = 160
@@ -85,10 +87,19 @@ class LiveField:
         self.view = rect
         return True
 
-    def set_options(self, options: dict) -> None:
-        self.kind = options.get("kind", self.kind)
-        self.grid_n = int(np.clip(options.get("grid_n", self.grid_n), *GRID_RANGE))
-        self.heat_on = bool(options.get("heat", self.heat_on))
+    def set_options(self, options: FieldOptions | Mapping) -> None:
+        """What the field shows (None fields keep theirs); an unknown kind is a ValueError, a grid is clipped to
+        GRID_RANGE. A mapping (the `render` command's) is read as FieldOptions(**mapping): a misspelt key is a
+        TypeError."""
+        if not isinstance(options, FieldOptions):
+            options = FieldOptions(**options)
+        if options.kind is not None and options.kind not in FIELD_KINDS:
+            raise ValueError(f"unknown field kind {options.kind!r}; choose one of {', '.join(FIELD_KINDS)}")
+        self.kind = options.kind or self.kind
+        if options.grid_n is not None:
+            self.grid_n = int(np.clip(options.grid_n, *GRID_RANGE))
+        if options.heat is not None:
+            self.heat_on = bool(options.heat)
 
     # --- frames ----------------------------------------------------------------------------------------------
     def frame(self, learned: LearnedScore):

@@ -1,9 +1,10 @@
 """What crosses between the GUI thread and the compute worker: frozen dataclasses of NumPy arrays and numbers.
 
-Never tensors or modules (GUIDE §2). Arrays are made read-only so that neither side can change what the other
+Never tensors or modules (the worker would keep changing what the GUI reads, and a tensor's storage is freed in
+whichever thread drops it last). Arrays are made read-only so that neither side can change what the other
 holds; frames are built with keyword arguments. Session → GUI: `ProcessFrame`, `FieldFrame`, `Field1DFrame`,
-`ParticleFrame`, `TrainingFrame`. GUI → session: `DataSpec` (the data to train on and draw against),
-`ParticleRequest` and plain numbers/strings.
+`ParticleFrame`, `TrainingFrame`, `SigmaInUse`. GUI → session: the commands of `lab.commands`, which carry
+`DataSpec` (the data to train on and draw against) and `ParticleRequest`.
 """
 from __future__ import annotations
 
@@ -99,10 +100,18 @@ class ProcessFrame(ReadOnlyArrays):
     is_sde: bool
     device: str
     data_version: int
-    sigma: float = math.nan  # the σ the session's field uses now (NaN: none; the slider keeps its own)
+    sigma: float = math.nan  # the σ the session uses now (NaN: a session that reports it apart, as SigmaInUse)
 
     def time_of(self, noise_level: float) -> float:
         return float(np.interp(np.log(noise_level), np.log(self.levels), self.times))
+
+
+@dataclass(frozen=True)
+class SigmaInUse:
+    """The σ the session uses, sent after every request for one (clamped to the process's range) and after every new
+    process: the σ slider shows this value, so the session is σ's one owner."""
+
+    sigma: float
 
 
 @dataclass(frozen=True)

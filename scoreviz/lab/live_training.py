@@ -17,10 +17,11 @@ from scoreviz.core.exact_grid import exact_on_grid, grid_points
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.recipes.points import mlp_config
 from scoreviz.core.training import TrainConfig, Trainer, TrainingDiverged
-from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, MATCH_THRESHOLD
+from scoreviz.names import DEFAULT_POINT_MODEL_SIZE, DEVICES, LOSSES, MATCH_THRESHOLD, POINT_MODEL_SIZES, PROCESSES
 
 from scoreviz.lab import frames as fr
 from scoreviz.lab.clock import Clock, wall_clock
+from scoreviz.lab.commands import Configure
 from scoreviz.lab.field import geometric_mid, relative_error
 from scoreviz.lab.rate_meter import RateMeter, StepCost
 
@@ -63,18 +64,25 @@ class LiveTraining:
         self.step_cost = StepCost()
 
     # --- settings --------------------------------------------------------------------------------------------
-    def configure(self, options: dict) -> tuple[bool, str | None]:
-        """Apply new settings; (whether the model must be rebuilt, a warning or None). An unavailable device
-        falls back to the CPU with a warning."""
+    def configure(self, settings: Configure) -> tuple[bool, str | None]:
+        """Apply new settings (None fields keep theirs); (whether the model must be rebuilt, a warning or None).
+        A name that is not one of `names`' choices is a ValueError before anything changes; an unavailable
+        device falls back to the CPU with a warning."""
+        for value, known, what in ((settings.process, PROCESSES, "process"), (settings.loss, LOSSES, "loss"),
+                                   (settings.model_size, POINT_MODEL_SIZES, "model size"),
+                                   (settings.device, DEVICES, "device")):
+            if value is not None and value not in known:
+                raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(known)}")
         old = self._key()
-        self.process_name = options.get("process", self.process_name)
-        self.loss = options.get("loss", self.loss)
-        self.model_size = options.get("model_size", self.model_size)
-        self.batch_size = int(options.get("batch_size", self.batch_size))
-        self.lr = float(options.get("lr", self.lr))
-        self.seed = int(options.get("seed", self.seed))
+        keep = lambda value, current: current if value is None else value   # noqa: E731
+        self.process_name = keep(settings.process, self.process_name)
+        self.loss = keep(settings.loss, self.loss)
+        self.model_size = keep(settings.model_size, self.model_size)
+        self.batch_size = int(keep(settings.batch_size, self.batch_size))
+        self.lr = float(keep(settings.lr, self.lr))
+        self.seed = int(keep(settings.seed, self.seed))
         warning = None
-        device_name = options.get("device", self.device_name)
+        device_name = keep(settings.device, self.device_name)
         try:
             self.device = resolve_device(device_name)
             self.device_name = device_name

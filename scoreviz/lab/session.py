@@ -1,11 +1,14 @@
 """The 2-D lab's session: data, noise process, live training, score field and particles, driven in ticks.
 
-`LabSession` is what the window's compute worker runs, without Qt: commands are plain method calls (the names
-in COMMANDS), and `tick()` does a few milliseconds of work — the particle steps that are due, the field if it
-is stale, training until the next particle frame's beat — and hands out frames through `emit(frame)` and
-messages through `say(level, text)`, particle frames on a beat of FRAME_INTERVAL (or the `frame_rate` asked
-for) and training read-outs at most TRAINING_INTERVAL apart. A test or a notebook drives it the
-same way the worker does.
+`LabSession` is what the window's compute worker runs, without Qt: `handle(command)` takes one of
+`lab.commands`' dataclasses (one dispatch table from command type to handler; an unknown type is a TypeError), and
+`tick()` does a few milliseconds of work — the particle steps that are due, the field if it is stale, training
+until the next particle frame's beat — and hands out frames through `emit(frame)` and messages through
+`say(level, text)`, particle frames on a beat of FRAME_INTERVAL (or the frame rate asked for) and training
+read-outs at most TRAINING_INTERVAL apart. A test or a notebook drives it the same way the worker does.
+
+The session owns σ: a request is clamped to the process's noise range and the σ in use is reported
+(`frames.SigmaInUse`); the window's slider shows that value.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Callable
 
 from scoreviz.core.samplers import ScoreFunction
 
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import frames as fr
 from scoreviz.lab.clock import Clock, wall_clock
 from scoreviz.lab.data_specs import dataset_from_spec
@@ -24,10 +28,10 @@ from scoreviz.lab.live_training import LiveTraining
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.process_frame import process_frame
 from scoreviz.lab.recording import RunRecorder
+from scoreviz.lab.schedule.commands import ScheduleLab
 from scoreviz.lab.schedule.compare import score_function
 from scoreviz.lab.schedule.control import ScheduleControl
 from scoreviz.lab.session_saving import SavedSessions
-from scoreviz.lab.schedule.commands import ScheduleCommands
 
 FRAME_INTERVAL = 1 / 30        # ~30 particle frames per second while exploring; presentation mode asks for 60
 TRAINING_INTERVAL = 0.1        # training read-outs 10 times a second: each one repaints the loss plots on the GUI
@@ -37,22 +41,15 @@ TRAIN_BUDGET = 0.008           # seconds of training per tick
 SAMPLE_BUDGET = 0.010          # seconds of sampler steps per tick
 FIELD_REFRESH = 0.2            # the learned field is redrawn this often while the model trains
 MATCH_REFRESH = 0.2            # the middle-σ error is measured this often while the model trains
-SCHEDULE_REFRESH = 1.0         # the loss per σ, its floor and the error per σ, this often while the model trains
-#: Langevin steps per level the schedule's rules assume (annealed Langevin's default length).
-RULE_STEPS_EACH = 100
 
 Emit = Callable[[object], None]
 Say = Callable[[str, str], None]
 
 
-class LabSession(ScheduleCommands, SavedSessions):
+class LabSession:
     """Owns all torch state of the 2-D lab. `emit(frame)` and `say(level, text)` receive what it reports; every
-    timing rule reads `clock` (lab.clock: the wall clock in the window, one a test moves in tests)."""
-
-    COMMANDS = ("data", "configure", "train", "reset_training", "sigma", "view", "field_options", "release",
-                "sampler_play", "sampler_step", "sampler_reset", "speed", "schedule", "schedule_reset",
-                "pin_schedule", "compare_schedules", "schedule_visible", "save_session", "open_session", "record",
-                "slice_options", "frame_rate")
+    timing rule reads `clock` (lab.clock: the wall clock in the window, one a test moves in tests). The schedule
+    lab (`schedule`) and saved sessions (`saving`) are parts it owns, each with its share of the commands."""
 
     def __init__(self, emit: Emit, say: Say, clock: Clock = wall_clock):
         self.emit, self.say, self.clock = emit, say, clock
@@ -64,47 +61,57 @@ class LabSession(ScheduleCommands, SavedSessions):
         self.field = LiveField()
         self.particles = Particles(clock)
         self.schedule_control = ScheduleControl()
+        self.schedule = ScheduleLab(self.schedule_control, self.training, self, emit, say, clock)
+        self.saving = SavedSessions(self, emit, say)
         self._pacer = FramePacer(FRAME_INTERVAL)
         self._resume_with_data = False   # Clear paused a running training: resume with the next data
-        self._schedule_dirty = False
-        self._schedule_shown = False   # the read-out (and its floor, ~1 s for a large point set) only when seen
-        self._last_schedule = 0.0
         self._field_dirty = True
         self._particles_dirty = False
         self._training_dirty = False
         self._last_field = self._last_match = self._last_training_out = self._last_diagnostics_out = 0.0
+        self.handlers: dict[type, Callable] = {
+            cmd.SetData: self.set_data, cmd.Configure: self.configure, cmd.Train: self.train,
+            cmd.ResetTraining: self.reset_training, cmd.SetSigma: self.set_sigma, cmd.SetView: self.set_view,
+            cmd.FieldOptions: self.field_options, cmd.SetSlice: self.set_slice, cmd.Release: self.release,
+            cmd.SamplerPlay: self.sampler_play, cmd.SamplerStep: self.sampler_step,
+            cmd.SamplerReset: self.sampler_reset, cmd.SetSpeed: self.set_speed, cmd.SetFrameRate: self.set_frame_rate,
+            cmd.Record: self.record, cmd.StopRecording: self.stop_recording,
+            **self.schedule.handlers(), **self.saving.handlers()}
 
     @property
     def version(self) -> int:
         return self.spec.version if self.spec is not None else -1
 
     # --- commands --------------------------------------------------------------------------------------------
-    def data(self, spec: fr.DataSpec) -> None:
-        """New or edited data, applied at the next tick: a burst of brush strokes costs one rebuild."""
-        self._pending_spec = spec
-
-    def handle(self, name: str, payload) -> None:
-        """Run the command `name` (one of COMMANDS), applying data that arrived before it first: a command sent
-        right after new data (a lesson's scene: data, process, σ, release) acts on the new data."""
-        if name != "data":
+    def handle(self, command: cmd.LabCommand) -> None:
+        """Run `command` (one of lab.commands), applying data that arrived before it first: a command sent right
+        after new data (a lesson's scene: data, process, σ, release) acts on the new data. TypeError for a command
+        this session has no handler for."""
+        handler = self.handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"the 2-D lab has no command {type(command).__name__} ({command!r})")
+        if not isinstance(command, cmd.SetData):
             self._apply_pending_data()
-        getattr(self, name)(payload)
+        handler(command)
+
+    def set_data(self, command: cmd.SetData) -> None:
+        """New or edited data, applied at the next tick: a burst of brush strokes costs one rebuild."""
+        self._pending_spec = command.spec
 
     # --- training, the field, the particles ----------------------------------------------------------------
-    def configure(self, options: dict) -> None:
+    def configure(self, settings: cmd.Configure) -> None:
         process_before = self.training.process_name
-        rebuild, warning = self.training.configure(options)
+        rebuild, warning = self.training.configure(settings)
         if warning:
             self.say("warning", warning)
         if rebuild:
-            was_running = self.training.running
-            self._reset_model()
-            if self.training.process_name != process_before and self.dataset is not None:
-                self._make_process()
-            if was_running:
-                self.train(True)
+            self.rebuild(new_process=self.training.process_name != process_before)
 
-    def train(self, on: bool) -> None:
+    def train(self, command: cmd.Train) -> None:
+        self.set_training(command.on)
+
+    def set_training(self, on: bool) -> None:
+        """Train from now on, or pause (the worker pauses a session whose tick failed)."""
         self._training_dirty = True
         if not on:
             self.training.pause()
@@ -115,33 +122,42 @@ class LabSession(ScheduleCommands, SavedSessions):
             return
         self.training.start(self.dataset, self.process)
 
-    def reset_training(self, _=None) -> None:
+    def reset_training(self, _: cmd.ResetTraining) -> None:
         self._reset_model()
 
-    def sigma(self, sigma: float) -> None:
+    def set_sigma(self, command: cmd.SetSigma) -> None:
+        """The σ asked for, clamped to the process's noise range (a lesson or a typed value may lie outside the
+        slider's range); the σ in use is reported whether or not it changed, so the slider shows the clamp."""
+        sigma = float(command.sigma)
+        if self.process is not None:
+            lo, hi = self.process.noise_range()
+            sigma = min(max(sigma, lo), hi)
         if self.field.set_sigma(sigma):
             self._field_dirty = True
             self.particles.follow_sigma(self.field.sigma)
             self._particles_dirty = True
+        self.emit(fr.SigmaInUse(self.field.sigma))
 
-    def view(self, rect) -> None:
-        if self.field.set_view(rect):
+    def set_view(self, command: cmd.SetView) -> None:
+        if self.field.set_view(command.rect):
             self._field_dirty = True
 
-    def frame_rate(self, fps: float | None) -> None:
+    def set_frame_rate(self, command: cmd.SetFrameRate) -> None:
         """Particle frames per second (None: the default, 1/FRAME_INTERVAL)."""
+        fps = command.fps
         self._pacer.set_interval(FRAME_INTERVAL if not fps else 1.0 / max(1.0, float(fps)))
 
-    def slice_options(self, options: dict) -> None:
-        """D ≥ 3: the plane the field is drawn on ({"axes": (i, j), "point": [D values]})."""
-        if self.field.set_slice(options["axes"], options["point"]):
+    def set_slice(self, command: cmd.SetSlice) -> None:
+        """D ≥ 3: the plane the field is drawn on."""
+        if self.field.set_slice(command.axes, command.point):
             self._field_dirty = True
 
-    def field_options(self, options: dict) -> None:
+    def field_options(self, options: cmd.FieldOptions) -> None:
         self.field.set_options(options)
         self._field_dirty = True
 
-    def release(self, request: fr.ParticleRequest) -> None:
+    def release(self, command: cmd.Release) -> None:
+        request = command.request
         if self.dataset is None or self.process is None:
             self.say("warning", "The canvas is empty: pick a preset or paint some data first.")
             return
@@ -159,36 +175,38 @@ class LabSession(ScheduleCommands, SavedSessions):
             return
         self._particles_dirty = True
 
-    def sampler_play(self, on: bool) -> None:
-        self.particles.play(on)
+    def sampler_play(self, command: cmd.SamplerPlay) -> None:
+        self.particles.play(command.on)
         self._particles_dirty = True
 
-    def sampler_step(self, _=None) -> None:
+    def sampler_step(self, _: cmd.SamplerStep) -> None:
         self.particles.play(False)
         self._report(self.particles.advance(1))
         self._particles_dirty = True
 
-    def sampler_reset(self, _=None) -> None:
+    def sampler_reset(self, _: cmd.SamplerReset | None = None) -> None:
         self.particles.reset()
         self._particles_dirty = True
 
-    def speed(self, steps_per_second: float) -> None:
-        self.particles.set_speed(steps_per_second)
+    def set_speed(self, command: cmd.SetSpeed) -> None:
+        self.particles.set_speed(command.steps_per_second)
 
-    def record(self, options: dict | None) -> None:
-        """Start sending lab.recording.ClipFrames (options: RunRecorder's keywords: clip, fps, seconds, once,
-        hold) or stop (None: the end marker follows the frames already sent). One recorder at a time."""
-        old = self.particles.observer
+    def record(self, command: cmd.Record) -> None:
+        """Start sending lab.recording.ClipFrames (one recorder at a time: one running is stopped first)."""
+        self.stop_recording()
+        recorder = RunRecorder(self.emit, lambda: self.field.sigma, clip=command.clip, fps=command.fps,
+                               seconds=command.seconds, once=command.once)
+        self.particles.observer = recorder
+        if not recorder.once:
+            recorder.join(self.particles)
+
+    def stop_recording(self, _: cmd.StopRecording | None = None) -> None:
+        """The end marker follows the frames already sent."""
+        old, self.particles.observer = self.particles.observer, None
         if old is not None:
             old.stop()
-        self.particles.observer = None
-        if options:
-            recorder = RunRecorder(self.emit, lambda: self.field.sigma, **options)
-            self.particles.observer = recorder
-            if not recorder.once:
-                recorder.join(self.particles)
 
-    # --- data, process, model --------------------------------------------------------------------------------
+    # --- data, process, model (also what the schedule lab and saved sessions reach) ---------------------------
     def _apply_pending_data(self) -> None:
         spec, self._pending_spec = self._pending_spec, None
         if spec is None:
@@ -203,7 +221,7 @@ class LabSession(ScheduleCommands, SavedSessions):
         self._field_dirty = True
         if dataset is None:  # the empty canvas: keep the model, stop what needs data
             if self.training.running:
-                self.train(False)
+                self.set_training(False)
                 self._resume_with_data = True
                 self.say("warning", "The canvas is empty: training paused until there are data again.")
             self.sampler_reset()
@@ -211,7 +229,7 @@ class LabSession(ScheduleCommands, SavedSessions):
         resume, self._resume_with_data = self._resume_with_data, False
         if spec.reset or self.training.trainer is None or self.process is None:
             self._reset_model()
-            self._make_process()
+            self.use_process()
         else:
             try:
                 self.training.set_data(dataset)
@@ -219,17 +237,40 @@ class LabSession(ScheduleCommands, SavedSessions):
                 self.say("error", str(exc))
             self.emit(self._process_frame())
         if resume:       # the run that Clear paused goes on with the new data (an edit keeps the model)
-            self.train(True)
+            self.set_training(True)
             self.say("info", "Training goes on with the new data.")
 
-    def _process_data(self):
+    def adopt_data(self, spec: fr.DataSpec, dataset) -> None:
+        """Use these data from now on (a saved session's): data waiting to be applied are dropped."""
+        self.spec, self.dataset, self._pending_spec = spec, dataset, None
+        self.field.set_data(dataset, spec.version)
+
+    def process_data(self):
+        """The points a process's data-derived defaults are fitted to (None for a single point)."""
         return self.dataset.train if self.dataset.train.shape[0] > 1 else None
 
-    def _make_process(self) -> None:
-        self.process = self.schedule_control.make(self.training.process_name, self._process_data())
-        self._schedule_dirty = True
+    def use_process(self, process=None) -> None:
+        """Use `process` (None: make one for the data under the schedule now set); σ is clamped into its range,
+        and the process and σ are reported."""
+        self.process = process if process is not None else \
+            self.schedule_control.make(self.training.process_name, self.process_data())
+        self.schedule.stale = True
         self.field.clamp_sigma(*self.process.noise_range())
         self.emit(self._process_frame())
+        self.emit(fr.SigmaInUse(self.field.sigma))
+
+    def rebuild(self, new_process: bool) -> None:
+        """A new model (and, with data, a new process when asked); training goes on if it ran."""
+        was_running = self.training.running
+        self._reset_model()
+        if new_process and self.dataset is not None:
+            self.use_process()
+        if was_running:
+            self.set_training(True)
+
+    def mark_stale(self) -> None:
+        """Every read-out is to be sent again (a session was opened)."""
+        self._field_dirty = self._training_dirty = self._particles_dirty = self.schedule.stale = True
 
     def _process_frame(self) -> fr.ProcessFrame:
         return process_frame(self.process, device=str(self.training.device), data_version=self.version,
@@ -292,14 +333,10 @@ class LabSession(ScheduleCommands, SavedSessions):
                 self.training.measure_match(self.dataset, self.version)
             if now - self._last_field > FIELD_REFRESH and self.field.kind != "exact":
                 self._field_dirty = True
-            if now - self._last_schedule > SCHEDULE_REFRESH:
-                self._schedule_dirty = True
+            self.schedule.age(now)
         if self.dataset is None or self.process is None:
             return False
-        refreshed = False
-        if self._schedule_dirty and self._schedule_shown:
-            self._emit_schedule()
-            refreshed = True
+        refreshed = self.schedule.refresh()
         if self._field_dirty:
             self._field_dirty = False
             self._last_field = self.clock()
@@ -342,15 +379,6 @@ class LabSession(ScheduleCommands, SavedSessions):
             self._last_training_out = now
             mid = geometric_mid(*self.process.noise_range()) if self.process is not None else math.nan
             self.emit(self.training.frame(mid))
-
-    def _emit_schedule(self) -> None:
-        self._schedule_dirty = False
-        self._last_schedule = self.clock()
-        try:
-            self.emit(self.schedule_control.frame(self.dataset, self.version, self.process, self.training.trainer,
-                                          RULE_STEPS_EACH, self.process.levels()))
-        except Exception as exc:   # the read-out must never stop training: say what failed, once
-            self.say("error", f"schedule read-out: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         """Drop the torch state (the worker's shutdown)."""

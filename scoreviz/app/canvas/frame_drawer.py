@@ -56,6 +56,9 @@ class FrameDrawer(QtCore.QObject):
             w.process = process
             w.sigma_bar.set_process(process)
             w.process_shown.emit(process)
+        sigma = box.get(fr.SigmaInUse)       # never older than the process frame: the session sends one after each
+        if sigma is not None:
+            w.sigma_bar.show_sigma(sigma.sigma)
         self._draw_field(box)
         particles = box.get(fr.ParticleFrame)
         if particles is not None:

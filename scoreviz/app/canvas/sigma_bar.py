@@ -1,4 +1,11 @@
-"""The σ slider: log scale over the process's noise range, labelled with σ (and t for the SDE processes)."""
+"""The σ slider: log scale over the process's noise range, labelled with σ (and t for the SDE processes).
+
+The session owns σ. The slider sends requests (`sigma_requested`) when a person moves it (or `set_fraction`,
+`nudge`), and shows the σ the session reports (`show_sigma`, and a process frame's σ): a request outside the
+range comes back clamped and is shown as the session clamped it. While a person holds the handle it follows the
+hand (a report is for an earlier position, and moving the handle back under the hand would make it jitter); the
+last report is shown when the handle is let go.
+"""
 from __future__ import annotations
 
 import math
@@ -11,9 +18,10 @@ STEPS = 1000
 
 
 class SigmaBar(QtWidgets.QWidget):
-    """`sigma_changed(σ)` when the user (or `set_sigma`) moves it."""
+    """`sigma_requested(σ)` when a person (or `set_fraction`, `nudge`) moves it; `show_sigma(σ)` shows the
+    session's σ without a request."""
 
-    sigma_changed = QtCore.Signal(float)
+    sigma_requested = QtCore.Signal(float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -42,7 +50,10 @@ class SigmaBar(QtWidgets.QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.hi_label)
         layout.addWidget(self.label)
+        self._shown = self.sigma_of(self.slider.value())   # the σ on the label: the session's, or the hand's
+        self._reported: float | None = None                # the session's latest σ, shown when the hand lets go
         self.slider.valueChanged.connect(self._on_value)
+        self.slider.sliderReleased.connect(self._on_released)
         self._update_label()
 
     # --- mapping ---------------------------------------------------------------------------------------------
@@ -56,15 +67,13 @@ class SigmaBar(QtWidgets.QWidget):
 
     @property
     def sigma(self) -> float:
-        return self.sigma_of(self.slider.value())
+        """The σ shown: the session's last report, or where the hand put the handle since."""
+        return self._shown
 
     # --- API -------------------------------------------------------------------------------------------------
     def set_process(self, process) -> None:
-        """A new process (frames.ProcessFrame): its range, shown without emitting `sigma_changed`. The slider keeps
-        its σ when the new range holds it (a σ the user set may still be on its way to the session, so the frame's
-        σ can be stale); otherwise it takes the σ the session chose (`process.sigma`, clamped into the range), and
-        only without one does it emit its own clamped σ."""
-        old = self.sigma
+        """A new process (frames.ProcessFrame): its range, and the session's σ when the frame carries one (NaN:
+        the σ shown stays, placed in the new range). Sends no request."""
         self.process = process
         self.lo, self.hi = max(process.noise_min, 1e-6), max(process.noise_max, process.noise_min * 1.0001)
         if len(process.ladder) > 1:
@@ -73,16 +82,22 @@ class SigmaBar(QtWidgets.QWidget):
             self.slider.setTickInterval(STEPS // 10)
         self.lo_label.setText(f"{self.lo:.3g}")
         self.hi_label.setText(f"{self.hi:.3g}")
-        inside = self.lo <= old <= self.hi
-        known = math.isfinite(process.sigma)
-        with QtCore.QSignalBlocker(self.slider):
-            self.slider.setValue(self.value_of(old if inside or not known else process.sigma))
-        self._update_label()
-        if not inside and not known:
-            self.sigma_changed.emit(self.sigma)
+        if math.isfinite(process.sigma):
+            self.show_sigma(process.sigma)
+        else:
+            self._show(self._shown)
 
-    def set_sigma(self, sigma: float) -> None:
-        self.slider.setValue(self.value_of(sigma))
+    def show_sigma(self, sigma: float) -> None:
+        """The σ the session uses: on the label, and under the handle unless a person holds it."""
+        self._reported = float(sigma)
+        if not self.slider.isSliderDown():
+            self._show(self._reported)
+
+    def _show(self, sigma: float) -> None:
+        self._shown = sigma
+        with QtCore.QSignalBlocker(self.slider):
+            self.slider.setValue(self.value_of(sigma))
+        self._update_label()
 
     def set_fraction(self, f: float) -> None:
         """Position as a fraction of the log range (0 = σ_min, 1 = σ_max)."""
@@ -98,9 +113,14 @@ class SigmaBar(QtWidgets.QWidget):
             self.slider.setValue(int(np.clip(self.slider.value() + direction * STEPS // 20, 0, STEPS)))
 
     # --- internals -------------------------------------------------------------------------------------------
-    def _on_value(self, _value: int) -> None:
+    def _on_value(self, value: int) -> None:
+        self._shown = self.sigma_of(value)
         self._update_label()
-        self.sigma_changed.emit(self.sigma)
+        self.sigma_requested.emit(self._shown)
+
+    def _on_released(self) -> None:
+        if self._reported is not None:
+            self._show(self._reported)
 
     def _update_label(self) -> None:
         s = self.sigma

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoreviz.lab.commands import SetSlice
+
 from scoreviz.app.high_dim.pair_plot import PairPlot
 from scoreviz.app.panels.common import dock_contents, hint
 from scoreviz.app.qt import QtCore, QtWidgets
@@ -84,7 +86,7 @@ class ProjectionsDock(QtWidgets.QDockWidget):
 
     # --- internals -------------------------------------------------------------------------------------------
     def _send(self) -> None:
-        self.send("slice_options", {"axes": self.axes, "point": [float(v) for v in self.point]})
+        self.send(SetSlice(axes=tuple(self.axes), point=tuple(float(v) for v in self.point)))
 
     def _build_sliders(self, dim: int) -> None:
         while self._slider_layout.rowCount():

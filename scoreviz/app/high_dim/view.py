@@ -4,9 +4,11 @@ through the dock's point, and a click on the canvas is a point of the full space
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Protocol
 
 import numpy as np
 
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import frames as fr
 
 from scoreviz.app.canvas.items.field import BAND_EDGES
@@ -17,12 +19,32 @@ from scoreviz.app.qt import QtCore
 PAIR_PLOT_EVERY = 6
 
 
+class HighDimHost(Protocol):
+    """What the high-dimensional view uses of the window (the main window satisfies it): the canvas (`scene`), the
+    stack it shares with the 3-D view, the data (`editor`), the data panel, the theme, the last field drawn, and
+    a few public actions."""
+
+    scene: object           # canvas.scene.Scene
+    stack: object           # the QStackedWidget of the canvas, the 1-D plot and the 3-D view
+    editor: object          # canvas.data_editor.DataEditor
+    data_panel: object      # panels.DataPanel
+    theme: object           # theme.Theme
+    last_field: object
+
+    def send(self, command: cmd.LabCommand) -> None: ...
+    def show_data(self, spec: fr.DataSpec) -> None: ...
+    def fit_view(self) -> None: ...
+    def show_message(self, level: str, text: str) -> None: ...
+
+
 class HighDimView(QtCore.QObject):
-    def __init__(self, window):
-        super().__init__(window)
+    """`dock` (the Projections dock) is made with the QWidget `parent`; everything else goes through `window`."""
+
+    def __init__(self, window: HighDimHost, parent):
+        super().__init__(parent)
         self.window = window
         self.dim = 2
-        self.dock = ProjectionsDock(window, window.host.send)
+        self.dock = ProjectionsDock(parent, window.send)
         self.dock.setVisible(False)
         self.dock.pair_changed.connect(self._on_pair)
         self.dock.view_3d.toggled.connect(self.set_3d)
@@ -82,7 +104,7 @@ class HighDimView(QtCore.QObject):
     def _on_pair(self, i: int, j: int) -> None:
         w = self.window
         if w.editor.spec is not None:
-            w._show_data(w.editor.spec)
+            w.show_data(w.editor.spec)
         w.fit_view()
 
     # --- the 3-D view ----------------------------------------------------------------------------------------

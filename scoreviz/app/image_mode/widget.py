@@ -1,4 +1,4 @@
-"""`ImageModeWidget`: MNIST digits emerging from noise, self-contained (its own worker thread, GUIDE §2).
+"""`ImageModeWidget`: MNIST digits emerging from noise, self-contained (its own worker thread).
 
 Left, the panels of `.panels`: data (MNIST or Fashion-MNIST, a folder, the "not found — download?" offer with
 progress and cancel), model (size, class-conditional, train/pause, new, open/save checkpoint), training
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from scoreviz.datasets.montage import save_grid_png
+from scoreviz.lab.images import commands as cmd
 from scoreviz.lab.images import frames as fr
 from scoreviz.lab.frames import ProcessFrame, ScheduleFrame
 from scoreviz.names import IMAGE_MODEL_SIZES
@@ -36,7 +37,8 @@ IMMEDIATE = (fr.DataReady, fr.DataMissing, fr.DownloadProgress, fr.ModelInfo, Pr
 
 
 class _ImageView:
-    """A titled, aspect-locked ViewBox with one ImageItem (fixed levels: auto-levels would rescan every frame)."""
+    """A titled, aspect-locked ViewBox with one ImageItem (fixed levels: a grey means the same value in every
+    frame, and auto-levels would rescan each one)."""
 
     def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, title: str):
         self.label = layout.addLabel(title, row=row, col=col)
@@ -97,8 +99,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.apply_choices({**remembered, **({"kind": kind} if kind else {})})
         self._connect()
         self._start_worker(device, threads, max_images)
-        self.send("model", {"size": self.model_size, "conditional": self.model_panel.conditional.isChecked()})
-        self.send("sigma", self.sigma_bar.sigma)
+        self.send(cmd.ConfigureModel(size=self.model_size, conditional=self.model_panel.conditional.isChecked()))
+        self.send(cmd.SetSigma(self.sigma_bar.sigma))
         self._repaint_timer = QtCore.QTimer(self)
         self._repaint_timer.setInterval(REPAINT_MS)
         self._repaint_timer.timeout.connect(self._repaint)
@@ -119,8 +121,9 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.worker.message.connect(self._on_message)
         self.host.start()
 
-    def send(self, name: str, payload=None) -> None:
-        self.host.send(name, payload)
+    def send(self, command) -> None:
+        """Queue a command (lab.images.commands) for the image lab's session."""
+        self.host.send(command)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Remember the choices, stop the worker and its thread (cancels a download); True if it ended in time."""
@@ -153,7 +156,7 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.noisy_view = _ImageView(lay, 2, 0, "real images + σε")
         self.sigma_denoised_view = _ImageView(lay, 2, 1, "model's denoising D(·, σ)")
         self.sigma_bar = SigmaBar()
-        self.sigma_bar.set_sigma(START_SIGMA)
+        self.sigma_bar.show_sigma(START_SIGMA)    # sent to the session when its worker starts
         right = QtWidgets.QVBoxLayout()
         right.addWidget(self.views, 1)
         right.addWidget(self.sigma_bar)
@@ -173,7 +176,7 @@ class ImageModeWidget(QtWidgets.QWidget):
         m.save_requested.connect(self._save_checkpoint)
         s.sample_requested.connect(self.sample)
         s.save_png_requested.connect(self._save_png_dialog)
-        self.sigma_bar.sigma_changed.connect(self._sigma_changed)
+        self.sigma_bar.sigma_requested.connect(self.set_sigma)
 
     # --- remembered choices (the window's Settings, keys images.*) -------------------------------------------
     def choices(self) -> dict:
@@ -194,7 +197,7 @@ class ImageModeWidget(QtWidgets.QWidget):
             self.model_panel.set_options({k: c[k] for k in ("conditional",) if k in c})
             self.sampling_panel.set_options({k[len("sample."):]: v for k, v in c.items() if k.startswith("sample.")})
             if "sigma" in c:
-                self.sigma_bar.set_sigma(float(c["sigma"]))
+                self.sigma_bar.show_sigma(float(c["sigma"]))
         except (TypeError, ValueError):
             pass  # a damaged settings file is ignored, never fatal
 
@@ -206,7 +209,7 @@ class ImageModeWidget(QtWidgets.QWidget):
     # --- data ------------------------------------------------------------------------------------------------
     def load_data(self) -> None:
         self.data_panel.show_looking()
-        self.send("load_data", {"kind": self.kind, "dir": self.data_dir or None})
+        self.send(cmd.LoadData(kind=self.kind, folder=self.data_dir or None))
 
     def set_data_dir(self, path: str | Path) -> None:
         """Use this folder (or .npz / IDX file) and remember it."""
@@ -228,8 +231,7 @@ class ImageModeWidget(QtWidgets.QWidget):
             return
         self._downloading = True
         self.data_panel.show_downloading(True)
-        self.send("download", {"dest": self.download_dest, "mirrors": self.download_mirrors,
-                               "files": self.download_files})
+        self.send(cmd.Download(dest=self.download_dest, mirrors=self.download_mirrors, files=self.download_files))
 
     def cancel_download(self) -> None:
         self.worker.request_cancel()   # thread-safe: the download polls it between chunks
@@ -237,10 +239,10 @@ class ImageModeWidget(QtWidgets.QWidget):
     # --- model -----------------------------------------------------------------------------------------------
     def _model_changed(self, options: dict) -> None:
         self.model_size = options["size"]
-        self.send("model", options)
+        self.send(cmd.ConfigureModel(**options))
 
     def _train_toggled(self, on: bool) -> None:
-        self.send("train", on)
+        self.send(cmd.Train(on))
 
     def set_training(self, on: bool) -> None:
         self.model_panel.train.setChecked(on)
@@ -253,16 +255,16 @@ class ImageModeWidget(QtWidgets.QWidget):
     def open_checkpoint(self, path: str | Path) -> None:
         """Sample from a saved image model (training stops)."""
         self.set_training(False)
-        self.send("open_checkpoint", str(path))
+        self.send(cmd.OpenCheckpoint(str(path)))
 
     def _save_checkpoint(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save the model", "digits.pt", "Checkpoints (*.pt)")
         if path:
-            self.send("save_checkpoint", path)
+            self.send(cmd.SaveCheckpoint(path))
 
     # --- sampling and σ --------------------------------------------------------------------------------------
     def sample(self) -> None:
-        self.send("sample", self.sampling_panel.request(bool(self.model_info and self.model_info.conditional)))
+        self.send(cmd.Sample(self.sampling_panel.request(bool(self.model_info and self.model_info.conditional))))
 
     def save_png(self, path: str | Path) -> Path:
         """Save the last finished 8×8 grid of samples as a PNG."""
@@ -278,11 +280,9 @@ class ImageModeWidget(QtWidgets.QWidget):
             except (OSError, ValueError) as exc:
                 self._on_message("error", f"Could not save the grid: {exc}")
 
-    def _sigma_changed(self, sigma: float) -> None:
-        self.send("sigma", sigma)
-
     def set_sigma(self, sigma: float) -> None:
-        self.sigma_bar.set_sigma(sigma)
+        """Ask the session for σ; the slider shows the σ its next SigmaFrame reports."""
+        self.send(cmd.SetSigma(float(sigma)))
 
     # --- frames (GUI thread) ---------------------------------------------------------------------------------
     @QtCore.Slot(object)
@@ -351,6 +351,7 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.sampling_panel.show_frame(frame)
 
     def _show_sigma(self, frame: fr.SigmaFrame) -> None:
+        self.sigma_bar.show_sigma(frame.sigma)
         self.noisy_view.set(frame.noisy)
         self.sigma_denoised_view.set(frame.denoised)
 

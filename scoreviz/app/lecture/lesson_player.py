@@ -3,19 +3,43 @@ and particles through the window's own actions, trains first where the scene nee
 so), then plays. PageDown / PageUp (what presentation clickers send) and → / ← step through the scenes."""
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-from scoreviz.lab import data_specs
+from scoreviz.lab import commands as cmd
 from scoreviz.lab.lesson import Lesson, LessonError, Scene, load_lesson
 
 from scoreviz.app.qt import QtCore
 
 
+class LessonStage(Protocol):
+    """What a lesson drives (the main window satisfies it): its public actions, the training read-outs'
+    `train_shown(frame)` signal, and the image page (`image_mode`, built by `set_mode("images")`)."""
+
+    train_shown: QtCore.SignalInstance
+    image_mode: object
+
+    def send(self, command: cmd.LabCommand) -> None: ...
+    def set_mode(self, mode: str) -> None: ...
+    def show_message(self, level: str, text: str) -> None: ...
+    def reset_particles(self) -> None: ...
+    def set_training(self, on: bool) -> None: ...
+    def release_particles(self, origin=None) -> None: ...
+    def load_preset(self, name: str) -> bool: ...
+    def load_data_file(self, path: str) -> bool: ...
+    def set_points(self, points: np.ndarray) -> None: ...
+    def choose_process(self, name: str) -> None: ...
+    def choose_field(self, kind: str) -> None: ...
+    def choose_sampler(self, options: dict) -> None: ...
+    def set_sigma(self, sigma: float) -> None: ...
+
+
 class LessonPlayer(QtCore.QObject):
     scene_shown = QtCore.Signal(int)      # the index of the scene now on screen
 
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, window: LessonStage, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
         self.window = window
         self.lesson: Lesson | None = None
         self.index = -1
@@ -82,21 +106,19 @@ class LessonPlayer(QtCore.QObject):
         if not self._load_data(scene):
             return
         if scene.process:
-            w.training_panel.set_options({"process": scene.process})
-            w._send_config()
+            w.choose_process(scene.process)
         if scene.schedule:
-            w.host.send("schedule", {"process": dict(scene.schedule)})
+            w.send(cmd.SetSchedule(process=dict(scene.schedule)))
         elif self._scheduled:        # the scene before changed the schedule: back to the data's defaults
-            w.host.send("schedule_reset")
+            w.send(cmd.ResetSchedule())
         self._scheduled = bool(scene.schedule)
         if scene.sigma is not None:
             w.set_sigma(scene.sigma)
         if scene.field:
-            w.view_panel.set_options({"kind": scene.field})
-            w._on_view_options()
+            w.choose_field(scene.field)
         if scene.sampler:
-            w.sampling_panel.set_options({"sampler": scene.sampler, "source": scene.score, "n": scene.particles,
-                                          **({"steps": scene.nfe} if scene.nfe else {})})
+            w.choose_sampler({"sampler": scene.sampler, "source": scene.score, "n": scene.particles,
+                              **({"steps": scene.nfe} if scene.nfe else {})})
         needs_model = scene.train_steps > 0 or (scene.score == "learned" and scene.play == "release")
         if needs_model:
             self._waiting_for = max(scene.train_steps, 1)
@@ -109,9 +131,7 @@ class LessonPlayer(QtCore.QObject):
     def _load_data(self, scene: Scene) -> bool:
         w = self.window
         if scene.points is not None:
-            spec = data_specs.edited_spec(None, np.array(scene.points, dtype=np.float32))
-            w.editor.set_spec(spec, reset=True)
-            w.fit_view()
+            w.set_points(np.array(scene.points, dtype=np.float32))
             return True
         if scene.data is None:
             return True

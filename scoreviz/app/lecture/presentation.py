@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from scoreviz.lab.captions import caption as caption_text
+from scoreviz.lab.commands import SetFrameRate
 
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets
 from scoreviz.app.theme import Theme, apply_theme
@@ -123,7 +124,7 @@ class Presentation(QtCore.QObject):
         w.setGeometry(w.screen().geometry())
         w.showFullScreen()
         w.scene.widget.setFocus()
-        w.host.send("frame_rate", PRESENTATION_FPS)   # a smooth animation for the room, at some training speed
+        w.send(SetFrameRate(PRESENTATION_FPS))   # a smooth animation for the room, at some training speed
 
     def leave(self) -> None:
         if not self.active:
@@ -132,7 +133,7 @@ class Presentation(QtCore.QObject):
         self.active = False
         self.leave_key.setEnabled(False)
         self.caption.setVisible(False)
-        w.host.send("frame_rate", None)
+        w.send(SetFrameRate(None))
         for lab, sheet in saved["sigma_sheets"]:
             lab.setStyleSheet(sheet)
         self._apply(saved["theme"], NORMAL_STYLE)

@@ -68,7 +68,7 @@ class ImageClipRecorder(QtCore.QObject):
         self._plan: ClipPlan | None = None
         self._serial: int | None = None
         self._options: dict = {}
-        image_mode.worker.frame.connect(self._on_frame)   # every SampleFrame, in order (GUIDE §2: a bound method)
+        image_mode.worker.frame.connect(self._on_frame)   # every SampleFrame, in order (a bound method: it runs here)
 
     def start(self, path, *, fps: int = FPS, seconds: float | None = None, caption: bool = True,
               height: int = TARGET_HEIGHT) -> None:

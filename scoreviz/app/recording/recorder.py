@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from scoreviz.lab.captions import caption as caption_text
+from scoreviz.lab.commands import Record, StopRecording
 from scoreviz.lab.recording import FPS, ClipFrame, plan_clip
 
 from scoreviz.app.recording.image_clip import ImageClipRecorder
@@ -51,7 +52,7 @@ class Recorder(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._drain)
-        window.host.worker.frame.connect(self._on_frame)   # a bound method of a GUI-thread QObject (GUIDE §2)
+        window.host.worker.frame.connect(self._on_frame)   # a bound method of a GUI-thread QObject (a lambda runs in the worker thread)
         self.button = QtWidgets.QToolButton()
         self.button.setText("● Rec")
         self.button.setCheckable(True)
@@ -95,7 +96,7 @@ class Recorder(QtCore.QObject):
         self._clip += 1
         self._queue.clear()
         self._sync_content(force=True)
-        w.host.send("record", {"clip": self._clip, "fps": int(fps), "seconds": seconds, "once": bool(once)})
+        w.send(Record(clip=self._clip, fps=int(fps), seconds=seconds, once=bool(once)))
         self._set_state("armed" if once else "recording")
         what_text = "the next sampler run (press Release)" if once else "every sampler step until you stop"
         w.show_message("info", f"Recording {what_text} to {self.path.name}.")
@@ -111,7 +112,7 @@ class Recorder(QtCore.QObject):
         if self._images is not None and self._images.active:
             self._images.stop()
         elif self.active:
-            self.window.host.send("record", None)
+            self.window.send(StopRecording())
             if not self.window.host.running:          # no worker to send the end marker: close now
                 self._finish_now("stopped")
 
@@ -193,7 +194,7 @@ class Recorder(QtCore.QObject):
             self._writer.add(self._picture(frame, text), frame.repeat)
         except (OSError, ValueError) as exc:    # a full disk, ffmpeg gone: say so, keep the window going
             self.window.show_message("error", f"Recording stopped: {exc}")
-            self.window.host.send("record", None)
+            self.window.send(StopRecording())
             self._writer.abort()
             self._writer = None
             self._cleanup()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from scoreviz.core.sampler_registry import sampler_entry
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import frames as fr
 
 from scoreviz.app.panels.common import dock_contents
@@ -29,14 +30,15 @@ class ScheduleDock(QtWidgets.QDockWidget):
         self.last_comparison: fr.ScheduleComparison | None = None
         self._circles = [_circle(scene, QtCore.Qt.PenStyle.DashLine), _circle(scene, QtCore.Qt.PenStyle.SolidLine)]
         p = self.panel
-        p.changed.connect(lambda options: self.send("schedule", options))
-        p.reset_requested.connect(lambda: self.send("schedule_reset"))
-        p.pin_requested.connect(lambda: self.send("pin_schedule"))
+        p.changed.connect(lambda options: self.send(cmd.SetSchedule(process=options["process"],
+                                                                    noise=options["noise"])))
+        p.reset_requested.connect(lambda: self.send(cmd.ResetSchedule()))
+        p.pin_requested.connect(lambda: self.send(cmd.PinSchedule()))
         p.compare_requested.connect(self.request_comparison)
         self.visibilityChanged.connect(self._on_visible)
 
     def _on_visible(self, visible: bool) -> None:
-        self.send("schedule_visible", bool(visible))
+        self.send(cmd.ShowSchedule(bool(visible)))
         self.set_circles_visible(visible)
 
     def request_comparison(self) -> None:
@@ -44,8 +46,8 @@ class ScheduleDock(QtWidgets.QDockWidget):
         self.panel.clear_comparison("Sampling A and B …")
         # the panel's NFE; a sampler walking levels keeps the recipe's length over each process's own ladder
         per_level = sampler_entry(o["sampler"]).length.per_level
-        self.send("compare_schedules", {"sampler": o["sampler"], "n": o["n"], "seed": 0,
-                                        "nfe": None if per_level else o["steps"]})
+        self.send(cmd.CompareSchedules(sampler=o["sampler"], n=o["n"], seed=0,
+                                       nfe=None if per_level else o["steps"]))
 
     def show(self, frame) -> None:
         if isinstance(frame, fr.ScheduleFrame):

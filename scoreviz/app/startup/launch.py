@@ -183,7 +183,7 @@ def _run(args, argv, QtCore, QtGui, QtWidgets) -> int:
     window = MainWindow(theme=theme, settings=settings, preset=None if args.data else args.preset)
     window.apply_choices(_window_options(args))
     if args.train_steps or args.sample or args.process or args.loss or args.model_size or args.device:
-        window._send_config()
+        window.send_config()
     if args.data and not window.load_data_file(args.data):
         print(f"scoreviz: {window.last_message[1]}", file=sys.stderr)
         window.close()

@@ -1,5 +1,6 @@
 """The launcher's scripted run (docs, tests, lecture slides): train → sample → screenshot → quit, driven by the
-window's GUI-thread relay signals (GUIDE §5), never by wall-clock guesses except --quit-after."""
+window's GUI-thread relay signals (a signal of the worker thread would run its slot there), never by
+wall-clock guesses except --quit-after."""
 from __future__ import annotations
 
 import sys

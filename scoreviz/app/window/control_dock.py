@@ -1,12 +1,34 @@
 """The dock on the right: the data, training, particle and view panels in one scrolling column."""
 from __future__ import annotations
 
+from typing import Protocol
+
+from scoreviz.lab import commands as cmd
+
+from scoreviz.app.canvas.data_editor import DataEditor
 from scoreviz.app.panels import DataPanel, SamplingPanel, TrainingPanel, ViewPanel
 from scoreviz.app.panels.common import dock_contents
 from scoreviz.app.qt import QtWidgets
-from scoreviz.app.window.menus import ask_load
 
 MIN_WIDTH = 380
+
+
+class ControlActions(Protocol):
+    """What the panels' requests reach (the main window satisfies it)."""
+
+    editor: DataEditor
+
+    def send(self, command: cmd.LabCommand) -> None: ...
+    def load_preset(self, name: str) -> bool: ...
+    def ask_load_data(self) -> None: ...
+    def send_config(self, *_) -> None: ...
+    def set_training(self, on: bool) -> None: ...
+    def reset_training(self) -> None: ...
+    def release_particles(self, origin=None) -> None: ...
+    def reset_particles(self) -> None: ...
+    def set_trails(self, on: bool) -> None: ...
+    def apply_view_options(self) -> None: ...
+    def set_theme(self, name: str) -> None: ...
 
 
 class ControlDock(QtWidgets.QDockWidget):
@@ -36,23 +58,23 @@ class ControlDock(QtWidgets.QDockWidget):
         self.training.loss_curve.setPen(theme.accent)
         self.training.level_bars.setOpts(brush=theme.accent)
 
-    def wire(self, window) -> None:
-        """Connect the panels' requests to the window's actions and the worker's commands."""
-        send = window.host.send
+    def wire(self, actions: ControlActions) -> None:
+        """Connect the panels' requests to the window's actions and the session's commands."""
+        send = actions.send
         d, t, s, v = self.data, self.training, self.sampling, self.view
-        d.preset_chosen.connect(window.load_preset)
-        d.load_requested.connect(lambda: ask_load(window))
-        d.clear_requested.connect(window.editor.clear)
-        d.undo_requested.connect(window.editor.undo)
-        d.redo_requested.connect(window.editor.redo)
-        t.configure.connect(window._send_config)
-        t.train_toggled.connect(window.set_training)
-        t.reset_requested.connect(window.reset_training)
-        s.release_requested.connect(window.release_particles)
-        s.play_toggled.connect(lambda on: send("sampler_play", on))
-        s.step_requested.connect(lambda: send("sampler_step"))
-        s.reset_requested.connect(window.reset_particles)
-        s.speed_changed.connect(lambda value: send("speed", value))
-        s.trails.toggled.connect(window._on_trails)
-        v.changed.connect(window._on_view_options)
-        v.theme_changed.connect(window.set_theme)
+        d.preset_chosen.connect(actions.load_preset)
+        d.load_requested.connect(actions.ask_load_data)
+        d.clear_requested.connect(actions.editor.clear)
+        d.undo_requested.connect(actions.editor.undo)
+        d.redo_requested.connect(actions.editor.redo)
+        t.configure.connect(actions.send_config)
+        t.train_toggled.connect(actions.set_training)
+        t.reset_requested.connect(actions.reset_training)
+        s.release_requested.connect(actions.release_particles)
+        s.play_toggled.connect(lambda on: send(cmd.SamplerPlay(on)))
+        s.step_requested.connect(lambda: send(cmd.SamplerStep()))
+        s.reset_requested.connect(actions.reset_particles)
+        s.speed_changed.connect(lambda value: send(cmd.SetSpeed(value)))
+        s.trails.toggled.connect(actions.set_trails)
+        v.changed.connect(actions.apply_view_options)
+        v.theme_changed.connect(actions.set_theme)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoreviz.core.device import available_devices
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import data_specs
 from scoreviz.lab import frames as fr
 
@@ -29,7 +30,7 @@ from scoreviz.app.schedule.dock import ScheduleDock
 from scoreviz.app.window.session_actions import SessionActions
 from scoreviz.app.window.settings import Settings
 from scoreviz.app.theme import THEMES, apply_theme
-from scoreviz.app.window.menus import build_menus, build_shortcuts
+from scoreviz.app.window.menus import ask_load, build_menus, build_shortcuts
 from scoreviz.app.workers.host import WorkerHost
 
 VIEW_DEBOUNCE_MS = 40
@@ -64,7 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frames = FrameDrawer(self)          # the worker's frames, drawn
         self._build_ui()
         self._connect()
-        self.lessons = LessonPlayer(self)
+        self.lessons = LessonPlayer(self, parent=self)
         self._shortcuts = build_shortcuts(self)
         self.presentation = Presentation(self)   # F5 / View → Present, Esc leaves
         self.recorder = Recorder(self)           # File → Record, Ctrl+R, the ● Rec button
@@ -78,8 +79,8 @@ class MainWindow(QtWidgets.QMainWindow):
             settings.restore_window(self)
         if start_worker:
             self.host.start()
-        self._send_config()
-        self._on_view_options()   # apply_choices ran before the worker started: send the field's options now
+        self.send_config()
+        self.apply_view_options()   # apply_choices ran before the worker started: send the field's options now
         self.load_preset(preset or remembered.get("preset") or data_specs.DEFAULT_PRESET)
         self.frames.timer.start()
 
@@ -111,7 +112,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                           self.editor.centre)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.schedule_dock)
         self.tabifyDockWidget(self.dock, self.schedule_dock)
-        self.high_dim = HighDimView(self)
+        self.high_dim = HighDimView(self, parent=self)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.high_dim.dock)
         self.tabifyDockWidget(self.dock, self.high_dim.dock)
         self.dock.raise_()
@@ -127,13 +128,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _connect(self) -> None:
         w = self.host.worker
-        w.frame.connect(self.frames.on_frame)    # bound methods of a GUI-thread QObject only (GUIDE §2)
+        w.frame.connect(self.frames.on_frame)    # bound methods of a GUI-thread QObject only: a lambda runs in the worker thread
         w.message.connect(self._on_worker_message)
         self.editor.changed.connect(self._on_data_changed)
-        self.editor.adopted.connect(self._show_data)
+        self.editor.adopted.connect(self.show_data)
         self.editor.failed.connect(self._on_data_failed)
         self.dock.wire(self)
-        self.sigma_bar.sigma_changed.connect(lambda sigma: self.host.send("sigma", sigma))
+        self.sigma_bar.sigma_requested.connect(self.set_sigma)
         self.scene.viewbox.sigRangeChanged.connect(self._on_range_changed)
         self.gestures = CanvasGestures(self.scene, self.editor, self.data_panel, self.release_particles, parent=self)
         self.plot1d.view_changed.connect(lambda *_: self._view_timer.start())
@@ -154,22 +155,45 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message("info", f"Loaded {data_specs.describe(self.editor.spec)}")
         return ok
 
+    def ask_load_data(self) -> None:
+        """File → Load data: pick a point file or a density image."""
+        ask_load(self)
+
+    def set_points(self, points: np.ndarray) -> None:
+        """Replace the data by these points (N, D) (a lesson's own) and fit the view to them."""
+        self.editor.set_spec(data_specs.edited_spec(None, points), reset=True)
+        self.fit_view()
+
+    def choose_process(self, name: str) -> None:
+        """Pick a noise process in the training panel, as a person would (a new model)."""
+        self.training_panel.set_options({"process": name})
+        self.send_config()
+
+    def choose_field(self, kind: str) -> None:
+        """Pick what the field shows (a key of names.FIELD_KINDS), as a person would."""
+        self.view_panel.set_options({"kind": kind})
+        self.apply_view_options()
+
+    def choose_sampler(self, options: dict) -> None:
+        """Set the particle panel's choices (sampler, source, n, steps) for the next release."""
+        self.sampling_panel.set_options(options)
+
     def set_training(self, on: bool) -> None:
         self.training_panel.show_running(on)
-        self.host.send("train", bool(on))
+        self.send(cmd.Train(bool(on)))
 
     def toggle_training(self) -> None:
         running = self.last_train.running if self.last_train is not None else self.training_panel.train.isChecked()
         self.set_training(not running)
 
     def reset_training(self) -> None:
-        self.host.send("reset_training")
+        self.send(cmd.ResetTraining())
 
     def release_particles(self, origin: tuple[float, float] | None = None) -> None:
         o = self.sampling_panel.options()
-        self.host.send("speed", self.sampling_panel.steps_per_second)
-        self.host.send("release", fr.ParticleRequest(name=o["sampler"], n=o["n"], steps=o["steps"],
-                                                       origin=self.high_dim.origin(origin), source=o["source"]))
+        self.send(cmd.SetSpeed(self.sampling_panel.steps_per_second))
+        self.send(cmd.Release(fr.ParticleRequest(name=o["sampler"], n=o["n"], steps=o["steps"],
+                                                 origin=self.high_dim.origin(origin), source=o["source"])))
         self.sampling_panel.show_running(True)
 
     def toggle_play(self) -> None:
@@ -178,14 +202,19 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         on = not self.last_particles.running
         self.sampling_panel.show_running(on)
-        self.host.send("sampler_play", on)
+        self.send(cmd.SamplerPlay(on))
 
     def reset_particles(self) -> None:
-        self.host.send("sampler_reset")
+        self.send(cmd.SamplerReset())
         self.sampling_panel.show_running(False)
 
     def set_sigma(self, sigma: float) -> None:
-        self.sigma_bar.set_sigma(sigma)
+        """Ask the session for σ; it clamps it to the process's range, and the slider shows what it uses."""
+        self.send(cmd.SetSigma(float(sigma)))
+
+    def send(self, command: cmd.LabCommand) -> None:
+        """Queue a command (lab.commands) for the 2-D lab's session."""
+        self.host.send(command)
 
     def set_theme(self, name: str) -> None:
         self.theme = THEMES.get(name, self.theme)
@@ -249,7 +278,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def apply_choices(self, c: dict) -> None:
         window_choices.apply(self, c)
-        self._on_view_options()
+        self.apply_view_options()
 
     # --- shutdown --------------------------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -279,9 +308,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self._flush_data()   # the first change at once; a burst of brush moves at most every 60 ms
             if not spec.reset:
                 self._data_timer.start()
-        self._show_data(spec)
+        self.show_data(spec)
 
-    def _show_data(self, spec: fr.DataSpec) -> None:
+    def show_data(self, spec: fr.DataSpec) -> None:
         self.high_dim.show_data(spec)
         pts = self.high_dim.project(spec.train)
         is_1d = spec.dim == 1
@@ -299,7 +328,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _flush_data(self) -> None:
         spec, self._pending_spec = self._pending_spec, None
         if spec is not None:
-            self.host.send("data", spec)
+            self.send(cmd.SetData(spec))
 
     def _on_data_failed(self, message: str) -> None:
         self.show_message("error", message)
@@ -312,26 +341,27 @@ class MainWindow(QtWidgets.QMainWindow):
     def _send_view(self) -> None:
         if self.editor.dim == 1:
             lo, hi = self.plot1d.x_range()
-            self.host.send("view", (lo, hi, -1.0, 1.0))
+            self.send(cmd.SetView((lo, hi, -1.0, 1.0)))
         else:
-            self.host.send("view", self.scene.view_rect())
+            self.send(cmd.SetView(tuple(self.scene.view_rect())))
         self.scene.sync_trail_area()
 
-    def _on_view_options(self) -> None:
+    def apply_view_options(self) -> None:
         o = self.view_panel.options()
-        self.host.send("field_options", {"kind": o["kind"], "grid_n": o["grid_n"], "heat": o["heat"]})
+        self.send(cmd.FieldOptions(kind=o["kind"], grid_n=o["grid_n"], heat=o["heat"]))
         self.scene.field.setVisible(o["arrows"])
         if self.editor.spec is not None and self.editor.dim >= 2:
             self.scene.show_data(self.high_dim.project(self.editor.points), o["data"])
         self.frames.redraw(self.last_field)
 
-    def _on_trails(self, on: bool) -> None:
+    def set_trails(self, on: bool) -> None:
         self.scene.trails_on = on
         if not on:
             self.scene.backdrop.reset()
 
-    def _send_config(self, *_):
-        self.host.send("configure", self.training_panel.options())
+    def send_config(self, *_) -> None:
+        """Send the training panel's settings."""
+        self.send(cmd.Configure(**self.training_panel.options()))
 
     # --- messages from the worker ----------------------------------------------------------------------------
     @QtCore.Slot(str, str)

@@ -3,6 +3,7 @@ and writing in the worker, where the model lives; the window sends its choices a
 shows what the worker restored)."""
 from __future__ import annotations
 
+from scoreviz.lab import commands as cmd
 from scoreviz.lab import frames as fr
 
 from scoreviz.app.qt import QtCore
@@ -17,12 +18,12 @@ class SessionActions(QtCore.QObject):
     def save(self, path: str) -> None:
         w = self.window
         view = w.scene.view_rect() if w.editor.dim != 1 else (*w.plot1d.x_range(), -1.0, 1.0)
-        w.host.send("save_session", {"path": str(path), "choices": w.choices(), "view": tuple(view)})
+        w.send(cmd.SaveSession(path=str(path), choices=w.choices(), view=tuple(view)))
 
     def open(self, path: str) -> None:
         """The worker reads the file; a bad one is reported and changes nothing (SessionOpened otherwise)."""
         self.window.set_training(False)
-        self.window.host.send("open_session", {"path": str(path), "version": self.window.editor.version + 1})
+        self.window.send(cmd.OpenSession(path=str(path), version=self.window.editor.version + 1))
 
     def on_opened(self, frame: fr.SessionOpened) -> None:
         """Show what the worker restored: the data (no echo back), the remembered choices, the view."""

@@ -1,10 +1,11 @@
-"""Owns the worker's QThread from the GUI side: start, send commands, shut down cleanly (GUIDE §2).
+"""Owns the worker's QThread from the GUI side: start, send commands, shut down cleanly.
 
 * The worker is created without a parent and moved to the thread; `thread.started → worker.start`.
-* Commands go through one GUI-side signal `command(name, payload)` connected to the worker's slot (queued).
+* Commands (frozen dataclasses: `lab.commands`, `lab.images.commands`) go through one GUI-side signal
+  `command(object)` connected to the worker's slot (queued).
 * Worker signals are connected by the caller to bound methods of GUI-thread QObjects only (a lambda would
   run in the worker thread).
-* Shutdown: a queued "shutdown" command stops the worker's timer in its own thread; `worker.finished` is
+* Shutdown: a queued `Shutdown` command stops the worker's timer in its own thread; `worker.finished` is
   connected to `thread.quit` with a DirectConnection (quit is thread-safe; a queued quit would never arrive
   while we block in wait), then we wait with a timeout.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from scoreviz.app.qt import QtCore
 from scoreviz.app.workers.lab_worker import ComputeWorker
+from scoreviz.app.workers.ticking import Shutdown
 
 
 def prepare_gui_thread_for_worker() -> None:
@@ -29,7 +31,7 @@ def prepare_gui_thread_for_worker() -> None:
 class WorkerHost(QtCore.QObject):
     """The thread and command channel of one worker (default: the 2D lab's ComputeWorker)."""
 
-    command = QtCore.Signal(str, object)
+    command = QtCore.Signal(object)
 
     def __init__(self, parent=None, worker: QtCore.QObject | None = None, name: str = "scoreviz-worker"):
         super().__init__(parent)
@@ -47,16 +49,17 @@ class WorkerHost(QtCore.QObject):
         self.thread.start()
         self.running = True
 
-    def send(self, name: str, payload=None) -> None:
+    def send(self, command) -> None:
+        """Queue `command` (a command dataclass) for the worker; nothing once it has shut down."""
         if self.running:
-            self.command.emit(name, payload)
+            self.command.emit(command)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop the worker and its thread; True if the thread ended within the timeout."""
         if not self.running:
             return True
         self.running = False
-        self.command.emit("shutdown", None)
+        self.command.emit(Shutdown())
         ended = self.thread.wait(timeout_ms)
         if not ended:  # the worker is stuck in a long computation: ask harder, then give up waiting
             self.thread.quit()

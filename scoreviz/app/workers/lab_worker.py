@@ -1,8 +1,8 @@
-"""The 2-D lab's compute worker: a QObject in its own QThread that runs a `lab.session.LabSession` (GUIDE §2).
+"""The 2-D lab's compute worker: a QObject in its own QThread that runs a `lab.session.LabSession`.
 
 It only times: a zero-interval QTimer calls `session.tick()` (a few ms of work), and slows to 5–15 ms when
 the session is idle; the session's frames and messages leave through the worker's signals. Between ticks the
-thread's event loop delivers the GUI's commands (`handle(name, payload)`, queued), so a new σ, new data or a
+thread's event loop delivers the GUI's commands (`handle(command)`, queued; `lab.commands`), so a new σ, new data or a
 pause take effect within one tick.
 """
 from __future__ import annotations
@@ -27,11 +27,6 @@ class ComputeWorker(TickingWorker):
         super().__init__()
         self.session = LabSession(self.frame.emit, self.message.emit)
 
-    def _command(self, name: str):
-        if name not in LabSession.COMMANDS:
-            return None
-        return lambda payload: self.session.handle(name, payload)
-
     def _release(self) -> None:
         self.session.close()
 
@@ -43,7 +38,7 @@ class ComputeWorker(TickingWorker):
             busy, pending = self.session.tick()
         except Exception as exc:   # a bug must not kill the thread: say so once, stop training, keep the window
             log.exception("the 2-D lab's tick failed")
-            self.session.train(False)
+            self.session.set_training(False)
             self.message.emit("error", f"internal error: {type(exc).__name__}: {exc} (training paused; the log "
                                        "file has the traceback)")
             busy, pending = False, True

@@ -1,13 +1,15 @@
-"""The shape every compute worker shares (GUIDE §2): a QObject created without a parent and moved to a QThread,
-driven by a zero-interval QTimer, taking commands as queued `handle(name, payload)` calls.
+"""The shape every compute worker shares: a QObject created without a parent and moved to a QThread, driven by a
+zero-interval QTimer, taking commands as queued `handle(command)` calls.
 
-Subclasses implement `_tick()` (a few ms of work per call) and `_cmd_<name>(payload)` for each command (or
-`_command(name)` to hand commands to a lab session), and
-`_release()` to drop their torch state on shutdown. Only frozen NumPy frames and strings leave a worker.
+A worker owns a lab session (`lab.session.LabSession`, `lab.images.session.ImageSession`) with the same
+convention: the worker hands every command object to `session.handle(command)` and calls `session.tick()`
+from its timer; it only times the ticks and relays the session's frames and messages. `Shutdown` is the
+worker's own command. Only frozen NumPy frames and strings leave a worker.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import torch
 
@@ -16,10 +18,20 @@ from scoreviz.core.device import configure_cpu_threads
 from scoreviz.app.qt import QtCore
 
 
+@dataclass(frozen=True)
+class Shutdown:
+    """Stop the worker's timer, drop its torch state and hand the worker back to the GUI thread."""
+
+
 class TickingWorker(QtCore.QObject):
+    """Subclasses set `session` (with `handle(command)` and `tick()`) and implement `_tick()` (time one
+    `session.tick()`) and `_release()`."""
+
     frame = QtCore.Signal(object)       # a frozen frame dataclass
     message = QtCore.Signal(str, str)   # (level: "info" | "warning" | "error", text)
     finished = QtCore.Signal()
+
+    session = None
 
     def __init__(self, threads: int | None = None):
         super().__init__()
@@ -29,7 +41,7 @@ class TickingWorker(QtCore.QObject):
 
     @QtCore.Slot()
     def start(self) -> None:
-        """Runs in the worker thread: leave one core to the GUI (GUIDE §2), then tick."""
+        """Runs in the worker thread: leave one core to the GUI (the GUI thread must stay responsive), then tick."""
         if self.threads:
             torch.set_num_threads(self.threads)
         else:
@@ -39,25 +51,26 @@ class TickingWorker(QtCore.QObject):
         self._timer.timeout.connect(self._tick)
         self._timer.start()
 
-    @QtCore.Slot(str, object)
-    def handle(self, name: str, payload) -> None:
-        """Every GUI command arrives here (queued, in the worker thread); errors become messages."""
+    @QtCore.Slot(object)
+    def handle(self, command) -> None:
+        """Every GUI command arrives here (queued, in the worker thread); errors, an unknown command among them,
+        become messages in the window."""
         if self._stopped:
             return
-        method = getattr(self, "_cmd_" + name, None) or self._command(name)
-        if method is None:
-            self.message.emit("error", f"internal: unknown command {name!r} for {type(self).__name__}")
+        if isinstance(command, Shutdown):
+            self._shutdown()
             return
         try:
-            method(payload)
+            self.session.handle(command)
         except Exception as exc:  # a bad command must not kill the thread: report it in the window
             # and keep the traceback in the log file (the window shows one line; a bug report needs more)
-            logging.getLogger(__name__).exception("worker command %r failed", name)
+            name = type(command).__name__
+            logging.getLogger(__name__).exception("worker command %s failed", name)
             self.message.emit("error", f"{name}: {exc}")
         if self._timer is not None:
             self._timer.setInterval(0)
 
-    def _cmd_shutdown(self, _=None) -> None:
+    def _shutdown(self) -> None:
         self._stopped = True
         if self._timer is not None:
             self._timer.stop()
@@ -70,10 +83,6 @@ class TickingWorker(QtCore.QObject):
 
     def _tick(self) -> None:
         raise NotImplementedError
-
-    def _command(self, name: str):
-        """A command handled elsewhere (e.g. by a lab session's method), or None: unknown."""
-        return None
 
     def _release(self) -> None:
         """Drop torch state (model, sampler) at shutdown."""

@@ -1,5 +1,5 @@
 """What crosses between the image session and the GUI: frozen dataclasses of plain values and read-only NumPy
-arrays only (GUIDE §2), built with keyword arguments.
+arrays only (never tensors or modules), built with keyword arguments.
 
 Session → GUI: `DataReady`, `DataMissing`, `DownloadProgress`, `ModelInfo`, `ImageTrainingFrame`, `SampleFrame`,
 `SigmaFrame` (and the shared `frames.ProcessFrame` for the σ slider). GUI → session: `ImageSampleRequest`.

@@ -4,7 +4,9 @@
 Each method does one unit of work (load a data set, one training step, one sampler step, one σ frame, ...) and
 hands its frames to the ``emit(frame)`` callable and its messages to ``say(level, text)`` given to the
 constructor (by default they are appended to ``session.frames`` and ``session.messages``), so a test or a
-notebook drives it directly and the GUI's worker only decides when to call what (GUIDE §2, Orange3's runner).
+notebook drives it directly. The window's worker uses the same convention as the 2-D lab's: ``handle(command)``
+takes one of `images.commands`' dataclasses (one dispatch table; an unknown type is a TypeError), and ``tick()``
+does one unit of each kind that is due, on the injectable clock (`lab.clock`), so the worker only times ticks.
 Finding, loading and downloading the data is in `image_data`.
 
     session = ImageSession(model_size="tiny", device="cpu")
@@ -18,6 +20,7 @@ Finding, loading and downloading the data is in `image_data`.
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -34,9 +37,13 @@ from scoreviz.core.training import TrainingDiverged
 from scoreviz.datasets.idx import ImageDataset
 from scoreviz.datasets.montage import make_grid
 
+from scoreviz.lab import commands as lab_cmd
+from scoreviz.lab.clock import Clock, wall_clock
+from scoreviz.lab.images import commands as cmd
 from scoreviz.lab.images import data as image_data
 from scoreviz.lab.images import frames as fr
 from scoreviz.lab.process_frame import process_frame
+from scoreviz.lab.rate_meter import RateMeter
 from scoreviz.lab.schedule.view import schedule_frame
 
 SIGMA_BATCH = 32          # real images shown noised at σ (4 rows of 8)
@@ -45,6 +52,9 @@ LOSS_HISTORY = 2000       # recent losses in a training frame
 #: Images the schedule's rules look at (largest pairwise distance, prior W₂): a subsample keeps it under a second.
 RULE_IMAGES = 1000
 MIN_SIGMA = 1e-6          # the denoiser is evaluated at σ ≥ this (at σ = 0 it is the identity)
+TRAIN_EMIT = 0.1          # training read-outs at most 10 per second (each repaints plots on the GUI thread)
+SIGMA_REFRESH = 2.0       # the σ-slider denoising is redone this often while training (the model moves)
+RATE_WINDOW = 5.0         # seconds of steps the training rate is measured over
 
 
 def montage(x: torch.Tensor) -> np.ndarray:
@@ -57,7 +67,9 @@ class ImageSession:
     ``names.DEVICES``; ``max_images``: train on at most this many images of a data set."""
 
     def __init__(self, emit: Callable[[object], None] | None = None, say: Callable[[str, str], None] | None = None,
-                 *, model_size: str = "cpu", device: str = "auto", max_images: int | None = None):
+                 *, model_size: str = "cpu", device: str = "auto", max_images: int | None = None,
+                 clock: Clock = wall_clock):
+        self.clock = clock
         self.frames: list = []
         self.messages: list[tuple[str, str]] = []
         self.emit = emit if emit is not None else self.frames.append
@@ -85,7 +97,69 @@ class ImageSession:
         self.serial = 0
         # σ slider
         self.sigma = 0.5
-        self.sigma_stale = True       # the σ frame must be redone (new σ, data or model; the worker adds time)
+        self.sigma_stale = True       # the σ frame must be redone (new σ, data or model; tick adds time)
+        # timing of the ticks (lab.clock) and the download's cancel flag (set from the GUI thread)
+        self._rate = RateMeter(window=RATE_WINDOW, clock=clock)
+        self._last_train_emit = self._last_sigma = 0.0
+        self._cancel = threading.Event()
+        self.handlers: dict[type, Callable] = {
+            cmd.LoadData: lambda c: self.load_data(c.kind, c.folder),
+            cmd.Download: self._download,
+            cmd.ConfigureModel: self._configure,
+            cmd.OpenCheckpoint: lambda c: self.open_checkpoint(c.path),
+            cmd.SaveCheckpoint: lambda c: self.save_checkpoint(c.path),
+            lab_cmd.Train: self._train,
+            cmd.Sample: lambda c: self.start_sampling(c.request),
+            cmd.StopSampling: lambda c: self.stop_sampling(),
+            lab_cmd.SetSigma: lambda c: self.set_sigma(c.sigma)}
+
+    # --- commands and the tick -------------------------------------------------------------------------------
+    def handle(self, command) -> None:
+        """Run `command` (one of images.commands); TypeError for a command this session has no handler for."""
+        handler = self.handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"the image lab has no command {type(command).__name__} ({command!r})")
+        handler(command)
+
+    def _download(self, command: cmd.Download) -> None:
+        self._cancel.clear()
+        self.download(command.dest, mirrors=command.mirrors, files=command.files, timeout=command.timeout,
+                      cancelled=self._cancel.is_set)
+
+    def request_cancel(self) -> None:
+        """Cancel a running download (thread-safe: the download polls the flag between chunks)."""
+        self._cancel.set()
+
+    def _configure(self, command: cmd.ConfigureModel) -> None:
+        self.configure(size=command.size, conditional=command.conditional, device=command.device)
+        self._rate.clear()
+
+    def _train(self, command: lab_cmd.Train) -> None:
+        self._rate.clear()      # a pause must not count in the rate
+        self.set_training(command.on)
+
+    def tick(self) -> bool:
+        """One training step (when training) with its read-outs at most every TRAIN_EMIT seconds, one sampler step
+        (when a run goes on), then the σ frame when it is stale (and every SIGMA_REFRESH seconds while training).
+        Returns whether work was done (tick again at once) or the session is idle."""
+        busy, now = False, self.clock()
+        if self.training:
+            if self.train_step():
+                self.note_rate(self._rate.mark(self.trainer.step_count))
+            if now - self._last_train_emit >= TRAIN_EMIT:
+                self._last_train_emit = now
+                self.training_frame()
+            if now - self._last_sigma > SIGMA_REFRESH:
+                self.sigma_stale = True
+            busy = True
+        if self.sampling:
+            self.sample_step()
+            busy = True
+        if self.sigma_stale:
+            self._last_sigma = now
+            self.sigma_frame()
+            busy = True
+        return busy
 
     # --- state -----------------------------------------------------------------------------------------------
     @property
@@ -176,8 +250,10 @@ class ImageSession:
 
     def _new_process(self) -> None:
         self._run = None
+        self.sigma = min(self.sigma, self._sigma_max())
         self.sigma_stale = True
-        self.emit(process_frame(self.process, device=str(self.device), data_version=self.data_version))
+        self.emit(process_frame(self.process, device=str(self.device), data_version=self.data_version,
+                                sigma=self.sigma))
         self.emit(self._schedule_frame())
 
     def _schedule_frame(self):
@@ -323,8 +399,13 @@ class ImageSession:
 
     # --- σ slider --------------------------------------------------------------------------------------------
     def set_sigma(self, sigma: float) -> None:
-        self.sigma = max(0.0, float(sigma))
+        """The σ asked for, clamped to [0, the process's σ_max] (σ = 0 shows the real images); the session owns it
+        and reports it in the next SigmaFrame, which the slider shows."""
+        self.sigma = min(max(0.0, float(sigma)), self._sigma_max())
         self.sigma_stale = True
+
+    def _sigma_max(self) -> float:
+        return float(self.process.noise_range()[1]) if self.process is not None else float("inf")
 
     def sigma_frame(self) -> fr.SigmaFrame | None:
         """Real images noised at σ beside the model's denoising of them (zeros without a model)."""

@@ -9,6 +9,7 @@ from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import make_process, schedule_parameters
 
 from scoreviz.lab import frames as fr
+from scoreviz.lab.commands import SetSchedule
 from scoreviz.lab.schedule.compare import DEFAULT_PARTICLES, sample_schedule, score_function
 from scoreviz.lab.schedule.monitor import ScheduleMonitor
 
@@ -34,11 +35,13 @@ class ScheduleControl:
         self.overrides, self.noise, self._for_process = dict(overrides), noise, name
         self.monitor.invalidate()
 
-    def set_options(self, options: dict) -> tuple[dict, TrainingNoise]:
-        """New overrides and training noise from the panel; checked by building them (ValueError if wrong).
-        Returns (overrides, noise) for the caller to apply once the process is rebuilt."""
-        overrides = {k: v for k, v in options.get("process", {}).items() if v is not None}   # ρ None: uniform t
-        noise = TrainingNoise(**options["noise"]) if "noise" in options else self.noise
+    def set_options(self, command: SetSchedule) -> tuple[dict, TrainingNoise]:
+        """New overrides and training noise from the panel (a None part keeps the current one); checked by building
+        them (TypeError for a misspelt name, ValueError for a bad value). Returns (overrides, noise) for the
+        caller to apply once the process is rebuilt."""
+        overrides = self.overrides if command.process is None else \
+            {k: v for k, v in command.process.items() if v is not None}   # ρ None: uniform t
+        noise = self.noise if command.noise is None else TrainingNoise(**command.noise)
         return overrides, noise
 
     def reset(self) -> None:
