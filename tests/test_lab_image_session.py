@@ -119,9 +119,9 @@ def test_a_saved_checkpoint_samples_the_same_images(session, tmp_path):
 
 def test_the_sigma_frame_at_sigma_zero_shows_the_real_images(session, dataset):
     session.set_sigma(0.0)
-    assert session.sigma_stale
+    assert session.preview.stale
     frame = session.sigma_frame()
-    assert not session.sigma_stale and frame.sigma == 0.0 and frame.has_model
+    assert not session.preview.stale and frame.sigma == 0.0 and frame.has_model
     assert frame.noisy.shape == (4 * 29 + 1, GRID)
     real = dataset.images[:, 0].numpy()
     for r in range(4):

@@ -1,13 +1,11 @@
 """The image lab without Qt: `ImageSession` owns the data, the model and its trainer, the sampling run and the
-σ-slider batch, and reports what it does as frozen frames (`image_frames`, `frames.ProcessFrame`) and messages.
-
-Each method does one unit of work (load a data set, one training step, one sampler step, one σ frame, ...) and
-hands its frames to the ``emit(frame)`` callable and its messages to ``say(level, text)`` given to the
-constructor (by default they are appended to ``session.frames`` and ``session.messages``), so a test or a
-notebook drives it directly. The window's worker uses the same convention as the 2-D lab's: ``handle(command)``
-takes one of `images.commands`' dataclasses (one dispatch table; an unknown type is a TypeError), and ``tick()``
-does one unit of each kind that is due, on the injectable clock (`lab.clock`), so the worker only times ticks.
-Finding, loading and downloading the data is in `image_data`.
+σ slider's batch (`sigma_preview`), and reports what it does as frozen frames (`images.frames`,
+`frames.ProcessFrame`) through ``emit(frame)`` and messages through ``say(level, text)`` (by default appended to
+``session.frames`` and ``session.messages``). Each method does one unit of work (load a data set, one training
+step, one sampler step, one σ frame, ...), so a test or a notebook drives it directly. The window's worker uses
+the 2-D lab's convention: ``handle(command)`` takes one of `images.commands`' dataclasses (one dispatch table; an
+unknown type is a TypeError), and ``tick()`` does one unit of each kind that is due, on the injectable clock
+(`lab.clock`), so the worker only times ticks. Finding, loading and downloading the data is in `images.data`.
 
     session = ImageSession(model_size="tiny", device="cpu")
     session.set_data(dataset)                 # DataReady, ProcessFrame, ModelInfo, ImageTrainingFrame
@@ -35,31 +33,24 @@ from scoreviz.core.sampler_registry import sampler_entry
 from scoreviz.core.sampler_runs import run_sampler
 from scoreviz.core.training import TrainingDiverged
 from scoreviz.datasets.idx import ImageDataset
-from scoreviz.datasets.montage import make_grid
 
 from scoreviz.lab import commands as lab_cmd
 from scoreviz.lab.clock import Clock, wall_clock
 from scoreviz.lab.images import commands as cmd
 from scoreviz.lab.images import data as image_data
 from scoreviz.lab.images import frames as fr
+from scoreviz.lab.images.sigma_preview import MIN_SIGMA, SigmaPreview, montage
 from scoreviz.lab.process_frame import process_frame
 from scoreviz.lab.rate_meter import RateMeter
 from scoreviz.lab.schedule.view import schedule_frame
 
-SIGMA_BATCH = 32          # real images shown noised at σ (4 rows of 8)
 PREVIEW = 16              # real images in DataReady's preview
 LOSS_HISTORY = 2000       # recent losses in a training frame
 #: Images the schedule's rules look at (largest pairwise distance, prior W₂): a subsample keeps it under a second.
 RULE_IMAGES = 1000
-MIN_SIGMA = 1e-6          # the denoiser is evaluated at σ ≥ this (at σ = 0 it is the identity)
 TRAIN_EMIT = 0.1          # training read-outs at most 10 per second (each repaints plots on the GUI thread)
 SIGMA_REFRESH = 2.0       # the σ-slider denoising is redone this often while training (the model moves)
 RATE_WINDOW = 5.0         # seconds of steps the training rate is measured over
-
-
-def montage(x: torch.Tensor) -> np.ndarray:
-    """A batch (N, C, H, W) as one (H', W') image of rows of 8 in [0, 1]."""
-    return make_grid(x.detach().float().cpu().numpy(), nrow=8, pad=1)
 
 
 class ImageSession:
@@ -83,8 +74,6 @@ class ImageSession:
         self.dataset: ImageDataset | None = None
         self.data_version = 0
         self.image_shape: tuple[int, ...] = (1, 28, 28)
-        self._real: torch.Tensor | None = None
-        self._real_noise: torch.Tensor | None = None
         # model: a trainer (its EMA is sampled from) or a loaded checkpoint's frozen model and guide
         self.trainer = None
         self.model = None
@@ -95,9 +84,8 @@ class ImageSession:
         self._run = None
         self._score = None
         self.serial = 0
-        # σ slider
-        self.sigma = 0.5
-        self.sigma_stale = True       # the σ frame must be redone (new σ, data or model; tick adds time)
+        # the σ slider's batch and σ itself (the session owns it; the slider shows what it reports)
+        self.preview = SigmaPreview()
         # timing of the ticks (lab.clock) and the download's cancel flag (set from the GUI thread)
         self._rate = RateMeter(window=RATE_WINDOW, clock=clock)
         self._last_train_emit = self._last_sigma = 0.0
@@ -150,12 +138,12 @@ class ImageSession:
                 self._last_train_emit = now
                 self.training_frame()
             if now - self._last_sigma > SIGMA_REFRESH:
-                self.sigma_stale = True
+                self.preview.stale = True
             busy = True
         if self.sampling:
             self.sample_step()
             busy = True
-        if self.sigma_stale:
+        if self.preview.stale:
             self._last_sigma = now
             self.sigma_frame()
             busy = True
@@ -194,10 +182,7 @@ class ImageSession:
         self.dataset = data
         self.data_version += 1
         self.image_shape = tuple(data.images.shape[1:])
-        gen = torch.Generator().manual_seed(0)
-        idx = torch.randperm(len(data), generator=gen)[:SIGMA_BATCH]
-        self._real = data.images[idx]
-        self._real_noise = torch.randn(self._real.shape, generator=gen)
+        self.preview.set_images(data.images)
         self.emit(fr.DataReady(name=data.name, source=str(data.source), n=len(data),
                                class_names=tuple(data.class_names), preview=montage(data.images[:PREVIEW])))
         self.new_model()
@@ -250,8 +235,7 @@ class ImageSession:
 
     def _new_process(self) -> None:
         self._run = None
-        self.sigma = min(self.sigma, self._sigma_max())
-        self.sigma_stale = True
+        self.preview.set_sigma(self.sigma, self._sigma_max())
         self.emit(process_frame(self.process, device=str(self.device), data_version=self.data_version,
                                 sigma=self.sigma))
         self.emit(self._schedule_frame())
@@ -398,27 +382,19 @@ class ImageSession:
         return frame
 
     # --- σ slider --------------------------------------------------------------------------------------------
+    @property
+    def sigma(self) -> float:
+        return self.preview.sigma
+
     def set_sigma(self, sigma: float) -> None:
-        """The σ asked for, clamped to [0, the process's σ_max] (σ = 0 shows the real images); the session owns it
-        and reports it in the next SigmaFrame, which the slider shows."""
-        self.sigma = min(max(0.0, float(sigma)), self._sigma_max())
-        self.sigma_stale = True
+        """The σ asked for, clamped to [0, the process's σ_max]; reported in the next SigmaFrame."""
+        self.preview.set_sigma(sigma, self._sigma_max())
 
     def _sigma_max(self) -> float:
         return float(self.process.noise_range()[1]) if self.process is not None else float("inf")
 
     def sigma_frame(self) -> fr.SigmaFrame | None:
         """Real images noised at σ beside the model's denoising of them (zeros without a model)."""
-        self.sigma_stale = False
-        if self._real is None:
-            return None
-        noisy = self._real + self.sigma * self._real_noise
-        if self.model is not None:
-            with torch.inference_mode():
-                den = self.model(noisy.to(self.device), max(self.sigma, MIN_SIGMA)).float().cpu()
-        else:
-            den = torch.zeros_like(noisy)
-        frame = fr.SigmaFrame(sigma=self.sigma, noisy=montage(noisy), denoised=montage(den),
-                              has_model=self.model is not None)
-        self.emit(frame)
+        if (frame := self.preview.frame(self.model, self.device)) is not None:
+            self.emit(frame)
         return frame
