@@ -106,7 +106,7 @@ class Presentation(QtCore.QObject):
             return
         w = self.window
         chrome = [w.dock, w.schedule_dock, w.high_dim.dock, w.menuBar(), w.statusBar()]
-        self._saved = {"theme": w.theme, "state": w.windowState(), "geometry": w.saveGeometry(),
+        self._saved = {"theme": w.theme, "state": w.windowState(), "geometry": w.geometry(),
                        "shown": [(x, not x.isHidden()) for x in chrome],
                        "sigma_sheets": [(lab, lab.styleSheet()) for lab in w.sigma_bar.findChildren(QtWidgets.QLabel)]}
         self.active = True
@@ -146,7 +146,9 @@ class Presentation(QtCore.QObject):
             w.showMaximized()
         else:
             w.showNormal()
-            w.restoreGeometry(saved["geometry"])
+            # the client area as it was: restoreGeometry's frame geometry, without a window manager to draw a
+            # frame (a bare X server), put the window a title bar's height lower than it was
+            w.setGeometry(saved["geometry"])
 
     # --- internals -------------------------------------------------------------------------------------------
     def _apply(self, theme: Theme, style: SceneStyle) -> None:
