@@ -14,6 +14,8 @@ PROCESSES: dict[str, str] = {
     "vp": "VP SDE",
     "subvp": "sub-VP SDE",
     "cosine": "VP, cosine schedule (improved DDPM)",
+    "discrete": "VP, discrete β schedule (diffusers)",
+    "flow": "flow matching / rectified flow",
 }
 
 #: Where training spends its noise levels (core.schedule.training_noise.TrainingNoise.distribution). "process" is the
