@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoreviz import names
+
 __all__ = ["BETA_SCHEDULES", "COSINE_S", "TIMESTEP_SPACINGS", "SamplingTimesteps", "alphas_cumprod", "betas_for",
            "betas_from_alphas_cumprod", "log_snr", "rescale_zero_terminal_snr", "sampling_timesteps", "sigmas",
            "snr"]
@@ -27,7 +29,7 @@ __all__ = ["BETA_SCHEDULES", "COSINE_S", "TIMESTEP_SPACINGS", "SamplingTimesteps
 #: diffusers' beta_schedule names this module computes ("trained": explicit betas).
 BETA_SCHEDULES = ("linear", "scaled_linear", "squaredcos_cap_v2")
 #: diffusers' timestep_spacing names (Lin et al. 2024, Table 2).
-TIMESTEP_SPACINGS = ("leading", "linspace", "trailing")
+TIMESTEP_SPACINGS = tuple(names.TIMESTEP_SPACINGS)
 COSINE_S = 0.008          # improved DDPM's offset s: keeps β_1 from vanishing
 COSINE_BETA_CAP = 0.999   # improved DDPM clips each β here (the last steps, where ᾱ → 0)
 
