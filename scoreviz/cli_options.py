@@ -153,7 +153,9 @@ def _training_noise_options(images: bool) -> tuple[Option, ...]:
             Option(("--p-std",), "log_normal: std of ln σ (default: 1.2)", type=float, metavar="S"),
             Option(("--weighting",), f"loss weighting (default: {on_images('sigma2', 'edm with dsm')})",
                    choices=names.keys(names.LOSS_WEIGHTINGS)),
-            Option(("--min-snr-gamma",), "min_snr: γ (default: 5)", type=float, metavar="G"))
+            Option(("--min-snr-gamma",), "min_snr: γ (default: 5)", type=float, metavar="G"),
+            Option(("--logit-mean",), "logit_normal: mean of logit t (default: 0, SD3's)", type=float, metavar="M"),
+            Option(("--logit-std",), "logit_normal: std of logit t (default: 1)", type=float, metavar="S"))
 
 
 #: Process parameter (core.processes.schedule_parameters) → the option's dest; t_max (cosine) has no option.
@@ -161,7 +163,7 @@ SCHEDULE_PARAMETERS = {"sigma_min": "sigma_min", "sigma_max": "sigma_max", "n_le
                        "beta_min": "beta_min", "beta_max": "beta_max", "t_min": "t_min", "rho": "rho"}
 #: TrainingNoise field → the option's dest.
 NOISE_FIELDS = {"distribution": "noise_dist", "p_mean": "p_mean", "p_std": "p_std", "weighting": "weighting",
-                "min_snr_gamma": "min_snr_gamma"}
+                "min_snr_gamma": "min_snr_gamma", "logit_mean": "logit_mean", "logit_std": "logit_std"}
 
 
 # --- the commands ----------------------------------------------------------------------------------------------
@@ -252,12 +254,32 @@ examples:
 
 def _schedule() -> Command:
     return Command(
-        "NCSNv2's rules, the levels, the Langevin step and the warnings for a noise schedule (no display needed)",
+        "NCSNv2's rules, the log-SNR report, the levels, the Langevin step and the warnings for a noise schedule, "
+        "yours or a published one (no display needed)",
         (Group((Option(("--data",), "a preset, a .npy/.csv point file or a .png density: the data-derived defaults "
                                     "and the data rules (σ_max, prior W₂)", metavar="SPEC"),
-                Option(("--dim",), "no data, D dimensions of unit scale (e.g. 3072 for CIFAR-10, 784 for MNIST)",
-                       type=int, metavar="D")), exclusive=True, required=True),
-         PROCESS,
+                Option(("--dim",), "no data, D dimensions of unit scale (e.g. 3072 for CIFAR-10, 784 for MNIST; "
+                                   "one of the two is required, except with --preset or --from)",
+                       type=int, metavar="D")), exclusive=True),
+         Group((Option(("--preset",), "a published schedule from the gallery: "
+                                      + ", ".join(names.SCHEDULE_PRESETS) + " (its D unless --dim or --data)",
+                       choices=names.keys(names.SCHEDULE_PRESETS), metavar="NAME"),
+                Option(("--from",), "a diffusers scheduler_config.json (or an EDM σ range); keys it does not read "
+                                    "are listed and ignored (D: 3072 unless --dim or --data)", dest="from_config",
+                       metavar="JSON")), exclusive=True),
+         Option(("--process",), "noise process, without --preset or --from (default: ve)",
+                choices=names.keys(names.PROCESSES)),
+         Group((Option(("--rescale-zero-snr",), "rescale a discrete β schedule to zero terminal SNR (Lin et al. "
+                                                "2024, Alg. 1)", default=False, action="store_true"),
+                Option(("--timestep-spacing",), "the sampler's timestep spacing for a discrete β schedule (default: "
+                                                "the config's, else leading)",
+                       choices=names.keys(names.TIMESTEP_SPACINGS)),
+                Option(("--sampling-steps",), "the sampler's N for the spacing check", default=50, type=int,
+                       metavar="N"),
+                Option(("--prediction-type",), "what the model predicts (default: the config's, else epsilon; "
+                                               "v_prediction after --rescale-zero-snr)",
+                       choices=names.keys(names.PREDICTION_TYPES))),
+               title="real schedules: the fixes and the log-SNR report"),
          Group(_process_options(
              sigma_min="ve/ncsn: smallest noise level (default: 0.01 × the data std; --dim: 0.01)",
              sigma_max="ve/ncsn: largest noise level (default: the largest distance between data points; "
@@ -276,7 +298,9 @@ def _schedule() -> Command:
 examples:
   scoreviz schedule --data 8gaussians                     the levels, Langevin step and warnings for a preset
   scoreviz schedule --dim 3072 --process ncsn             NCSNv2's rules for CIFAR-10-sized data
-  scoreviz schedule --data moons --process vp --png schedule.png""")
+  scoreviz schedule --data moons --process vp --png schedule.png
+  scoreviz schedule --preset sd --rescale-zero-snr --timestep-spacing trailing   Lin et al.'s fixes for SD
+  scoreviz schedule --from scheduler_config.json --json   a diffusers schedule's log-SNR report""")
 
 
 def _render() -> Command:

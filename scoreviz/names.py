@@ -14,6 +14,34 @@ PROCESSES: dict[str, str] = {
     "vp": "VP SDE",
     "subvp": "sub-VP SDE",
     "cosine": "VP, cosine schedule (improved DDPM)",
+    "discrete": "VP, discrete β schedule (diffusers)",
+    "flow": "flow matching / rectified flow",
+}
+
+#: The published schedules of the gallery (core.schedule.gallery.GALLERY: the same keys, with their sources).
+SCHEDULE_PRESETS: dict[str, str] = {
+    "ddpm": "DDPM linear (β 1e-4 → 0.02, T = 1000)",
+    "iddpm-cosine": "improved DDPM cosine (s = 0.008, β ≤ 0.999, T = 1000)",
+    "sd": "Stable Diffusion scaled_linear (β 0.00085 → 0.012, T = 1000)",
+    "edm": "EDM (σ 0.002 → 80, ρ = 7)",
+    "ncsnv2-cifar10": "NCSNv2 CIFAR-10 (σ 50 → 0.01, 232 levels)",
+    "rectified-flow": "rectified flow x_t = (1 − t)x₀ + tε",
+}
+
+#: diffusers' timestep_spacing: where a sampler's N steps fall among the T training steps (Lin et al. 2024,
+#: Table 2; core.schedule.discrete.sampling_timesteps).
+TIMESTEP_SPACINGS: dict[str, str] = {
+    "leading": "leading (diffusers' default; never starts at T)",
+    "linspace": "linspace (from T to 1)",
+    "trailing": "trailing (from T, evenly; Lin et al.)",
+}
+
+#: What a network is trained to predict (diffusers' prediction_type; flow: the velocity ε − x₀).
+PREDICTION_TYPES: dict[str, str] = {
+    "epsilon": "ε (the noise)",
+    "v_prediction": "v = α·ε − s·x₀",
+    "sample": "x₀ (the data)",
+    "flow": "the velocity ε − x₀ (flow matching)",
 }
 
 #: Where training spends its noise levels (core.schedule.training_noise.TrainingNoise.distribution). "process" is the
@@ -23,6 +51,7 @@ NOISE_DISTRIBUTIONS: dict[str, str] = {
     "uniform_t": "uniform in t",
     "log_uniform": "log-uniform in σ",
     "log_normal": "log-normal (EDM: P_mean, P_std)",
+    "logit_normal": "logit-normal in t (SD3: mean 0, std 1)",
 }
 
 #: The loss weighting λ(σ) on top of denoising score matching (TrainingNoise.weighting). λ(σ) = σ² makes the DSM
@@ -34,7 +63,8 @@ LOSS_WEIGHTINGS: dict[str, str] = {
 }
 
 #: Score-matching losses (core.losses.LOSSES).
-LOSSES: dict[str, str] = {"dsm": "Denoising SM (DSM)", "ssm": "Sliced SM (SSM)"}
+LOSSES: dict[str, str] = {"dsm": "Denoising SM (DSM)", "ssm": "Sliced SM (SSM)",
+                          "fm": "Flow matching (velocity ε − x₀)"}
 
 #: The point-data network sizes (core.networks.mlp reads the widths from here). 64×4 with 16 Fourier features
 #: is the default: as good per step as 128×3 with 32 and cheaper per step (`scoreviz bench`).

@@ -43,6 +43,8 @@ def training_noise(given: Mapping, default: TrainingNoise) -> TrainingNoise:
     noise = replace(default, **given)
     if {"p_mean", "p_std"} & set(given) and noise.distribution != "log_normal":
         raise UserError(f"--p-mean and --p-std apply to --noise-dist log_normal (not {noise.distribution})")
+    if {"logit_mean", "logit_std"} & set(given) and noise.distribution != "logit_normal":
+        raise UserError(f"--logit-mean and --logit-std apply to --noise-dist logit_normal (not {noise.distribution})")
     if "min_snr_gamma" in given and noise.weighting != "min_snr":
         raise UserError(f"--min-snr-gamma applies to --weighting min_snr (not {noise.weighting})")
     return noise

@@ -8,7 +8,12 @@ with weight s(t)² once the network is evaluated at y = x_t/α (so all processes
 Sliced score matching, variance-reduced (Song et al. 2019, eq. 8), on the noised samples y:
     ℓ_SSM = σ² (vᵀ∇_y(vᵀ s(y, σ)) + ½‖s(y, σ)‖²),  v ~ N(0, I),
 whose minimiser is also the score of p_σ, found without knowing the noise that produced y.
-Both losses return (N,) values, already divided by the dimension of x, so their scales compare across D.
+Conditional flow matching (Lipman et al. 2023; Liu et al. 2023, rectified flow), in the flow process's
+coordinates x_t = (1 − t)x₀ + tε = (1 − t)y with t = σ̃/(1 + σ̃) (flow_process.py):
+    ℓ_FM = ‖v_θ − (ε − x₀)‖²,  v_θ = (x_t − D(y, σ̃))/t,
+the denoiser D read as a velocity. ℓ_FM = ‖D − x₀‖²/t² = (1 + σ̃)²·ℓ_DSM for the same ε, so its minimiser is the
+same score (Kingma & Gao 2023: a weighting); under any process it trains the same model, weighted as SD3 does.
+All losses return (N,) values, already divided by the dimension of x, so their scales compare across D.
 """
 from __future__ import annotations
 
@@ -47,4 +52,12 @@ def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> T
     return _per_sample_mean(per_dim)
 
 
-LOSSES = {"dsm": dsm_loss, "ssm": ssm_loss}
+def fm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> Tensor:
+    """x0 (N, *shape), sigma (N,) → (N,) conditional flow-matching loss ‖v_θ − (ε − x₀)‖² (module docstring)."""
+    y, eps = _noised(x0, sigma, generator)
+    t = append_dims(sigma / (1 + sigma), x0.ndim)
+    velocity = ((1 - t) * y - model(y, sigma, labels)) / t
+    return _per_sample_mean((velocity - (eps - x0)) ** 2)
+
+
+LOSSES = {"dsm": dsm_loss, "ssm": ssm_loss, "fm": fm_loss}

@@ -10,6 +10,8 @@ processes; what differs is the SDE dx = f(x,t)dt + g(t)dw used for sampling and 
     VP:      α = exp(−½∫β),    s = √(1 − α²),             f = −½β(t)x,    g = √β(t),           β(t) = β₀ + t(β₁−β₀)
     sub-VP:  α = exp(−½∫β),    s = 1 − α²,                f = −½β(t)x,    g = √(β(t)(1 − α⁴))
     cosine:  α = √ᾱ, ᾱ = f(t)/f(0), f = cos²((t+s)/(1+s)·π/2), s = √(1 − ᾱ)   (improved DDPM; cosine_process.py)
+    discrete: a diffusers β schedule, ᾱ interpolated in log-SNR over t = i/T   (discrete_process.py)
+    flow:    α = 1 − t,        s = t,                     f = −x/(1 − t), g = √(2t/(1 − t))    (flow_process.py)
 
 Every process has an optional EDM sampling discretisation ``rho`` (Karras et al. 2022, eq. 5): sampling_times
 then spaces σ̃ as (σ_max^{1/ρ} + i/N(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ instead of t uniformly. The parameters a user
@@ -24,10 +26,12 @@ import torch
 from torch import Tensor
 
 from scoreviz.core.cosine_process import COSINE_T_MAX, CosineVPSDE
+from scoreviz.core.discrete_process import DiscreteVP
+from scoreviz.core.flow_process import FlowProcess
 from scoreviz.core.process_base import (NoiseProcess, as_tensor, check_rho, require, append_dims, edm_sigmas,
                                        ladder_size)
 
-__all__ = ["COSINE_T_MAX", "CosineVPSDE", "NCSNLadder", "NoiseProcess", "PROCESSES", "SubVPSDE", "VESDE", "VPSDE",
+__all__ = ["COSINE_T_MAX", "CosineVPSDE", "DiscreteVP", "FlowProcess", "NCSNLadder", "NoiseProcess", "PROCESSES", "SubVPSDE", "VESDE", "VPSDE",
            "append_dims", "edm_sigmas", "ladder_size", "make_process", "max_pairwise_distance", "process_from_config",
            "schedule_parameters"]
 
@@ -171,13 +175,15 @@ class SubVPSDE(VPSDE):
         return -0.5 * append_dims(beta, x.ndim) * x, torch.sqrt(g2)
 
 
-PROCESSES = {cls.name: cls for cls in (NCSNLadder, VESDE, VPSDE, SubVPSDE, CosineVPSDE)}
+PROCESSES = {cls.name: cls for cls in (NCSNLadder, VESDE, VPSDE, SubVPSDE, CosineVPSDE, DiscreteVP, FlowProcess)}
 
 
 def schedule_parameters(process: NoiseProcess) -> dict:
     """The editable parameters of a process and their values, in display order: VE sigma_min, sigma_max, rho;
     NCSN also n_levels; VP / sub-VP beta_min, beta_max, t_min, rho; cosine t_min, t_max, rho. Any of them may
-    be passed to make_process as an override (rho None: uniform sampling times)."""
+    be passed to make_process as an override (rho None: uniform sampling times). Discrete: beta_start, beta_end,
+    num_train_timesteps, rho (its other fields, beta_schedule … timestep_spacing, are overrides too); flow:
+    t_min, t_max, rho."""
     return {name: getattr(process, name) for name in process.schedule_fields}
 
 
@@ -226,8 +232,8 @@ def make_process(name: str, data: Tensor | None = None, **overrides) -> NoisePro
 def process_from_config(config: dict) -> NoiseProcess:
     config = dict(config)
     name = config.pop("name")
-    if config.get("prior_mean") is not None:
-        config["prior_mean"] = tuple(config["prior_mean"])
+    # JSON and older files give lists where the processes hold tuples (prior_mean, trained_betas)
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
     if name not in PROCESSES:
         raise ValueError(f"unknown noise process {name!r}")
     return PROCESSES[name](**config)

@@ -35,6 +35,8 @@ BETA_CLIP = 0.999              # improved DDPM clips the discrete β at 0.999
 BETA_CLIP_SHARE = 0.01         # ... warn when more than 1 % of a 1000-step discretisation is clipped
 VARIANCE_SLACK = 0.2           # Langevin leaves the variance > 1.2 σ² after T steps at a level
 UNTRAINED_SHARE = 1e-3         # a sampler level whose cell gets < 0.1 % of a fair share of the training draws
+#: How the terminal-SNR warning starts (core.schedule.snr.merged_report replaces it by its own).
+TERMINAL_WARNING = "the terminal signal-to-noise ratio"
 
 
 # ----- technique 2: the level ratio -----------------------------------------------------------------------------
@@ -297,7 +299,7 @@ def _warnings(f: dict, u: float, ve: bool) -> list[str]:
                    f"{', or centre the data' if ve else ''}.")
     # For VE the SNR 1/σ_max² depends on the data's units; the prior mismatch above covers it.
     if not ve and f["terminal_snr"] > TERMINAL_SNR:
-        out.append(f"the terminal signal-to-noise ratio α²/s² = {f['terminal_snr']:.3g} at t_max is not small "
+        out.append(f"{TERMINAL_WARNING} α²/s² = {f['terminal_snr']:.3g} at t_max is not small "
                    f"(above {TERMINAL_SNR:g}): the data still shows through the prior, which the sampler ignores; "
                    f"raise {_TOP[ve]}.")
     if f["beta_clipped"] > BETA_CLIP_SHARE:

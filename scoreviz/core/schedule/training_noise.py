@@ -12,6 +12,9 @@ the predicted noise). :class:`TrainingNoise` is that pair:
     - ``"log_uniform"``: ln σ̃ ~ U[ln σ̃_lo, ln σ̃_hi];
     - ``"log_normal"``: ln σ̃ ~ N(p_mean, p_std²), clamped to the range (EDM, Karras et al. 2022, §5: P_mean = −1.2,
       P_std = 1.2 for data of std 0.5), so the tails beyond the range become point masses at its ends.
+    - ``"logit_normal"``: logit t ~ N(logit_mean, logit_std²), t clamped to [t_min, t_max] (SD3, Esser et al.
+      2024, §3.1: mean 0, std 1, for rectified flow). On the flow process logit t = ln σ̃, so it is the
+      log-normal in σ̃ with those parameters; on the others it follows each one's clock.
 * ``weighting`` (names.LOSS_WEIGHTINGS), the factor w on the core's DSM loss:
     - ``"sigma2"``: w = 1, i.e. λ(σ̃) = σ̃² (NCSN, score SDE; uniform in ε);
     - ``"edm"``: w = (σ̃² + σ_d²)/σ_d²: since ‖D − x₀‖² = σ̃²‖σ̃s + ε‖², this is EDM's λ = (σ̃² + σ_d²)/(σ̃σ_d)² on
@@ -32,7 +35,7 @@ from scoreviz.core.process_base import NoiseProcess
 __all__ = ["DISTRIBUTIONS", "TrainingNoise", "WEIGHTINGS"]
 
 #: The choices of TrainingNoise.distribution and .weighting (names.NOISE_DISTRIBUTIONS / LOSS_WEIGHTINGS label them).
-DISTRIBUTIONS = ("process", "uniform_t", "log_uniform", "log_normal")
+DISTRIBUTIONS = ("process", "uniform_t", "log_uniform", "log_normal", "logit_normal")
 WEIGHTINGS = ("sigma2", "edm", "min_snr")
 
 _INSIDE = 1e-9   # relative tolerance of "σ̃ within the process's range" (the ends are computed in floating point)
@@ -47,6 +50,8 @@ class TrainingNoise:
     p_std: float = 1.2
     weighting: str = "sigma2"       # one of WEIGHTINGS
     min_snr_gamma: float = 5.0
+    logit_mean: float = 0.0       # logit-normal: logit t ~ N(logit_mean, logit_std²), clamped to [t_min, t_max]
+    logit_std: float = 1.0
 
     def __post_init__(self):
         if self.distribution not in DISTRIBUTIONS:
@@ -58,6 +63,10 @@ class TrainingNoise:
             raise ValueError(f"p_mean must be a finite number (got {self.p_mean})")
         if not (math.isfinite(self.p_std) and self.p_std > 0):
             raise ValueError(f"p_std must be positive (got {self.p_std})")
+        if not math.isfinite(self.logit_mean):
+            raise ValueError(f"logit_mean must be a finite number (got {self.logit_mean})")
+        if not (math.isfinite(self.logit_std) and self.logit_std > 0):
+            raise ValueError(f"logit_std must be positive (got {self.logit_std})")
         if not (math.isfinite(self.min_snr_gamma) and self.min_snr_gamma > 0):
             raise ValueError(f"min_snr_gamma must be positive (got {self.min_snr_gamma})")
 
@@ -67,8 +76,11 @@ class TrainingNoise:
         """(n,) noise levels σ̃ to train at, on `device` (float32 unless the process computes in float64)."""
         if self.distribution == "process":   # exactly the trainer's draw before TrainingNoise
             return process.noise_level(process.train_times(n, generator, device)).to(device)
-        u = torch.rand if self.distribution != "log_normal" else torch.randn
+        u = torch.randn if self.distribution in ("log_normal", "logit_normal") else torch.rand
         draw = u(n, generator=generator, device=device)
+        if self.distribution == "logit_normal":
+            t = torch.sigmoid(self.logit_mean + self.logit_std * draw).clamp(process.t_min, process.t_max)
+            return process.noise_level(t).to(device)
         if self.distribution == "uniform_t":
             return process.noise_level(process.t_min + (process.t_max - process.t_min) * draw).to(device)
         lo, hi = process.noise_range()
@@ -100,12 +112,28 @@ class TrainingNoise:
             density[inside] = _uniform_t_density(process, s[inside])
         elif self.distribution == "log_uniform":
             density[inside] = 1.0 / (math.log(hi) - math.log(lo))
+        elif self.distribution == "logit_normal":
+            density[inside], masses = self._logit_normal(process, s[inside])
         else:   # log_normal, clamped: the tails become masses at the ends
             z = (u[inside] - self.p_mean) / self.p_std
             density[inside] = np.exp(-0.5 * z**2) / (self.p_std * math.sqrt(2 * math.pi))
             masses = [(lo, _normal_cdf((math.log(lo) - self.p_mean) / self.p_std)),
                       (hi, 1 - _normal_cdf((math.log(hi) - self.p_mean) / self.p_std))]
         return density + _spread_masses(u, masses)
+
+    def _logit_normal(self, process: NoiseProcess, s: np.ndarray):
+        """p(ln σ̃) = φ(z)/logit_std · |d logit t/dt| · dt/d ln σ̃ with z = (logit t − mean)/std at t = time_of(σ̃),
+        and the clamped tails as masses at the range's ends."""
+        span = process.t_max - process.t_min
+        t = process.time_of(torch.as_tensor(s, dtype=torch.float64)).numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (_logit(t) - self.logit_mean) / self.logit_std
+            density = np.exp(-0.5 * z**2) / (self.logit_std * math.sqrt(2 * math.pi)) / (t * (1 - t)) \
+                * _uniform_t_density(process, s) * span      # dt/d ln σ̃ = span·p_uniform_t(ln σ̃)
+        lo, hi = process.noise_range()
+        cdf = [_normal_cdf((float(_logit(np.float64(v))) - self.logit_mean) / self.logit_std)
+               for v in (process.t_min, process.t_max)]
+        return np.nan_to_num(density, nan=0.0, posinf=0.0), [(lo, cdf[0]), (hi, 1 - cdf[1])]
 
     # --- weighting ---------------------------------------------------------------------------------------------
     def weight(self, sigmas, sigma_data: float):
@@ -136,7 +164,13 @@ class TrainingNoise:
 
 
 def _normal_cdf(z: float) -> float:
-    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    return 0.5 * (1 + math.erf(z / math.sqrt(2))) if math.isfinite(z) else float(z > 0)
+
+
+def _logit(t: np.ndarray) -> np.ndarray:
+    """ln(t/(1 − t)), ±∞ at 1 and 0."""
+    with np.errstate(divide="ignore"):
+        return np.log(t) - np.log1p(-t)
 
 
 def _uniform_t_density(process: NoiseProcess, s: np.ndarray) -> np.ndarray:
