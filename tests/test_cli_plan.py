@@ -29,7 +29,8 @@ DEFAULTS = {
     "train": (["--out", "x"], dict(data=None, out="x", steps=None, minutes=None, process="ve", loss="dsm",
                                    sigma_min=None, sigma_max=None, levels=None, beta_min=None, beta_max=None,
                                    t_min=None, rho=None, noise_dist=None, p_mean=None, p_std=None, weighting=None,
-                                   min_snr_gamma=None, model=None, batch=None, lr=None, device="auto", seed=0,
+                                   min_snr_gamma=None, logit_mean=None, logit_std=None, model=None, batch=None,
+                                   lr=None, device="auto", seed=0,
                                    conditional=None, quiet=False, resume=None, tensorboard=None)),
     "sample": (["--checkpoint", "c", "--out", "o.npy"], dict(checkpoint="c", n=1000, out="o.npy", sampler=None,
                                                               nfe=None, steps=None, seed=0, device="auto", png=None,
@@ -39,10 +40,13 @@ DEFAULTS = {
                                          device="auto",
                                          json=False)),
     "bench": ([], dict(json=False, quick=False, only=None, out=None)),
-    "schedule": (["--dim", "3"], dict(data=None, dim=3, process="ve", sigma_min=None, sigma_max=None, levels=None,
+    # --process has no parsed default since --preset / --from came (it may not be given with them; ve otherwise)
+    "schedule": (["--dim", "3"], dict(data=None, dim=3, preset=None, from_config=None, process=None,
+                                      rescale_zero_snr=False, timestep_spacing=None, sampling_steps=50,
+                                      prediction_type=None, sigma_min=None, sigma_max=None, levels=None,
                                       beta_min=None, beta_max=None, t_min=None, rho=None, steps_each=100,
                                       noise_dist=None, p_mean=None, p_std=None, weighting=None, min_snr_gamma=None,
-                                      json=False, png=None)),
+                                      logit_mean=None, logit_std=None, json=False, png=None)),
     "render": (["--data", "moons", "--out", "c.mp4"], dict(checkpoint=None, data="moons", score=None,
                                                            sampler="annealed", n=2000, nfe=None, steps=None, out="c.mp4",
                                                            fps=30,
@@ -83,7 +87,7 @@ def test_sampler_choices_come_from_one_place():
 
 def test_a_default_in_the_table_shows_in_the_help_once():
     help_text = cli.build_parser()._subparsers._group_actions[0].choices["schedule"].format_help()
-    assert help_text.count("(default: ve)") == 1 and help_text.count("(default: 100)") == 1
+    assert help_text.count("(default: 50)") == 1 and help_text.count("(default: 100)") == 1
 
 
 def test_option_lookup_names_a_missing_option():
