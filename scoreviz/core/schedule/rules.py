@@ -12,7 +12,7 @@ whole sentences: what goes wrong and what to change. Math and NumPy, apart from 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ import torch
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.processes import VESDE, NCSNLadder, NoiseProcess, ladder_size
 from scoreviz.core.schedule.data import flat_points, nearest_neighbour_distance, prior_w2, sigma_max_rule
+from scoreviz.core.schedule.jsonable import json_ready
 
 #: Technique 5 of NCSNv2: an EMA of the weights with this rate makes samples stable from step to step.
 EMA_RATE = 0.999
@@ -174,14 +175,8 @@ class ScheduleReport:
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        """JSON-ready: lists for tuples, None for NaN."""
-        out = asdict(self)
-        for k, v in out.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                out[k] = None
-            elif isinstance(v, tuple):
-                out[k] = list(v)
-        return out
+        """JSON-ready (jsonable.json_ready)."""
+        return json_ready(self)
 
     def summary(self) -> list[str]:
         """The report as lines of text (the command line and the PNG print them)."""

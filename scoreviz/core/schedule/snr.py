@@ -21,7 +21,7 @@ Each curve is normalised to integrate to 1 over the process's λ range, so their
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -32,6 +32,7 @@ from scoreviz.core.process_base import NoiseProcess
 from scoreviz.core.schedule.discrete import alphas_cumprod, log_snr, sampling_timesteps
 from scoreviz.core.schedule.rules import TERMINAL_WARNING, ScheduleReport
 from scoreviz.core.schedule.training_noise import TrainingNoise
+from scoreviz.core.schedule.jsonable import json_ready
 
 __all__ = ["Diagnosis", "merged_report", "SNRReport", "ScheduleCurves", "TARGETS", "diagnose", "schedule_curves", "snr_report",
            "with_fixes"]
@@ -96,13 +97,8 @@ class SNRReport:
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        for k, v in out.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                out[k] = None
-            elif isinstance(v, tuple):
-                out[k] = list(v)
-        return out
+        """JSON-ready (jsonable.json_ready)."""
+        return json_ready(self)
 
     def summary(self) -> list[str]:
         steps = f"T = {self.steps}, " if self.steps else ""
