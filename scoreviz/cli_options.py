@@ -244,7 +244,7 @@ def _bench() -> Command:
         "performance and quality benchmarks",
         (Option(("--json",), "print the figures as JSON", default=False, action="store_true"),
          Option(("--quick",), "fewer presets and shorter runs (a smoke test)", default=False, action="store_true"),
-         Option(("--only",), "comma-separated groups: train,throughput,modes,gui,images,highdim"),
+         Option(("--only",), "comma-separated groups: train,throughput,modes,gui,images,highdim,flow"),
          Option(("--out",), "also write the JSON to this file")),
         """\
 examples:

@@ -9,6 +9,7 @@ Groups (select with --only):
     images      image mode: training throughput and recognisable digits (where the data are present)
     highdim     the 3-D, 5-D and 8-D presets: the default recipe's sliced Wasserstein × floor and mode weights
                 against the truth, with the exact-score samplers as the reference (bench/high_dim.py)
+    flow        flow matching against the VE and VP SDEs at equal training time and NFE (bench/flow.py)
 Timings are wall-clock on this machine; quality figures are seeded.
 """
 from __future__ import annotations
@@ -133,7 +134,7 @@ def bench_images(quick: bool, verbose: bool) -> dict:
     return {"images": out}
 
 
-GROUPS = ["throughput", "train", "modes", "gui", "images", "highdim"]
+GROUPS = ["throughput", "train", "modes", "gui", "images", "highdim", "flow"]
 
 
 def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: bool = True) -> dict:
@@ -161,5 +162,9 @@ def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: 
             from scoreviz.bench.high_dim import bench_highdim
 
             results.update(bench_highdim(quick, verbose))
+        elif group == "flow":
+            from scoreviz.bench.flow import bench_flow
+
+            results.update(bench_flow(quick, verbose, _sw, _floor))
         results.setdefault("group_seconds", {})[group] = time.perf_counter() - start
     return results
