@@ -35,11 +35,12 @@ def prior_log_prob(process, x: Tensor) -> Tensor:
     return -0.5 * ((x - mean) ** 2).sum(1) / std**2 - d * math.log(std) - 0.5 * d * math.log(2 * math.pi)
 
 
-def log_likelihood(score: ScoreFunction, x: Tensor, steps: int = 100) -> Tensor:
-    """log p_{t_min}(x) for x (N, D) → (N,) in nats. `score.ve_score` must be differentiable in y (a model's
-    `score` without inference mode, or an exact oracle)."""
+def log_likelihood(score: ScoreFunction, x: Tensor, steps: int = 100, t_start: float | None = None) -> Tensor:
+    """log p_t(x) at t = `t_start` (default t_min) for x (N, D) → (N,) in nats. `score.ve_score` must be
+    differentiable in y (a model's `score` without inference mode, or an exact oracle)."""
     process = score.process
-    times = torch.linspace(process.t_min, process.t_max, steps + 1).tolist()
+    start = process.t_min if t_start is None else float(t_start)
+    times = torch.linspace(start, process.t_max, steps + 1).tolist()
     x = x.detach().clone()
     delta = torch.zeros(x.shape[0], dtype=x.dtype)
     for t, t_next in zip(times[:-1], times[1:]):
@@ -52,3 +53,13 @@ def log_likelihood(score: ScoreFunction, x: Tensor, steps: int = 100) -> Tensor:
         x = x + dt / 6 * (v1 + 2 * v2 + 2 * v3 + v4)
         delta = delta + dt / 6 * (d1 + 2 * d2 + 2 * d3 + d4)
     return prior_log_prob(process, x) + delta
+
+
+def ve_log_density(score: ScoreFunction, y: Tensor, noise_level: float, steps: int = 100) -> Tensor:
+    """log p̃_σ̃(y), the density of the data noised as y = x₀ + σ̃ε (the VE-equivalent coordinates every view of
+    the lab draws in), for y (N, D) → (N,) nats: x = α(t)·y has density p_t(x) with t = t(σ̃), so
+    log p̃_σ̃(y) = log p_t(α y) + D·log α(t) (the change of variables y ↦ αy)."""
+    process = score.process
+    t = float(process.time_of(torch.tensor(float(noise_level), dtype=torch.float64)))
+    alpha = float(process.alpha(t))
+    return log_likelihood(score, alpha * y, steps=steps, t_start=t) + y.shape[1] * math.log(alpha)
