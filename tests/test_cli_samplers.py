@@ -78,3 +78,25 @@ def test_eval_sweep_arguments_are_checked_by_the_parser(checkpoints, capsys, ext
     with pytest.raises(SystemExit) as exit_:
         main(["eval", "--checkpoint", str(checkpoints["vp"]), "--n", "20", *extra])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_samplers_bench_group_reports_every_sampler(monkeypatch):
+    """`scoreviz bench --only samplers` at a toy size: every sampler and budget has its row."""
+    import torch
+
+    from scoreviz.bench import run, samplers as bench
+
+    # the bench sets torch's threads for the whole process: keep the test session's
+    monkeypatch.setattr(run, "configure_cpu_threads", lambda reserve_gui: torch.get_num_threads())
+
+    for name, value in (("QUICK_SAMPLES", 200), ("QUICK_BUDGETS", (10,)), ("QUICK_WEIGHT_BUDGETS", (20,)),
+                        ("QUICK_TRAIN_STEPS", 5), ("REFERENCE_NFE", 21)):
+        monkeypatch.setattr(bench, name, value)
+    out = run.run_benchmarks(quick=True, only=["samplers"], verbose=False)["samplers"]
+    assert out["preset"] == bench.PRESET and out["n"] == 200
+    assert [(r["sampler"], r["nfe_used"]) for r in out["reference"]] == [("em", 21)]
+    assert [(r["sampler"], r["process"]) for r in out["exact"]] == [*((s, "ve") for s in bench.ON_VE),
+                                                                     *((s, "vp") for s in bench.ON_VP)]
+    assert [r["sampler"] for r in out["ncsn_weights"]] == list(bench.WEIGHT_SAMPLERS)
+    assert all(len(r["mode_weights"]) == 2 for r in out["ncsn_weights"])
+    assert out["learned_steps"] == 5 and [r["sampler"] for r in out["learned"]] == ["em", *bench.ON_VE]

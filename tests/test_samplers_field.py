@@ -218,3 +218,21 @@ def test_unsupported_combinations_are_value_errors_when_the_run_is_created():
     with pytest.raises(ValueError, match="s_churn"):
         run_sampler("heun", counting, torch.zeros(2, 2), s_churn=-1.0)
     assert calls == []
+
+
+def test_quality_against_nfe_with_the_exact_score():
+    """core.nfe_sweep: a row per sampler and budget from one prior draw; NCSN's weights at ≤ 100 NFE."""
+    from scoreviz.core.guidance import exact_score
+    from scoreviz.core.nfe_sweep import check_sweep, quality_vs_nfe, sweep_table
+
+    ds = make_preset("ncsn")
+    process = make_process("ve", ds.train)
+    rows = quality_vs_nfe(exact_score(ds), process, ds, ["heun", "dpmpp_sde"], [20, 100], n=2000, seed=3)
+    assert [(r.sampler, r.nfe_requested, r.nfe_used) for r in rows] == [
+        ("heun", 20, 19), ("heun", 100, 99), ("dpmpp_sde", 20, 20), ("dpmpp_sde", 100, 100)]
+    assert all(r.weight_error < 0.03 and r.sw_floor > 0 for r in rows)
+    assert "dpmpp_sde" in sweep_table(rows) and "true weights 0.800, 0.200" in sweep_table(rows)
+    with pytest.raises(ValueError, match="DDIM needs .* not ve"):
+        quality_vs_nfe(exact_score(ds), process, ds, ["heun", "ddim"], [20])
+    with pytest.raises(ValueError, match="positive integers"):
+        check_sweep(process, ["heun"], [20, 0])

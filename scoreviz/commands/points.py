@@ -13,7 +13,7 @@ from scoreviz.core.data import DataError, Dataset, from_points, load_data
 from scoreviz.core.device import resolve_device
 from scoreviz.core.guidance import model_score
 from scoreviz.core.metrics import quality_report
-from scoreviz.core.nfe_sweep import SweepRow, check_sweep, quality_vs_nfe
+from scoreviz.core.nfe_sweep import check_sweep, quality_vs_nfe, sweep_table
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                           make_trainer, sampling_options)
@@ -146,14 +146,3 @@ def nfe_sweep(args, ckpt, dataset: Dataset) -> dict:
     return {"checkpoint": str(args.checkpoint), "data": dataset.name, "process": ckpt.process.name, "n": args.n,
             "seed": args.seed, "rows": [row.as_dict() for row in rows]}
 
-
-def sweep_table(rows: list[SweepRow]) -> str:
-    """The rows as aligned text: sampler, NFE asked and used, sliced Wasserstein, × floor, mode weights."""
-    lines = [f"  {'sampler':10s} {'NFE':>5s} {'used':>5s}  {'SW':>8s}  {'× floor':>7s}  mode weights"]
-    for row in rows:
-        weights = "" if row.mode_weights is None else ", ".join(f"{w:.3f}" for w in row.mode_weights)
-        lines.append(f"  {row.sampler:10s} {row.nfe_requested:5d} {row.nfe_used:5d}  {row.sliced_wasserstein:8.4f}"
-                     f"  {row.sw_ratio:7.2f}  {weights}")
-    if rows and rows[0].true_weights is not None:
-        lines.append(f"  (true weights {', '.join(f'{w:.3f}' for w in rows[0].true_weights)})")
-    return "\n".join(lines)

@@ -96,3 +96,15 @@ def quality_vs_nfe(score_fn: VEScore | ScoreFunction, process: NoiseProcess, ref
                                  float(report["sw_floor"]), float(report["sw_ratio"]), report.get("mode_weights"),
                                  report.get("true_weights"), float(report["nonfinite"])))
     return rows
+
+
+def sweep_table(rows: list[SweepRow]) -> str:
+    """The rows as aligned text: sampler, NFE asked and used, sliced Wasserstein, × floor, mode weights."""
+    lines = [f"  {'sampler':10s} {'NFE':>5s} {'used':>5s}  {'SW':>8s}  {'× floor':>7s}  mode weights"]
+    for row in rows:
+        weights = "" if row.mode_weights is None else ", ".join(f"{w:.3f}" for w in row.mode_weights)
+        lines.append(f"  {row.sampler:10s} {row.nfe_requested:5d} {row.nfe_used:5d}  {row.sliced_wasserstein:8.4f}"
+                     f"  {row.sw_ratio:7.2f}  {weights}")
+    if rows and rows[0].true_weights is not None:
+        lines.append(f"  (true weights {', '.join(f'{w:.3f}' for w in rows[0].true_weights)})")
+    return "\n".join(lines)
