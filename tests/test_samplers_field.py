@@ -123,6 +123,16 @@ def test_ddim_with_eta_zero_is_eulers_ode_step_and_reaches_the_odes_end(process_
     assert all(3 < r < 5 for r in ratios) and errors[-1] < 0.05, errors     # first order: ÷4 for 4× the NFE
 
 
+def test_dpmpp_sde_with_eta_zero_is_dpmpp2m():
+    """DPM-Solver++(2M) SDE without noise (η = 0, midpoint correction) is DPM-Solver++(2M) step for step."""
+    process = PROCESSES["vp"]
+    score = ScoreFunction(gaussian_score, process)
+    x = process.prior_sample((100, 2), torch.Generator().manual_seed(0)).double()
+    ode = [s.x for s in run_sampler("dpmpp2m", score, x, steps=12)]
+    sde = [s.x for s in run_sampler("dpmpp_sde", score, x, steps=12, eta=0.0)]
+    assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(ode, sde)) and len(ode) == len(sde) == 13
+
+
 # --- samples against the Gaussian's moments and NCSN's weights ---------------------------------------------------
 
 #: (process, sampler, options, NFE): every sampler, deterministic and stochastic, at a length where its bias is

@@ -80,6 +80,27 @@ def edm_heun(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = 
         yield frame.step(y, sigma_next, i + 1, total, denoised)
 
 
+def dpmpp_2m_update(y: Tensor, sigma: float, sigma_next: float, denoised: Tensor, previous: Tensor | None,
+                    h_last: float | None, eta: float = 0.0, solver_type: str = "midpoint") -> Tensor:
+    """The deterministic part of one DPM-Solver++(2M) step σ → σ' > 0 (k-diffusion's form, which the SDE variant
+    shares): h = log(σ/σ'), w = 1 − e^{−(1+η)h},
+
+        y' = (σ'/σ) e^{−ηh} y + w D_i   [+ w/(2r) (D_i − D_{i−1})  (midpoint)  or  (w/(−(1+η)h) + 1)/r (D_i − D_{i−1})
+                                          (heun), r = h_{i−1}/h_i, when D_{i−1} = `previous` is known]
+
+    With η = 0 and midpoint this is y' = (σ'/σ) y − (e^{−h} − 1) D̃, D̃ = (1 + 1/(2r)) D_i − D_{i−1}/(2r)."""
+    h = math.log(sigma / sigma_next)
+    eta_h = eta * h
+    weight = -math.expm1(-h - eta_h)
+    y = (sigma_next / sigma) * math.exp(-eta_h) * y + weight * denoised
+    if previous is None:
+        return y
+    r = h_last / h
+    if solver_type == "heun":
+        return y + (weight / (-h - eta_h) + 1) / r * (denoised - previous)
+    return y + weight / (2 * r) * (denoised - previous)
+
+
 def dpmpp_2m(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
              steps: int = 24, discretisation: str = "edm", rho: float = 7.0,
              final_denoise: bool = True) -> Iterator[SamplerStep]:
@@ -99,11 +120,6 @@ def dpmpp_2m(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = 
         if sigma_next == 0:
             y = denoised
         else:
-            h = math.log(sigma / sigma_next)
-            estimate = denoised
-            if previous is not None:
-                r = h_last / h
-                estimate = (1 + 1 / (2 * r)) * denoised - previous / (2 * r)
-            y = (sigma_next / sigma) * y - math.expm1(-h) * estimate
-            previous, h_last = denoised, h
+            y = dpmpp_2m_update(y, sigma, sigma_next, denoised, previous, h_last)
+            previous, h_last = denoised, math.log(sigma / sigma_next)
         yield frame.step(y, sigma_next, i + 1, total, denoised)

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from scoreviz.core.process_base import NoiseProcess
 from scoreviz.core.sampler_base import SamplerStep, ScoreFunction, noise_like
+from scoreviz.core.samplers_ode import dpmpp_2m_update
 from scoreviz.core.ve_frame import begin, steps_of
 
 
@@ -76,18 +77,10 @@ def dpmpp_2m_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | Non
         if sigma_next == 0:
             y = denoised
         else:
+            y = dpmpp_2m_update(y, sigma, sigma_next, denoised, previous, h_last, eta, solver_type)
             h = math.log(sigma / sigma_next)
-            eta_h = eta * h
-            weight = -math.expm1(-h - eta_h)                  # 1 − e^{−(1+η)h}
-            y = (sigma_next / sigma) * math.exp(-eta_h) * y + weight * denoised
-            if previous is not None:
-                r = h_last / h
-                if solver_type == "heun":
-                    y = y + (weight / (-h - eta_h) + 1) * (1 / r) * (denoised - previous)
-                else:
-                    y = y + 0.5 * weight * (1 / r) * (denoised - previous)
-            if eta > 0:
-                y = y + s_noise * sigma_next * math.sqrt(-math.expm1(-2 * eta_h)) * noise_like(y, generator)
+            if eta > 0:     # the noise that keeps the marginal at σ': σ'√(1 − e^{−2ηh})
+                y = y + s_noise * sigma_next * math.sqrt(-math.expm1(-2 * eta * h)) * noise_like(y, generator)
             previous, h_last = denoised, h
         yield frame.step(y, sigma_next, i + 1, total, denoised)
 
