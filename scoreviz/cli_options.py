@@ -14,17 +14,42 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from scoreviz import names
 from scoreviz.core.sampler_registry import SAMPLERS   # torch-free: the choices at parse time
 from scoreviz.paths import cache_dir
 
-__all__ = ["Command", "Group", "NOISE_FIELDS", "Option", "SAMPLER_CHOICES", "SCHEDULE_PARAMETERS", "command_table",
-           "flag", "option"]
+__all__ = ["Command", "Group", "NOISE_FIELDS", "Option", "SAMPLER_CHOICES", "SCHEDULE_PARAMETERS", "SWEEP_SAMPLERS",
+           "command_table", "comma_separated", "flag", "option"]
 
 #: --sampler's choices, for every command that has the option: the sampler registry's names.
 SAMPLER_CHOICES = list(SAMPLERS)
+#: `scoreviz eval --nfe-sweep` without --sampler: EDM's Heun and DPM-Solver++(2M) against the reverse SDE.
+SWEEP_SAMPLERS = ("heun", "dpmpp2m", "em")
+
+
+def comma_separated(kind: Callable[[str], Any], what: str, choices: Sequence | None = None,
+                    minimum: float | None = None) -> Callable[[str], tuple]:
+    """An argparse type for "a,b,c": a tuple of `kind`(item), each among `choices` and at least `minimum` when
+    given; anything else is argparse's usage error naming the option (`what` names the items)."""
+    def parse(text: str) -> tuple:
+        items = [part.strip() for part in text.split(",") if part.strip()]
+        try:
+            values = tuple(kind(part) for part in items)
+        except ValueError:
+            values = ()
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {what} (got {text!r})")
+        wrong = [v for v in values if (choices is not None and v not in choices)
+                 or (minimum is not None and v < minimum)]
+        if wrong:
+            allowed = f"choose from {', '.join(choices)}" if choices is not None else f"each at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{', '.join(map(repr, wrong))}: {allowed}")
+        return values
+
+    parse.__name__ = what
+    return parse
 
 
 @dataclass(frozen=True)
@@ -230,12 +255,21 @@ examples:
 
 
 def _eval() -> Command:
+    samplers = Option(("--sampler",), f"sampler (default: em); with --nfe-sweep a comma-separated list (default: "
+                                      f"{','.join(SWEEP_SAMPLERS)}); choose from {', '.join(SAMPLER_CHOICES)}",
+                      type=comma_separated(str, "sampler names", SAMPLER_CHOICES), metavar="NAME[,NAME…]")
+    sweep = Option(("--nfe-sweep",), "comma-separated NFE budgets: each sampler at each budget, one row each "
+                                     "(NFE asked and used, sliced Wasserstein × floor, mode weights where known)",
+                   type=comma_separated(int, "positive integers", minimum=1), metavar="N[,N…]")
     return Command(
         "quality figures of a checkpoint's samples against held-out data",
-        (CHECKPOINT, _sample_count(4000), SAMPLER, SAMPLER_NFE, SAMPLER_STEPS, SEED, DEVICE, JSON),
+        (CHECKPOINT, _sample_count(4000), samplers, Group((SAMPLER_NFE, SAMPLER_STEPS, sweep), exclusive=True),
+         SEED, DEVICE, JSON),
         """\
 examples:
   scoreviz eval --checkpoint moons.ckpt                     sliced Wasserstein, mode coverage, …
+  scoreviz eval --checkpoint moons.ckpt --nfe-sweep 10,20,50,100 --sampler heun,dpmpp2m,em
+                                                            quality against NFE, a row per sampler and budget
   scoreviz eval --checkpoint mnist.ckpt --n 1000 --json     recognisable digits, per-class histogram""")
 
 
@@ -244,7 +278,7 @@ def _bench() -> Command:
         "performance and quality benchmarks",
         (Option(("--json",), "print the figures as JSON", default=False, action="store_true"),
          Option(("--quick",), "fewer presets and shorter runs (a smoke test)", default=False, action="store_true"),
-         Option(("--only",), "comma-separated groups: train,throughput,modes,gui,images,highdim,flow"),
+         Option(("--only",), "comma-separated groups: train,throughput,modes,gui,images,highdim,flow,samplers"),
          Option(("--out",), "also write the JSON to this file")),
         """\
 examples:

@@ -36,9 +36,8 @@ DEFAULTS = {
                                                               nfe=None, steps=None, seed=0, device="auto", png=None,
                                                               class_label=None, unconditional=False, guidance=None,
                                                               autoguidance=None)),
-    "eval": (["--checkpoint", "c"], dict(checkpoint="c", n=4000, sampler=None, nfe=None, steps=None, seed=0,
-                                         device="auto",
-                                         json=False)),
+    "eval": (["--checkpoint", "c"], dict(checkpoint="c", n=4000, sampler=None, nfe=None, steps=None, nfe_sweep=None,
+                                         seed=0, device="auto", json=False)),
     "bench": ([], dict(json=False, quick=False, only=None, out=None)),
     # --process has no parsed default since --preset / --from came (it may not be given with them; ve otherwise)
     "schedule": (["--dim", "3"], dict(data=None, dim=3, preset=None, from_config=None, process=None,
@@ -81,8 +80,14 @@ def test_each_argument_of_each_parser_is_its_table_entry():
 
 def test_sampler_choices_come_from_one_place():
     assert cli_options.SAMPLER_CHOICES == list(SAMPLERS)
-    for command in ("sample", "eval", "render"):
+    for command in ("sample", "render"):
         assert cli_options.option(command, "sampler").choices is cli_options.SAMPLER_CHOICES
+    # eval's --sampler is a comma-separated list (--nfe-sweep compares several), each name one of the same choices
+    assert _parse("eval", "--checkpoint", "c", "--sampler", "heun,dpmpp2m,em").sampler == ("heun", "dpmpp2m", "em")
+    assert set(cli_options.SWEEP_SAMPLERS) <= set(cli_options.SAMPLER_CHOICES)
+    for name in cli_options.SAMPLER_CHOICES:
+        assert _parse("eval", "--checkpoint", "c", "--sampler", name).sampler == (name,)
+        assert name in cli_options.option("eval", "sampler").help
 
 
 def test_a_default_in_the_table_shows_in_the_help_once():

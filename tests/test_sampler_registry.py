@@ -35,13 +35,21 @@ class CountingScore(ScoreFunction):
 #: every sampler, with option variants that change its evaluations per step or its final step
 VARIANTS = [("langevin", {"noise_level": 0.3}), ("annealed", {"n_levels": 4}), ("annealed", {"n_levels": 7}),
             ("annealed", {"n_levels": 4, "final_denoise": False}), ("em", {}), ("em", {"final_denoise": False}),
-            ("pc", {}), ("pc", {"n_corrector": 2}), ("ode", {}), ("ode", {"method": "rk4"}), ("ddpm", {})]
+            ("pc", {}), ("pc", {"n_corrector": 2}), ("ode", {}), ("ode", {"method": "rk4"}), ("ddpm", {}),
+            # the solvers in σ̃: n steps over the levels, then the step to σ̃ = 0 (one evaluation)
+            ("heun", {}), ("heun", {"final_denoise": False}), ("heun", {"s_churn": 10.0, "discretisation": "log_sigma"}),
+            ("dpmpp2m", {}), ("dpmpp2m", {"final_denoise": False, "discretisation": "uniform_t"}),
+            ("dpmpp_sde", {}), ("dpmpp_sde", {"solver_type": "heun", "eta": 0.5}), ("ddim", {}),
+            ("ddim", {"eta": 1.0, "final_denoise": False}), ("euler", {}), ("euler", {"discretisation": "levels"}),
+            ("euler_a", {}), ("euler_a", {"final_denoise": False})]
 
 
 @pytest.mark.parametrize("name, extra", VARIANTS)
-@pytest.mark.parametrize("budget", [9, 23, 60])
+@pytest.mark.parametrize("budget", [9, 23, 60, 101])
 def test_a_run_spends_the_nfe_the_registry_plans_and_no_more_than_its_budget(name, extra, budget):
-    process = make_process("vp", DATA)       # every sampler runs on VP (DDPM needs it)
+    process = make_process("vp", DATA)       # every sampler runs on VP (DDPM and DDIM need it)
+    if extra.get("discretisation") == "levels":
+        process = make_process("ncsn", DATA, n_levels=120)   # NCSN's ladder, long enough for 100 steps
     score = CountingScore(process)
     options = sampler_options(name, process, budget, generator=torch.Generator().manual_seed(0), **extra)
     for _ in run_sampler(name, score, process.prior_sample((8, 2)), **options):
@@ -63,6 +71,12 @@ def test_the_nfe_rules_of_each_sampler():
         options = sampler_options(name, process, nfe, **({"n_levels": 10} if name == "annealed" else {}))
         assert options[option] == steps and planned_nfe(name, options) == nfe
     assert sampler_options("ode", process, 41, method="rk4")["steps"] == 10
+    # the solvers in σ̃: EDM's Heun spends 2n + 1 (2N − 1 with N = n + 1 levels including σ = 0), the others n + 1
+    for name, steps in (("heun", 20), ("dpmpp2m", 40), ("dpmpp_sde", 40), ("ddim", 40), ("euler", 40),
+                        ("euler_a", 40)):
+        options = sampler_options(name, process, 41)
+        assert options["steps"] == steps and planned_nfe(name, options) == 41, name
+    assert sampler_options("heun", process, 41, final_denoise=False)["steps"] == 20   # 2·20 ≤ 41
     assert sampler_options("pc", process, 41, n_corrector=3)["steps"] == 10
     # a budget below the shortest run still runs one step (and says what it spends)
     options = sampler_options("annealed", process, 3, n_levels=10)

@@ -111,7 +111,8 @@ def test_unknown_sampler_and_ddpm_on_ve_are_clear_errors():
         run_sampler("leapfrog", _exact(GAUSS, process), torch.zeros(1, 2))
     with pytest.raises(ValueError, match="VP"):
         run_to_end("ddpm", _exact(GAUSS, process), torch.zeros(1, 2), steps=5)
-    assert set(SAMPLERS) == {"langevin", "annealed", "em", "pc", "ode", "ddpm"}
+    assert set(SAMPLERS) == {"langevin", "annealed", "em", "pc", "ode", "ddpm", "heun", "dpmpp2m", "dpmpp_sde",
+                             "ddim", "euler", "euler_a"}
 
 
 def test_a_run_is_checked_when_it_is_created():

@@ -10,6 +10,9 @@ Groups (select with --only):
     highdim     the 3-D, 5-D and 8-D presets: the default recipe's sliced Wasserstein × floor and mode weights
                 against the truth, with the exact-score samplers as the reference (bench/high_dim.py)
     flow        flow matching against the VE and VP SDEs at equal training time and NFE (bench/flow.py)
+    samplers    quality against NFE: em at 500 steps vs heun, dpmpp2m, dpmpp_sde, ddim (VP), euler, euler_a at
+                NFE 10 … 500 with the exact score of a 2-D mixture, NCSN's mode weights at ≤ 100 NFE, and the
+                same sweep on the default model (bench/samplers.py)
 Timings are wall-clock on this machine; quality figures are seeded.
 """
 from __future__ import annotations
@@ -134,7 +137,7 @@ def bench_images(quick: bool, verbose: bool) -> dict:
     return {"images": out}
 
 
-GROUPS = ["throughput", "train", "modes", "gui", "images", "highdim", "flow"]
+GROUPS = ["throughput", "train", "modes", "gui", "images", "highdim", "flow", "samplers"]
 
 
 def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: bool = True) -> dict:
@@ -166,5 +169,9 @@ def run_benchmarks(quick: bool = False, only: list[str] | None = None, verbose: 
             from scoreviz.bench.flow import bench_flow
 
             results.update(bench_flow(quick, verbose, _sw, _floor))
+        elif group == "samplers":
+            from scoreviz.bench.samplers import bench_samplers
+
+            results.update(bench_samplers(quick, verbose))
         results.setdefault("group_seconds", {})[group] = time.perf_counter() - start
     return results

@@ -7,10 +7,13 @@ import sys
 import numpy as np
 import torch
 
+from scoreviz.cli_options import SWEEP_SAMPLERS, flag
 from scoreviz.core.checkpoint import load_checkpoint
 from scoreviz.core.data import DataError, Dataset, from_points, load_data
 from scoreviz.core.device import resolve_device
+from scoreviz.core.guidance import model_score
 from scoreviz.core.metrics import quality_report
+from scoreviz.core.nfe_sweep import check_sweep, quality_vs_nfe, sweep_table
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                           make_trainer, sampling_options)
@@ -20,7 +23,8 @@ from scoreviz.commands.options import run_length, training_noise
 from scoreviz.commands.plan import TrainPlan
 from scoreviz.commands.training_run import RunSpec, launch, run_and_save
 
-__all__ = ["evaluate", "heldout_nll", "open_checkpoint", "reference_dataset", "sample_points", "train_points"]
+__all__ = ["evaluate", "heldout_nll", "nfe_sweep", "open_checkpoint", "reference_dataset", "sample_points",
+           "train_points"]
 
 
 def open_checkpoint(path, device_name: str):
@@ -89,11 +93,20 @@ def heldout_nll(ckpt, dataset: Dataset, n: int = 300, steps: int = 40) -> float:
 
 
 def evaluate(args) -> dict:
-    """`scoreviz eval`: sliced Wasserstein, energy distance, mode weights and held-out NLL of n samples."""
+    """`scoreviz eval`: sliced Wasserstein, energy distance, mode weights and held-out NLL of n samples; with
+    --nfe-sweep the table of nfe_sweep instead."""
     positive("n", args.n, allow_none=False)
+    if args.sampler and len(args.sampler) > 1 and not args.nfe_sweep:
+        raise UserError(f"several samplers ({','.join(args.sampler)}) are compared by {flag('eval', 'nfe_sweep')}; "
+                        "without it give one")
     ckpt = open_checkpoint(args.checkpoint, args.device)
+    if ckpt.meta.get("kind") == "images" and args.nfe_sweep:
+        raise UserError(f"{flag('eval', 'nfe_sweep')} compares samplers on point data; {args.checkpoint} is an "
+                        "image checkpoint")
     dataset = reference_dataset(ckpt)
-    sampler = args.sampler or DEFAULT_SAMPLER
+    if args.nfe_sweep:
+        return nfe_sweep(args, ckpt, dataset)
+    sampler = args.sampler[0] if args.sampler else DEFAULT_SAMPLER
     nfe = run_length(args, sampler, ckpt.process, sampling_options)
     samples = draw_samples(ckpt.model, ckpt.process, args.n, sampler, args.steps, seed=args.seed,
                            nfe=args.nfe).cpu()
@@ -114,3 +127,22 @@ def evaluate(args) -> dict:
             true = ", ".join(f"{w:.3f}" for w in report["true_weights"])
             print(f"  mode weights       {got}  (true {true})")
     return report
+
+
+def nfe_sweep(args, ckpt, dataset: Dataset) -> dict:
+    """`scoreviz eval --nfe-sweep B1,B2,…`: each sampler (--sampler, a list; default SWEEP_SAMPLERS) at each
+    budget on the checkpoint's model and process, n samples from one prior draw (core.nfe_sweep)."""
+    samplers = args.sampler or SWEEP_SAMPLERS
+    try:
+        check_sweep(ckpt.process, samplers, args.nfe_sweep)
+    except ValueError as error:     # a sampler the process does not take, a ladder too short: the user's choice
+        raise UserError(str(error)) from None
+    device = next(ckpt.model.parameters()).device
+    rows = quality_vs_nfe(model_score(ckpt.model), ckpt.process, dataset, samplers, args.nfe_sweep, n=args.n,
+                          seed=args.seed, device=device)
+    if not args.json:
+        print(f"{dataset.name}: {args.n} samples a run, {ckpt.process.name} process, from one prior draw")
+        print(sweep_table(rows))
+    return {"checkpoint": str(args.checkpoint), "data": dataset.name, "process": ckpt.process.name, "n": args.n,
+            "seed": args.seed, "rows": [row.as_dict() for row in rows]}
+

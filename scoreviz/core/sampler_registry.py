@@ -16,25 +16,52 @@ derived from a budget B by its `NFERule`:
 
 so a run never spends more than B (except the shortest run, n = 1, when B is below it), and the NFE it does
 spend, NFE(n(B)), is what a summary reports.
+
+The solvers in σ̃ (heun, dpmpp2m, dpmpp_sde, ddim, euler, euler_a; core.samplers_ode / samplers_sde) walk n steps
+over the levels σ_max > … > σ_min of a named discretisation (DISCRETISATIONS, core.sigma_steps) and end with the
+step to σ̃ = 0, which for each of them is the denoiser D(y; σ_min), one evaluation: their f is that final step,
+so EDM's Heun with N levels including σ = 0, NFE = 2N − 1, is n = N − 1 here (2n + 1).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
 #: The default of an option that has none: the caller must give it (Langevin's noise level).
 REQUIRED = object()
 
+#: The σ̃ discretisations of the solvers in σ̃ (core.sigma_steps has their equations; a test holds the two equal).
+DISCRETISATIONS = ("edm", "log_sigma", "uniform_t", "levels")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The interval a number option must lie in: [low, high], or (low, high] when `open_low`."""
+
+    low: float = 0.0
+    high: float = math.inf
+    open_low: bool = False
+
+    def __contains__(self, value) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        return above and value <= self.high
+
+    def __str__(self) -> str:
+        high = "∞)" if self.high == math.inf else f"{self.high:g}]"
+        return f"{'(' if self.open_low else '['}{self.low:g}, {high}"
+
 
 @dataclass(frozen=True)
 class Option:
     """One keyword option of a sampler: its default (REQUIRED if it has none), a line of help and, for a choice,
-    the values it takes."""
+    the values it takes, for a number the interval it must lie in (`bounds`)."""
 
     name: str
     default: object
     help: str
     choices: tuple[str, ...] = ()
+    bounds: Bounds | None = None
 
 
 def _one_per_step(options: Mapping) -> int:
@@ -74,6 +101,11 @@ def _any_process(process) -> bool:
 
 def _variance_preserving(process) -> bool:
     return bool(process.variance_preserving)
+
+
+def _decaying_mean(process) -> bool:
+    # DDIM's update is written in α and s of x = α x₀ + s ε; where α ≡ 1 (VE, NCSN) it is Euler (ancestral) in σ̃
+    return float(process.alpha(process.t_max)) < 1
 
 
 @dataclass(frozen=True)
@@ -121,6 +153,26 @@ def _ode_per_step(options: Mapping) -> int:
     return {"heun": 2, "rk4": 4}[options.get("method", "heun")]
 
 
+def _two_per_step(options: Mapping) -> int:
+    # EDM's Heun evaluates D at σ̂ (Euler) and at σ_{i+1} (the correction)
+    return 2
+
+
+def _sigma_options(steps: int) -> tuple[Option, ...]:
+    """The length and the levels of a solver in σ̃: n steps from σ_max to σ_min, then the step to σ̃ = 0."""
+    return (Option("steps", steps, "steps n from σ_max to σ_min (the step to σ̃ = 0 comes on top)"),
+            Option("discretisation", "edm", "where the n + 1 levels lie (core.sigma_steps)",
+                   choices=DISCRETISATIONS),
+            Option("rho", 7.0, "ρ of the edm discretisation (EDM eq. 5)", bounds=Bounds(open_low=True)))
+
+
+_TO_ZERO = Option("final_denoise", True, "end with the step from σ_min to σ̃ = 0, which is y ← D(y; σ_min), "
+                                         "Tweedie's denoising step (one more evaluation); False stops at σ_min")
+_ETA_ANCESTRAL = Option("eta", 1.0, "η: the share of fresh noise (0 is the ODE, 1 DDPM's ancestral step)",
+                        bounds=Bounds(0.0, 1.0))
+_S_NOISE = Option("s_noise", 1.0, "S_noise: the scale of the fresh noise", bounds=Bounds())
+
+
 SAMPLERS: dict[str, SamplerEntry] = {e.name: e for e in (
     SamplerEntry(
         "langevin", "Langevin (at σ slider)", "Langevin dynamics",
@@ -163,6 +215,51 @@ SAMPLERS: dict[str, SamplerEntry] = {e.name: e for e in (
         "x ← (x + β s)/√(1−β) + √β z for the VP process (score SDE, eq. 47; Ho et al. 2020). NFE = n + 1.",
         (Option("steps", 500, "ancestral steps"), _FINAL),
         requirement="a variance-preserving process (VP or VP cosine)", supports=_variance_preserving),
+    SamplerEntry(
+        "heun", "EDM Heun (2nd order)", "EDM's Heun sampler",
+        "Heun's method in σ̃ on EDM's ρ = 7 levels, d = (y − D)/σ̃, y' = y + (σ' − σ)(d + d')/2, the last step "
+        "to σ = 0 Euler's; with S_churn > 0 noise lifts σ to σ̂ = σ(1 + γ) first (Karras et al. 2022, EDM, "
+        "Alg. 1 and 2). NFE = 2n + 1 (EDM's 2N − 1 with N = n + 1 levels).",
+        (*_sigma_options(17),
+         Option("s_churn", 0.0, "S_churn: stochasticity, γ = min(S_churn/N, √2 − 1) (0: Alg. 1, deterministic)",
+                bounds=Bounds()),
+         Option("s_tmin", 0.0, "S_tmin: churn only for σ ≥ S_tmin", bounds=Bounds()),
+         Option("s_tmax", math.inf, "S_tmax: churn only for σ ≤ S_tmax", bounds=Bounds()),
+         _S_NOISE, _TO_ZERO),
+        NFERule(per_step=_two_per_step)),
+    SamplerEntry(
+        "dpmpp2m", "DPM-Solver++(2M)", "DPM-Solver++(2M)",
+        "y' = (σ'/σ) y − (e^{−h} − 1) D̃ in λ = −log σ̃, D̃ = (1 + 1/2r) D_i − D_{i−1}/2r: second order with "
+        "one evaluation a step (Lu et al. 2022). NFE = n + 1.",
+        (*_sigma_options(24), _TO_ZERO)),
+    SamplerEntry(
+        "dpmpp_sde", "DPM-Solver++(2M) SDE", "DPM-Solver++(2M) SDE",
+        "y' = (σ'/σ) e^{−ηh} y + (1 − e^{−(1+η)h}) D + (second-order correction) + σ'√(1 − e^{−2ηh}) z "
+        "(k-diffusion's sample_dpmpp_2m_sde; Lu et al. 2022). NFE = n + 1.",
+        (*_sigma_options(49),
+         Option("eta", 1.0, "η: the share of fresh noise (0 is DPM-Solver++(2M))", bounds=Bounds()),
+         _S_NOISE,
+         Option("solver_type", "midpoint", "the second-order correction", choices=("midpoint", "heun")),
+         _TO_ZERO)),
+    SamplerEntry(
+        "ddim", "DDIM", "DDIM",
+        "x' = α' x̂₀ + √(s'² − c²) ε̂ + c z, c = η s'√(1 − σ̃'²/σ̃²) (Song et al. 2021, DDIM, eq. 12); η = 0 is "
+        "Euler's ODE step in σ̃, η = 1 DDPM's ancestral step. NFE = n + 1.",
+        (*_sigma_options(49),
+         Option("eta", 0.0, "η: 0 deterministic, 1 DDPM's ancestral step", bounds=Bounds(0.0, 1.0)),
+         _TO_ZERO),
+        requirement="a process whose mean decays, x = α x₀ + s ε with α < 1 (VP, sub-VP or cosine; on VE "
+                    "use euler or euler_a)", supports=_decaying_mean),
+    SamplerEntry(
+        "euler", "Euler (1st order ODE)", "Euler's method",
+        "y' = y + (σ' − σ) d, d = (y − D)/σ̃: the probability-flow ODE's first-order solver in σ̃ (EDM, §3). "
+        "NFE = n + 1.",
+        (*_sigma_options(49), _TO_ZERO)),
+    SamplerEntry(
+        "euler_a", "Euler ancestral", "Euler ancestral",
+        "an Euler step to σ_down, then fresh noise σ_up, σ_up = min(σ', ησ'√(σ² − σ'²)/σ), "
+        "σ_down = √(σ'² − σ_up²) (k-diffusion's sample_euler_ancestral). NFE = n + 1.",
+        (*_sigma_options(99), _ETA_ANCESTRAL, _S_NOISE, _TO_ZERO)),
 )}
 
 

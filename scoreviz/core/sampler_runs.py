@@ -17,6 +17,7 @@ from torch import Tensor
 from scoreviz.core.processes import NoiseProcess
 from scoreviz.core.sampler_registry import REQUIRED, SamplerEntry, sampler_entry
 from scoreviz.core.samplers import GENERATORS, SamplerStep, ScoreFunction
+from scoreviz.core.sigma_steps import check_discretisation
 
 #: Options every sampler takes besides its own (its registry entry's): the process and the random generator.
 COMMON_OPTIONS = ("process", "generator")
@@ -24,7 +25,9 @@ COMMON_OPTIONS = ("process", "generator")
 
 def check_options(name: str, options: Mapping) -> SamplerEntry:
     """The entry of sampler `name` if `options` are exactly keyword arguments it takes, with every required one
-    present, a choice among its choices and a run length that is a positive integer; else a ValueError."""
+    present, a choice among its choices, a number within its bounds, a run length that is a positive integer
+    and, for a solver in σ̃ with the process given, a discretisation that has that many steps; else a
+    ValueError."""
     entry = sampler_entry(name)
     known = {o.name: o for o in entry.options}
     unknown = [k for k in options if k not in known and k not in COMMON_OPTIONS]
@@ -38,11 +41,24 @@ def check_options(name: str, options: Mapping) -> SamplerEntry:
         if option.choices and option.name in options and options[option.name] not in option.choices:
             raise ValueError(f"sampler {name!r}: unknown {option.name} {options[option.name]!r}; "
                              f"choose {' or '.join(option.choices)}")
+        value = options.get(option.name)
+        if option.bounds is not None and option.name in options and not _within(value, option.bounds):
+            raise ValueError(f"sampler {name!r}: {option.name} must be a number in {option.bounds} (got {value!r})")
     value = options.get(entry.length.length_option)
     if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
         raise ValueError(f"sampler {name!r}: {entry.length.length_option} must be a positive integer "
                          f"(got {value!r})")
+    if "discretisation" in known and options.get("process") is not None:
+        full = {**entry.defaults(), **options}
+        try:
+            check_discretisation(full["process"], full[entry.length.length_option], full["discretisation"])
+        except ValueError as error:
+            raise ValueError(f"sampler {name!r}: {error}") from None
     return entry
+
+
+def _within(value, bounds) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value in bounds
 
 
 def level_count(entry: SamplerEntry, options: Mapping) -> int:

@@ -15,84 +15,33 @@ through `sampler_runs.run_sampler`: they do not check their options themselves. 
     ode        probability-flow ODE dx/dt = f − ½ g² s with Heun's or RK4's fixed steps (score SDE, eq. 13)
     ddpm       ancestral sampling for VP: x ← (x + β s)/√(1−β) + √β z (score SDE, eq. 47)
 All but `langevin` end with Tweedie's denoising step E[x₀|x_t] = (x + s(t)² ∇log p_t)/α(t).
+
+The field's solvers in the VE-equivalent noise level σ̃ (Karras et al. 2022; Lu et al. 2022; Song et al. 2021,
+DDIM), on a named σ̃ discretisation (core.sigma_steps), are in their own modules, one concept each:
+
+    euler, heun, dpmpp2m         deterministic: core.samplers_ode
+    euler_a, dpmpp_sde, ddim     stochastic (DDIM with η = 0 is Euler's ODE step): core.samplers_sde
+The pieces all samplers share (ScoreFunction, SamplerStep, LangevinStats, noise_like) are in core.sampler_base
+and re-exported here.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 import torch
 from torch import Tensor
 
 from scoreviz.core.processes import NoiseProcess
+from scoreviz.core.sampler_base import LangevinStats, SamplerStep, ScoreFunction, VEScore, noise_like
+from scoreviz.core.samplers_ode import dpmpp_2m, edm_heun, euler
+from scoreviz.core.samplers_sde import ddim, dpmpp_2m_sde, euler_ancestral
 from scoreviz.core.schedule.rules import ncsnv2_step_size  # NCSNv2 technique 4 (one home: schedule_rules)
 
-VEScore = Callable[[Tensor, float], Tensor]
-
-
-class ScoreFunction:
-    """The score in a process's coordinates, from a score s̃(y, σ̃) of data noised as y = x₀ + σ̃ε:
-
-        ∇ₓ log p_t(x) = s̃(x/α(t), σ̃(t)) / α(t)      (x_t = α x₀ + s ε, σ̃ = s/α; processes.py)
-
-    `ve_score` may be a trained model's `score` or an exact oracle (Dataset.exact_score, GaussianMixture.score).
-    Queries are evaluated in chunks of `chunk` rows: small batches stay in cache (about 2× faster on a CPU).
-    """
-
-    def __init__(self, ve_score: VEScore, process: NoiseProcess, chunk: int = 4096):
-        self.ve_score = ve_score
-        self.process = process
-        self.chunk = chunk
-
-    def at_level(self, y: Tensor, noise_level: float) -> Tensor:
-        """s̃(y, σ̃) for y (N, *shape) → (N, *shape)."""
-        if y.shape[0] <= self.chunk:
-            return self.ve_score(y, noise_level)
-        return torch.cat([self.ve_score(part, noise_level) for part in y.split(self.chunk)])
-
-    def __call__(self, x: Tensor, t: float) -> Tensor:
-        alpha = float(self.process.alpha(t))
-        return self.at_level(x / alpha, float(self.process.noise_level(t))) / alpha
-
-    def denoised(self, x: Tensor, t: float) -> Tensor:
-        """Tweedie: E[x₀ | x_t = x] = (x + s(t)² ∇log p_t(x)) / α(t)."""
-        alpha, std = float(self.process.alpha(t)), float(self.process.std(t))
-        return (x + std**2 * self(x, t)) / alpha
-
-
-@dataclass(frozen=True)
-class SamplerStep:
-    """One step: x (N, *shape) positions, the current time and noise level, the denoised estimate if known."""
-
-    x: Tensor
-    t: float
-    noise_level: float
-    index: int        # 1-based step number
-    total: int        # steps this run will yield
-    denoised: Tensor | None = None
-    langevin: LangevinStats | None = None   # for a Langevin move (annealed, langevin, PC's corrector)
-
-
-@dataclass(frozen=True)
-class LangevinStats:
-    """What one Langevin move x ← x + ε s + √(2ε) z looked like, as batch means over the particles.
-
-    The realised signal-to-noise ratio ‖ε s‖ / ‖√(2ε) z‖ = √(ε/2)·‖s‖/‖z‖ is what score_sde's corrector sets to r
-    (its step is 2(r‖z‖/‖s‖)²) and what NCSNv2 logs per level: far above r the move is all drift (particles
-    collapse onto modes), far below it is all noise (nothing converges)."""
-
-    step: float           # ε
-    score_norm: float     # mean ‖s‖
-    noise_norm: float     # mean ‖z‖
-
-    @property
-    def snr(self) -> float:
-        return math.sqrt(self.step / 2) * self.score_norm / max(self.noise_norm, 1e-30)
-
-
-def _noise(x: Tensor, generator) -> Tensor:
-    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+__all__ = ["GENERATORS", "LangevinStats", "SamplerStep", "ScoreFunction", "VEScore", "annealed_langevin",
+           "ddpm_ancestral", "default_annealed_step", "default_langevin_step", "langevin", "langevin_step",
+           "ncsnv2_step_size", "noise_like", "predictor_corrector", "probability_flow_ode",
+           "probability_flow_velocity", "reverse_sde"]
 
 
 def _mean_norm(v: Tensor) -> float:
@@ -101,7 +50,7 @@ def _mean_norm(v: Tensor) -> float:
 
 def langevin_step(x: Tensor, score: Tensor, step: float, generator) -> tuple[Tensor, LangevinStats]:
     """x + ε s + √(2ε) z: one step of unadjusted Langevin dynamics, and its statistics."""
-    z = _noise(x, generator)
+    z = noise_like(x, generator)
     return x + step * score + math.sqrt(2 * step) * z, LangevinStats(step, _mean_norm(score), _mean_norm(z))
 
 
@@ -171,7 +120,7 @@ def _reverse_euler_maruyama(score: ScoreFunction, process: NoiseProcess, x: Tens
     """One step of the reverse SDE from t to t_next < t: x + (f − g²s)dt + g√|dt| z."""
     dt = t_next - t
     drift, g = process.sde(x, t)
-    return x + (drift - float(g) ** 2 * score(x, t)) * dt + float(g) * math.sqrt(-dt) * _noise(x, generator)
+    return x + (drift - float(g) ** 2 * score(x, t)) * dt + float(g) * math.sqrt(-dt) * noise_like(x, generator)
 
 
 def reverse_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,
@@ -196,7 +145,7 @@ def predictor_corrector(score: ScoreFunction, x: Tensor, *, process: NoiseProces
         stats = None
         for _ in range(n_corrector):
             s = score(x, t)
-            z = _noise(x, generator)
+            z = noise_like(x, generator)
             s_norm, z_norm = _mean_norm(s), _mean_norm(z)
             eps = 2 * (snr * z_norm / max(s_norm, 1e-12)) ** 2
             x = x + eps * s + math.sqrt(2 * eps) * z
@@ -252,7 +201,7 @@ def ddpm_ancestral(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | N
         beta = 1.0 - float(process.alpha(t)) ** 2 / float(process.alpha(t_next)) ** 2
         x = (x + beta * score(x, t)) / math.sqrt(1 - beta)
         if i < len(grid) - 1:
-            x = x + math.sqrt(beta) * _noise(x, generator)
+            x = x + math.sqrt(beta) * noise_like(x, generator)
         yield SamplerStep(x, t_next, float(process.noise_level(t_next)), i + 1, total)
     if final_denoise:
         yield _final_denoise(score, x, total)
@@ -267,4 +216,10 @@ GENERATORS = {
     "pc": predictor_corrector,
     "ode": probability_flow_ode,
     "ddpm": ddpm_ancestral,
+    "heun": edm_heun,
+    "dpmpp2m": dpmpp_2m,
+    "dpmpp_sde": dpmpp_2m_sde,
+    "ddim": ddim,
+    "euler": euler,
+    "euler_a": euler_ancestral,
 }

@@ -120,7 +120,7 @@ def default_nfe(sampler: str) -> int:
     """The network evaluations of this recipe's run of `sampler` (what the image window's NFE box starts at):
     e.g. pc 100·(1 + 1) + 1 = 201, annealed 20 levels·20 + 1 = 401, ode (Heun) 2·40 + 1 = 81."""
     entry = sampler_entry(sampler)
-    options = {**entry.defaults(), **SAMPLER_DEFAULTS[sampler]}
+    options = {**entry.defaults(), **SAMPLER_DEFAULTS.get(sampler, {})}   # a sampler without a row: its own
     return entry.length.nfe(options[entry.length.length_option], options, options.get("n_levels") or 1)
 #: Predictor–corrector: its Langevin corrector repairs what an under-trained score gets wrong, so it gives the
 #: most recognisable digits of the samplers, with or without autoguidance, on the conv net and on the U-Net
