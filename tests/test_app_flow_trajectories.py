@@ -166,6 +166,26 @@ def test_the_trajectory_item_draws_the_paths_in_mode_colours(qapp):
     assert scene.trajectories.segment_count == 12 * 1000
     with_paths = mode_pixels(render(), scene.mode_colours(), tol=0)
     assert with_paths > without + 1000
+    scene.trajectories.width = 2                 # presentation mode's: two one-pixel passes
+    assert mode_pixels(render(), scene.mode_colours(), tol=0) > with_paths + 0.5 * (with_paths - without)
+    scene.trajectories.width = 1
     scene.set_trajectories(False)
     assert mode_pixels(render(), scene.mode_colours(), tol=0) == without
     scene.widget.close()
+
+
+def test_path_segments_keep_the_ends_skip_nan_and_group_by_colour():
+    from scoreviz.app.canvas.items.trajectories import path_segments
+
+    paths = np.cumsum(np.ones((3, 10, 2)), axis=1)
+    paths[1] *= -1
+    segs, runs = path_segments(paths, np.array([2, 0, 2]))
+    assert segs.shape == (27, 4) and runs == [(0, 0, 9), (2, 9, 18)]
+    np.testing.assert_array_equal(segs[:9, :2], paths[1, :-1])          # group 0 first
+    paths[2, 6:] = np.nan                                              # a path that diverged stops there
+    segs, runs = path_segments(paths, np.array([2, 0, 2]))
+    assert runs == [(0, 0, 9), (2, 9, 14)]
+    long = np.cumsum(np.ones((2, 5001, 2)), axis=1)
+    segs, runs = path_segments(long, np.zeros(2, int), limit=100)
+    assert runs == [(0, 0, 198)]
+    np.testing.assert_array_equal(segs[98, 2:], long[0, -1])            # the last point is kept

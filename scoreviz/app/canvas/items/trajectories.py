@@ -7,8 +7,9 @@ that array (as the vector field draws its arrows): a few calls per frame whateve
 MAX_DRAWN_POINTS are drawn through evenly spaced points (their first and last kept): 12 paths of 10,000 Langevin
 steps would otherwise be 120,000 segments per frame for detail smaller than a pixel.
 
-Wide lines (presentation mode) are `width` one-pixel passes shifted by whole device pixels, right and down:
-Qt strokes one-pixel cosmetic lines on a fast path and wider ones through its general stroker.
+Wide lines (presentation mode) are `width` one-pixel passes, each a copy shifted by whole device pixels across the
+lines' direction (down for a line flat on screen, right for a steep one): Qt strokes one-pixel cosmetic lines on
+a fast path and wider ones through its general stroker, which costs several times more.
 """
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ from scoreviz.app.canvas.items.bounds import box, set_bounds
 MAX_DRAWN_POINTS = 1500
 
 
-def drawn_points(path: np.ndarray, limit: int = MAX_DRAWN_POINTS) -> np.ndarray:
-    """`path` (S, 2), or at most `limit` of its points evenly spaced, the first and the last among them."""
-    if len(path) <= limit:
-        return path
-    return path[np.unique(np.linspace(0, len(path) - 1, limit).round().astype(np.intp))]
+def drawn_points(paths: np.ndarray, limit: int = MAX_DRAWN_POINTS) -> np.ndarray:
+    """`paths` (…, S, 2), or at most `limit` of their points evenly spaced, the first and the last among them."""
+    s = paths.shape[-2]
+    if s <= limit:
+        return paths
+    return paths[..., np.unique(np.linspace(0, s - 1, limit).round().astype(np.intp)), :]
 
 
 def path_segments(paths: np.ndarray, groups: np.ndarray, limit: int = MAX_DRAWN_POINTS
@@ -35,9 +37,20 @@ def path_segments(paths: np.ndarray, groups: np.ndarray, limit: int = MAX_DRAWN_
     """Segments (L, 4) float64 of the paths (K, S, 2), sorted by group (K,) int, and (group, first, count)
     per run of one group. Non-finite points end a path where they start."""
     order = np.argsort(groups, kind="stable")
+    paths = drawn_points(paths, limit)
+    k, s = paths.shape[:2]
+    if np.isfinite(paths).all():                   # the usual frame: every path whole, in a few array operations
+        p = paths[order].astype(np.float64)
+        segs = np.concatenate([p[:, :-1], p[:, 1:]], axis=2).reshape(-1, 4)
+        sorted_groups = groups[order]
+        edges = np.flatnonzero(np.diff(sorted_groups)) + 1
+        firsts = np.concatenate([[0], edges])
+        counts = np.diff(np.concatenate([firsts, [k]]))
+        runs = [(int(sorted_groups[f]), int(f) * (s - 1), int(c) * (s - 1)) for f, c in zip(firsts, counts)]
+        return segs, runs
     pieces, runs, start = [], [], 0
     for k in order:
-        p = drawn_points(np.asarray(paths[k], dtype=np.float64), limit)
+        p = np.asarray(paths[k], dtype=np.float64)
         finite = np.isfinite(p).all(1)
         if not finite.all():
             p = p[:np.argmin(finite)]
@@ -109,21 +122,41 @@ class TrajectoryItem(pg.GraphicsObject):
             return
         transform = painter.transform()
         engine = painter.paintEngine()
-        wide = self.width >= 2 and engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster \
-            and not transform.isRotating()
-        shifts = [(0, 0)] + ([(i, 0) for i in range(1, self.width)] + [(0, j) for j in range(1, self.width)]
-                             if wide else [])
-        if self.width >= 2 and not wide:       # another engine: Qt's own wide pen
+        passes = self.width if (engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster
+                                and not transform.isRotating()) else 1
+        if passes < self.width:                 # another engine: Qt's own wide pen
             for pen in self._pens:
                 pen.setWidthF(self.width)
-        base = self._segs.ctypes.data
-        for dx, dy in shifts:
-            if dx or dy:
-                painter.setTransform(transform * QtGui.QTransform.fromTranslate(dx, dy))
-            for colour, first, count in self._runs:
-                painter.setPen(self._pens[colour % len(self._pens)])
-                painter.drawLines(compat.wrapinstance(base + 32 * first, QtCore.QLineF), count)
-        painter.setTransform(transform)
-        if self.width >= 2 and not wide:
+        self._draw(painter, self._segs, self._runs)
+        if passes >= 2:
+            segs, runs = self._by_slope(transform)
+            for shift in range(1, passes):
+                for steep, (dx, dy) in enumerate(((0, shift), (shift, 0))):
+                    painter.setTransform(transform * QtGui.QTransform.fromTranslate(dx, dy))
+                    self._draw(painter, segs, [run for run in runs if run[3] == steep])
+            painter.setTransform(transform)
+        if passes < self.width:
             for pen in self._pens:
                 pen.setWidthF(1.0)
+
+    def _draw(self, painter, segs: np.ndarray, runs) -> None:
+        base = segs.ctypes.data
+        for run in runs:
+            colour, first, count = run[:3]
+            if count:
+                painter.setPen(self._pens[colour % len(self._pens)])
+                painter.drawLines(compat.wrapinstance(base + 32 * first, QtCore.QLineF), count)
+
+    def _by_slope(self, transform) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+        """The segments regrouped, within each colour, into those flat on screen (|dy|·|m22| ≤ |dx|·|m11|) and
+        the steep ones: (colour, first, count, steep) per group."""
+        segs = self._segs
+        steep = (np.abs(segs[:, 3] - segs[:, 1]) * abs(transform.m22())
+                 > np.abs(segs[:, 2] - segs[:, 0]) * abs(transform.m11()))
+        colour = np.repeat(np.arange(len(self._runs)), [count for _, _, count in self._runs])
+        key = 2 * colour + steep
+        order = np.argsort(key, kind="stable")
+        counts = np.bincount(key, minlength=2 * len(self._runs))
+        firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        runs = [(self._runs[g // 2][0], int(firsts[g]), int(counts[g]), g % 2) for g in range(len(counts))]
+        return np.ascontiguousarray(segs[order]), runs
