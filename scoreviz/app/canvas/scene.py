@@ -150,8 +150,9 @@ class Scene2D:
         self.show_trajectories(f)
 
     def show_trajectories(self, f) -> None:
-        """The paths of ParticleFrame f's chosen particles, each in its particle's mode colour (the particles'
-        colour without modes), while `trajectories_on`."""
+        """The paths of ParticleFrame f's chosen particles, each in its particle's mode colour, while
+        `trajectories_on`. Without modes they take the theme's accent: the particles' own colour is the trails'
+        too, and a path must stand out from the trails around it."""
         paths = f.trajectories if self.trajectories_on else None
         if paths is None or paths.ndim != 3 or paths.shape[2] != 2:
             self.trajectories.clear()
@@ -160,7 +161,7 @@ class Scene2D:
             self.trajectories.set_colours(self.mode_colours())
             groups = f.labels[f.trajectory_index]
         else:
-            self.trajectories.set_colours([QtGui.QColor(self.theme.particles)])
+            self.trajectories.set_colours([QtGui.QColor(self.theme.accent)])
             groups = None
         self.trajectories.set_paths(paths, groups)
 
