@@ -83,13 +83,20 @@ IMAGE_MODEL_SIZES: dict[str, str] = {
     "tiny": "tiny: a toy for quick checks",
 }
 
-#: What the field's arrows show.
+#: What the field's arrows show: σ·s (learned, exact, their difference), the denoiser's displacement σ²·s, or the
+#: probability-flow ODE's velocity dx/dt = f − ½g²s (learned or exact; under the flow process it is the
+#: flow-matching velocity v = ε̂ − x̂₀; lab.velocity_field).
 FIELD_KINDS: dict[str, str] = {
     "learned": "learned",
     "exact": "exact",
     "difference": "difference",
     "denoiser": "denoiser",
+    "velocity": "velocity",
+    "exact_velocity": "exact velocity",
 }
+
+#: The field kinds that draw a velocity (in the process's coordinates x_t, where the particles move).
+VELOCITY_KINDS = ("velocity", "exact_velocity")
 
 #: The score the particles follow.
 SCORE_SOURCES: dict[str, str] = {"learned": "learned score", "exact": "exact score"}

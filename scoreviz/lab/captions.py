@@ -20,6 +20,8 @@ FIELD_CAPTIONS = {
     "learned": "learned score s_θ(x, σ) at σ = {s}",
     "difference": "learned − exact score at σ = {s}",
     "denoiser": "denoiser: arrows from x to x + σ²·s at σ = {s}",
+    "velocity": "learned velocity dx/dt of the probability-flow ODE at t = {t} (σ = {s})",
+    "exact_velocity": "exact velocity dx/dt of the probability-flow ODE at t = {t} (σ = {s})",
 }
 
 
@@ -71,9 +73,11 @@ def field_caption(f) -> str:
     if f is None:
         return ""
     kind = getattr(f, "kind", "exact")
-    if kind == "learned" and getattr(f, "source", "learned") == "exact":
-        kind = "exact"          # no model yet: the learned view draws the exact score
-    return FIELD_CAPTIONS.get(kind, FIELD_CAPTIONS["exact"]).format(s=sigma_text(f.sigma))
+    if getattr(f, "source", "learned") == "exact" and kind in ("learned", "velocity"):
+        kind = "exact" if kind == "learned" else "exact_velocity"   # no model yet: the exact field is drawn
+    t = getattr(f, "t", math.nan)
+    return FIELD_CAPTIONS.get(kind, FIELD_CAPTIONS["exact"]).format(s=sigma_text(f.sigma),
+                                                                    t=f"{t:.2f}" if math.isfinite(t) else "?")
 
 
 def caption(particles: fr.ParticleFrame | None, field=None) -> str:

@@ -1,8 +1,12 @@
 """The live score field: arrows of σ·s(x, σ) on a grid over the visible area, and the noised density under them.
 
-`LiveField` holds what the field is drawn for (σ, the view, the grid, which field) and the exact score and
-density it has already computed for them, and turns a learned-score function into a `FieldFrame` (2-D) or
-`Field1DFrame` (1-D). It knows nothing of threads: a test calls `frame()` directly.
+`LiveField` holds what the field is drawn for (σ, the view, the grid, which field, the process) and the exact
+score and density it has already computed for them, and turns a learned-score function into a `FieldFrame` (2-D)
+or `Field1DFrame` (1-D). It knows nothing of threads: a test calls `frame()` directly.
+
+The velocity kinds (names.VELOCITY_KINDS) draw the probability-flow ODE's dx/dt in the process's coordinates x_t,
+where the particles move, and the heat map under them is then log p_t(x_t), the same density seen at x_t = α·y
+(lab.velocity_field); the score kinds draw σ·s̃(y, σ) over y = x₀ + σε as before. A 1-D field is always σ·s.
 """
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ import numpy as np
 import torch
 
 from scoreviz.core.exact_grid import exact_on_grid, grid_points
-from scoreviz.names import FIELD_KINDS
+from scoreviz.names import FIELD_KINDS, VELOCITY_KINDS
 
 from scoreviz.lab import frames as fr
 from scoreviz.lab.commands import FieldOptions
+from scoreviz.lab.velocity_field import VelocityView, ode_velocity, second_moment, velocity_view
 
 #: Heat-map cells across the view (its rows follow the aspect ratio, at most HEAT_MAX_ROWS).
 HEAT_RESOLUTION = 160
@@ -58,6 +63,8 @@ class LiveField:
         self.version = -1
         self.axes = (0, 1)                   # D ≥ 3: the coordinates the view shows ...
         self.slice_point = None              # ... and the point (D,) the plane passes through
+        self.process = None                  # the noise process (the velocity kinds need it)
+        self._second_moment = 1.0            # E‖x₀‖²/D of the data (the velocity's colour scale)
         self._exact_cache = None
         self._heat_cache = None
 
@@ -65,8 +72,13 @@ class LiveField:
     def set_data(self, dataset, version: int) -> None:
         self.dataset, self.version = dataset, version
         self._exact_cache = self._heat_cache = None
+        self._second_moment = second_moment(dataset.train) if dataset is not None else 1.0
         if dataset is not None and dataset.dim > 2 and (self.slice_point is None or len(self.slice_point) != dataset.dim):
             self.axes, self.slice_point = (0, 1), tuple(dataset.train.double().mean(0).tolist())   # through the mean
+
+    def set_process(self, process) -> None:
+        """The noise process the velocity kinds are drawn under."""
+        self.process = process
 
     def set_sigma(self, sigma: float) -> bool:
         sigma = float(sigma)
@@ -141,61 +153,90 @@ class LiveField:
     def _sliced(self) -> bool:
         return self.dataset.dim > 2 and self.slice_point is not None and len(self.slice_point) == self.dataset.dim
 
-    def _exact_2d(self, xs: np.ndarray, ys: np.ndarray, pts: np.ndarray) -> torch.Tensor:
-        """The exact score's two components along the view's axes at the grid points (float64, cached)."""
-        key = (self.version, self.sigma, self.view, self.grid_n, self.axes, self.slice_point)
+    def _exact_2d(self, xs: np.ndarray, ys: np.ndarray, pts: np.ndarray, alpha: float = 1.0) -> torch.Tensor:
+        """The exact VE score s̃(y, σ) at y = grid point / `alpha`, its two components along the view's axes
+        (float64, cached). `alpha` 1: the grid is y itself (the score kinds); α(t): the grid is x_t."""
+        key = (self.version, self.sigma, self.view, self.grid_n, self.axes, self.slice_point, alpha)
         if self._exact_cache is None or self._exact_cache[0] != key:
             if self._sliced():
-                full = self.dataset.exact_score(torch.from_numpy(self.embed(pts)), self.sigma)
+                full = self.dataset.exact_score(torch.from_numpy(self.embed(pts) / alpha), self.sigma)
                 score = full[:, list(self.axes)].numpy()
             else:
-                score, _ = exact_on_grid(self.dataset, xs, ys, self.sigma)
+                score, _ = exact_on_grid(self.dataset, xs / alpha, ys / alpha, self.sigma)
             self._exact_cache = (key, torch.from_numpy(np.ascontiguousarray(score)))
         return self._exact_cache[1]
 
-    def _learned_2d(self, learned_score: LearnedScore, pts: np.ndarray, sigma: float):
+    def _learned_2d(self, learned_score: LearnedScore, pts: np.ndarray, sigma: float, alpha: float = 1.0):
+        """The learned VE score at y = grid point / `alpha` along the view's axes, or None without a model."""
         if not self._sliced():
-            return learned_score(torch.from_numpy(pts).float(), sigma)
-        full = learned_score(torch.from_numpy(self.embed(pts)).float(), sigma)
+            return learned_score(torch.from_numpy(pts / alpha).float(), sigma)
+        full = learned_score(torch.from_numpy(self.embed(pts) / alpha).float(), sigma)
         return None if full is None else full[:, list(self.axes)]
+
+    def velocity_view(self) -> VelocityView:
+        """t, α(t) and the colour's speed scale at the current σ (the velocity kinds need the process)."""
+        if self.process is None:
+            raise ValueError("the velocity field needs a noise process (set_process)")
+        return velocity_view(self.process, self.sigma, self._second_moment)
 
     def _frame_2d(self, learned_score: LearnedScore) -> fr.FieldFrame:
         xs, ys, cell = self.grid()
         pts_np = grid_points(xs, ys)
-        sigma = self.sigma
-        exact = self._exact_2d(xs, ys, pts_np)
-        learned = self._learned_2d(learned_score, pts_np, sigma)
-        kind = self.kind
-        source = "learned" if learned is not None and kind != "exact" else "exact"
-        if kind == "difference":
-            vec = sigma * (learned - exact) if learned is not None else torch.zeros_like(exact)
+        sigma, kind = self.sigma, self.kind
+        view = self.velocity_view() if kind in VELOCITY_KINDS else None
+        alpha = view.alpha if view is not None else 1.0
+        exact = self._exact_2d(xs, ys, pts_np, alpha)
+        learned = self._learned_2d(learned_score, pts_np, sigma, alpha)
+        source = "learned" if learned is not None and kind not in ("exact", "exact_velocity") else "exact"
+        if view is not None:
+            vec, magnitude, rel_error = self._velocity(view, pts_np, exact, learned, source)
         else:
-            vec = sigma * (learned if source == "learned" else exact)
-        magnitude = vec.norm(dim=1)
-        if kind == "denoiser":
-            vec = sigma * vec  # σ²·s: the displacement from x to the denoised estimate D(x) = x + σ² s
+            if kind == "difference":
+                vec = sigma * (learned - exact) if learned is not None else torch.zeros_like(exact)
+            else:
+                vec = sigma * (learned if source == "learned" else exact)
+            magnitude = vec.norm(dim=1)
+            if kind == "denoiser":
+                vec = sigma * vec  # σ²·s: the displacement from x to the denoised estimate D(x) = x + σ² s
+            rel_error = relative_error(learned, exact) if learned is not None else math.nan
         xmin, xmax, ymin, ymax = self.view
         return fr.FieldFrame(
             kind=kind, source=source, sigma=sigma, points=pts_np.astype(np.float32),
             vectors=vec.numpy().astype(np.float32), magnitude=magnitude.numpy().astype(np.float32), cell=cell,
-            bounded=kind != "denoiser", heat=self.heat() if self.heat_on else None,
-            heat_rect=(xmin, ymin, xmax - xmin, ymax - ymin),
-            rel_error=relative_error(learned, exact) if learned is not None else math.nan,
-            data_version=self.version, axes=self.axes if self._sliced() else (0, 1))
+            bounded=kind != "denoiser", heat=self.heat(alpha) if self.heat_on else None,
+            heat_rect=(xmin, ymin, xmax - xmin, ymax - ymin), rel_error=rel_error, data_version=self.version,
+            axes=self.axes if self._sliced() else (0, 1), t=view.t if view is not None else math.nan)
 
-    def heat(self) -> np.ndarray:
-        """log p_σ − max on HEAT_RESOLUTION cells across the view (row 0 = lowest y), clipped at HEAT_FLOOR."""
-        key = (self.version, self.sigma, self.view, self.axes, self.slice_point)
+    def _velocity(self, view: VelocityView, pts: np.ndarray, exact: torch.Tensor, learned, source: str):
+        """(dx/dt (M, 2), |dx/dt|/r(t) (M,), the learned velocity's median relative error) at the grid points
+        x_t (M, 2); the VE scores s̃(x/α) become ∇log p_t(x) = s̃/α."""
+        x = torch.from_numpy(pts)
+
+        def velocity(ve_score: torch.Tensor) -> torch.Tensor:
+            return ode_velocity(self.process, x, view.t, ve_score.double() / view.alpha)
+
+        v_exact = velocity(exact)
+        v_learned = velocity(learned) if learned is not None else None
+        vec = v_learned if source == "learned" else v_exact
+        rel_error = relative_error(v_learned, v_exact) if v_learned is not None else math.nan
+        return vec, vec.norm(dim=1) / view.speed_scale, rel_error
+
+    def heat(self, alpha: float = 1.0) -> np.ndarray:
+        """log p_σ(y) − max at y = cell centre / `alpha` on HEAT_RESOLUTION cells across the view (row 0 = lowest
+        y), clipped at HEAT_FLOOR: with α(t), log p_t(x_t) − max (the two differ by the constant D·log α)."""
+        key = (self.version, self.sigma, self.view, self.axes, self.slice_point, alpha)
         if self._heat_cache is not None and self._heat_cache[0] == key:
             return self._heat_cache[1]
         xmin, xmax, ymin, ymax = self.view
         nx = HEAT_RESOLUTION
         ny = int(np.clip(round(nx * (ymax - ymin) / (xmax - xmin)), 2, HEAT_MAX_ROWS))
-        xs = xmin + (np.arange(nx) + 0.5) * (xmax - xmin) / nx
-        ys = ymin + (np.arange(ny) + 0.5) * (ymax - ymin) / ny
+        xs = (xmin + (np.arange(nx) + 0.5) * (xmax - xmin) / nx) / alpha
+        ys = (ymin + (np.arange(ny) + 0.5) * (ymax - ymin) / ny) / alpha
         if self._sliced():
             plane = grid_points(xs, ys)
-            logp = self.dataset.exact_log_density(torch.from_numpy(self.embed(plane)), self.sigma).numpy()
+            point = self.embed(plane)
+            point[:, [i for i in range(point.shape[1]) if i not in self.axes]] /= alpha   # the whole point / α
+            logp = self.dataset.exact_log_density(torch.from_numpy(point), self.sigma).numpy()
         else:
             _, logp = exact_on_grid(self.dataset, xs, ys, self.sigma, score=False, log_density=True)
         logp = logp.reshape(ny, nx)

@@ -118,12 +118,12 @@ class SigmaInUse:
 class FieldFrame(ReadOnlyArrays):
     """Arrows on a grid over the visible area, and the noised density under them."""
 
-    kind: str                  # "learned" | "exact" | "difference" | "denoiser"
+    kind: str                  # a key of names.FIELD_KINDS: "learned" | "exact" | "difference" | "denoiser" | ...
     source: str                # what the vectors come from: "learned" | "exact" (denoiser view / no model)
     sigma: float
-    points: np.ndarray         # (M, 2) arrow tails
-    vectors: np.ndarray        # (M, 2) σ·s (bounded drawing) or σ²·s (denoiser displacement)
-    magnitude: np.ndarray      # (M,) |σ·s| (the colour band)
+    points: np.ndarray         # (M, 2) arrow tails (y; x_t for the velocity kinds)
+    vectors: np.ndarray        # (M, 2) σ·s (bounded drawing), σ²·s (denoiser displacement) or dx/dt (velocity)
+    magnitude: np.ndarray      # (M,) |σ·s|, or |dx/dt|/r(t) (lab.velocity_field): the colour band
     cell: float                # grid spacing
     bounded: bool              # draw the direction with a bounded length
     heat: np.ndarray | None    # (H, W) log p_σ − max (row 0 = lowest y), or None
@@ -131,6 +131,7 @@ class FieldFrame(ReadOnlyArrays):
     rel_error: float           # median |s_learned − s_exact| / |s_exact| on this grid (NaN without a model)
     data_version: int
     axes: tuple[int, int] = (0, 1)   # D ≥ 3: the coordinates of the slice the field is drawn on
+    t: float = math.nan              # the velocity kinds: the process's time of σ (NaN for the score kinds)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,12 @@ class ParticleFrame(ReadOnlyArrays):
     running: bool
     finished: bool
     serial: int                      # increases with every release (the GUI resets trails on a new one)
+    #: (K, S, D) float32: the paths of K chosen particles from the release, S = steps taken + 1 points each
+    #: (lab.trajectories); None without a run
+    trajectories: np.ndarray | None = None
+    trajectory_index: np.ndarray | None = None   # (K,) which particles those are (rows of `positions`)
+    nfe: int = 0                     # score-network evaluations the run has made so far
+    nfe_total: int = 0               # … and will make in all (the registry's NFERule for its options)
 
 
 @dataclass(frozen=True)

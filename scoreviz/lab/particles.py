@@ -1,7 +1,9 @@
 """Particles following a sampler, advanced by a budget of steps and time, coloured by the mode they are in.
 
 `Particles` owns one sampler run (a generator of `SamplerStep`s from core.samplers), plays it at a number of
-steps per second, stops it at its end or when a step is not finite, and reports a `ParticleFrame`. Qt-free: a
+steps per second, stops it at its end or when a step is not finite, and reports a `ParticleFrame`: with the
+paths of a few particles (lab.trajectories) and the network evaluations made so far, counted where the sampler
+calls the score (`CountedScore`), against those its run will make (core.sampler_runs.planned_nfe). Qt-free: a
 test releases, calls `advance(n)` and reads `frame()`.
 """
 from __future__ import annotations
@@ -21,12 +23,28 @@ from scoreviz.lab.clock import Clock, wall_clock
 from scoreviz.lab.level_diagnostics import REFERENCE_SNR, LevelDiagnostics
 from scoreviz.lab.rate_meter import StepCost
 from scoreviz.lab.run_lengths import window_options
+from scoreviz.lab.trajectories import Trajectories
 
 #: Particles released at a clicked point start in a small cloud: this fraction of the data's std.
 ORIGIN_SPREAD = 0.02
 DEFAULT_SPEED = 240.0          # sampler steps per second; 0 = as fast as the budget allows
 #: At most this many seconds of steps are owed after a stall (the animation catches up, then keeps its pace).
 MAX_CATCH_UP = 0.25
+
+
+class CountedScore(ScoreFunction):
+    """`score` with a count of its evaluations. Every sampler evaluates the score through `at_level` (the call
+    s(x, t) and Tweedie's denoising step go through it), once per evaluation of the whole batch whatever its
+    chunks, so `calls` is the run's NFE."""
+
+    def __init__(self, score: ScoreFunction):
+        super().__init__(score.ve_score, score.process, score.chunk)
+        self.inner = score
+        self.calls = 0
+
+    def at_level(self, y: torch.Tensor, noise_level: float) -> torch.Tensor:
+        self.calls += 1
+        return self.inner.at_level(y, noise_level)
 
 
 class Particles:
@@ -47,7 +65,8 @@ class Particles:
         self.observer = None
         self._run = None               # the sampler's generator
         self.nfe = 0                   # network evaluations the current run makes (its request's budget or less)
-        self._score: ScoreFunction | None = None
+        self._score: CountedScore | None = None
+        self.trajectories = Trajectories()   # the paths of a few particles, from the release to the end
         self._generator = torch.Generator().manual_seed(0)
         self._due = 0.0
         self._last = self.clock()
@@ -74,7 +93,9 @@ class Particles:
         else:
             x0 = score.process.prior_sample((request.n, dim), generator).float()
         x0 = x0.to(device)
+        score = CountedScore(score)
         run, self.nfe = self._start(request, score, x0, sigma, request.steps, generator, device)
+        self.trajectories.start(x0)
         self.request, self._score, self._generator, self.mixture = request, score, generator, mixture
         self.x, self.step, self._run = x0, None, run
         self.serial += 1
@@ -97,8 +118,9 @@ class Particles:
         with the evaluations left of the request's budget (one per step: NFERule without a final step)."""
         if self.request is not None and sampler_entry(self.request.name).at_one_level and self._run is not None:
             done = self.step.index if self.step is not None else 0
-            self._run, _ = self._start(self.request, self._score, self.x, sigma, max(1, self.request.steps - done),
-                                       self._generator, self.x.device)
+            self._run, rest = self._start(self.request, self._score, self.x, sigma,
+                                          max(1, self.request.steps - done), self._generator, self.x.device)
+            self.nfe = self._score.calls + rest
 
     def play(self, on: bool) -> None:
         if on and self._run is None:
@@ -110,6 +132,7 @@ class Particles:
         if self.observer is not None and self._run is not None:
             self.observer.ended(self, "reset")
         self.request = self.x = self.step = self._run = self._score = None
+        self.trajectories.clear()
         self.running = False
         self.serial += 1
 
@@ -162,6 +185,7 @@ class Particles:
                 return (f"The particles diverged (NaN/inf) at step {step.index}: they were stopped at their last "
                         "finite positions. Try another sampler or train longer.")
             self.x, self.step = step.x, step
+            self.trajectories.add(step.x)
             self.steps_taken += 1
             self.diagnostics.add(step)
             if self.observer is not None:
@@ -202,5 +226,6 @@ class Particles:
             positions=pos.numpy(), labels=labels, mode_weights=mode_w, true_weights=true_w, sampler=req.name,
             step=step.index if step else 0, total=step.total if step else req.steps, t=step.t if step else math.nan,
             noise_level=level, running=self.running, finished=self._run is None and step is not None,
-            serial=self.serial)
+            serial=self.serial, trajectories=self.trajectories.paths(), trajectory_index=self.trajectories.index,
+            nfe=self._score.calls if self._score is not None else 0, nfe_total=self.nfe)
 

@@ -255,6 +255,8 @@ class LabSession:
         self.process = process if process is not None else \
             self.schedule_control.make(self.training.process_name, self.process_data())
         self.schedule.stale = True
+        self.field.set_process(self.process)
+        self._field_dirty = True
         self.field.clamp_sigma(*self.process.noise_range())
         self.emit(self._process_frame())
         self.emit(fr.SigmaInUse(self.field.sigma))

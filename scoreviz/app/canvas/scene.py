@@ -1,7 +1,7 @@
 """The 2-D scene: heat map of p_σ, the data, the score field, particle trails and particles, in one canvas.
 
 Z order (bottom → top): backdrop (heat map + trails in one image), data density image, data points, arrows,
-particles, brush cursor.
+trajectories (whole paths of a few particles, `trajectories_on`), particles, brush cursor.
 Everything is updated from frames (`show_field`, `show_particles`, `show_data`), so the same object serves
 the window and the benchmark.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoreviz.app.canvas.view_box import BrushCursor, make_canvas
-from scoreviz.app.canvas.items import BackdropItem, PointCloudItem, VectorFieldItem
+from scoreviz.app.canvas.items import BackdropItem, PointCloudItem, TrajectoryItem, VectorFieldItem
 from scoreviz.app.canvas.items.field import ArrowGeometry, SlopeGroups, arrow_geometry
 from scoreviz.app.canvas.items.heat import PreparedHeat
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
@@ -45,11 +45,13 @@ class Scene2D:
         self.field.setZValue(10)
         self.backdrop = BackdropItem()     # heat map of p_σ + fading trails, one image
         self.backdrop.setZValue(-20)
+        self.trajectories = TrajectoryItem()
+        self.trajectories.setZValue(15)
         self.particles = PointCloudItem(size=PARTICLE_SIZE)
         self.particles.setZValue(20)
         self.cursor = BrushCursor()
-        for item in (self.data_image, self.data_points, self.field, self.backdrop, self.particles,
-                     self.cursor):
+        for item in (self.data_image, self.data_points, self.field, self.backdrop, self.trajectories,
+                     self.particles, self.cursor):
             self.viewbox.addItem(item, ignoreBounds=True)
         # static between data edits / zooms: blit cached pixmaps instead of replaying them every frame (the
         # axes' tick labels and the data cloud would otherwise cost ~0.3 ms and ~1 ms per frame)
@@ -57,9 +59,11 @@ class Scene2D:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.data_mode = "points"
         self.trails_on = True
+        self.trajectories_on = False         # whole paths of the chosen particles (View panel, key P)
         self.particle_size = PARTICLE_SIZE   # presentation mode draws bigger points and wider trails
         self.trail_width = 1                 # backdrop pixels across one particle's trail (odd)
         self._serial = -1
+        self._particle_frame = None          # the last ParticleFrame drawn (the trajectories' toggle redraws it)
         self._data = np.zeros((0, 2))
         self.theme = theme
         self.apply_theme(theme)
@@ -83,6 +87,7 @@ class Scene2D:
         self.data_image.setLookupTable(lut)
         self.cursor.set_colour(QtGui.QColor(theme.text))
         self.particles.set_style([theme.particles], self.particle_size)
+        self.trajectories.set_colours(self.mode_colours())
 
     def mode_colours(self) -> list[QtGui.QColor]:
         return [QtGui.QColor(c) for c in self.theme.mode_colours]
@@ -141,6 +146,33 @@ class Scene2D:
             self.backdrop.reset()
         if self.trails_on and len(pos):
             self.backdrop.add(pos, self.trail_width)
+        self._particle_frame = f
+        self.show_trajectories(f)
+
+    def show_trajectories(self, f) -> None:
+        """The paths of ParticleFrame f's chosen particles, each in its particle's mode colour, while
+        `trajectories_on`. Without modes they take the theme's accent: the particles' own colour is the trails'
+        too, and a path must stand out from the trails around it."""
+        paths = f.trajectories if self.trajectories_on else None
+        if paths is None or paths.ndim != 3 or paths.shape[2] != 2:
+            self.trajectories.clear()
+            return
+        if f.labels is not None and f.trajectory_index is not None and len(f.labels):
+            self.trajectories.set_colours(self.mode_colours())
+            groups = f.labels[f.trajectory_index]
+        else:
+            self.trajectories.set_colours([QtGui.QColor(self.theme.accent)])
+            groups = None
+        self.trajectories.set_paths(paths, groups)
+
+    def set_trajectories(self, on: bool) -> None:
+        """Draw the trajectories or not (those of the last particle frame appear or go at once)."""
+        self.trajectories_on = bool(on)
+        self.trajectories.setVisible(self.trajectories_on)
+        if self._particle_frame is not None:
+            self.show_trajectories(self._particle_frame)
+        elif not on:
+            self.trajectories.clear()
 
     def show_data(self, points: np.ndarray, mode: str | None = None) -> None:
         self.data_mode = mode or self.data_mode

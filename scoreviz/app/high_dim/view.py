@@ -91,7 +91,9 @@ class HighDimView(QtCore.QObject):
                 self.dock.show_particles(frame.positions, frame.labels, colours)
             if self.showing_3d:
                 self.view3d.show_particles(frame, colours)
-        return replace(frame, positions=self.project(frame.positions))
+        paths = frame.trajectories
+        return replace(frame, positions=self.project(frame.positions),
+                       trajectories=None if paths is None else paths[..., list(self.axes)])
 
     def bounds(self, spec: fr.DataSpec, margin: float) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = spec.bounds(margin)

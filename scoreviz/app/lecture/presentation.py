@@ -34,16 +34,18 @@ PRESENTATION_FPS = 60
 @dataclass(frozen=True)
 class SceneStyle:
     """How heavy the canvas is drawn: arrow pen width and particle size (screen px), trail width (backdrop
-    pixels, odd) and the axes' font (points; None: the theme's default)."""
+    pixels, odd), trajectory width (screen px) and the axes' font (points; None: the theme's default)."""
 
     arrow_width: float = 1.0
     particle_size: float = 2.0
     trail_width: int = 1
     axis_point_size: int | None = None
+    trajectory_width: int = 1
 
 
 NORMAL_STYLE = SceneStyle()
-PRESENTATION_STYLE = SceneStyle(arrow_width=2.0, particle_size=4.0, trail_width=3, axis_point_size=MIN_POINT_SIZE)
+PRESENTATION_STYLE = SceneStyle(arrow_width=2.0, particle_size=4.0, trail_width=3, axis_point_size=MIN_POINT_SIZE,
+                                trajectory_width=2)
 
 
 def presentation_theme(theme: Theme) -> Theme:
@@ -62,6 +64,8 @@ def style_scene(scene, style: SceneStyle) -> None:
     scene.particle_size = style.particle_size
     scene.particles.set_style([scene.theme.particles], style.particle_size)
     scene.trail_width = style.trail_width
+    scene.trajectories.width = style.trajectory_width
+    scene.trajectories.update()
     font = QtGui.QFont()
     if style.axis_point_size:
         font.setPointSize(style.axis_point_size)

@@ -1,7 +1,7 @@
-"""View: which field (learned / exact / difference / denoiser), what to draw, grid density, theme."""
+"""View: which field (learned / exact / difference / denoiser, or a velocity), what to draw, grid density, theme."""
 from __future__ import annotations
 
-from scoreviz.names import FIELD_KINDS
+from scoreviz.names import FIELD_KINDS, VELOCITY_KINDS
 
 from scoreviz.app.qt import QtCore, QtWidgets
 from scoreviz.app.panels.common import combo, hint, hslider, row, select
@@ -11,7 +11,18 @@ FIELD_TIPS = {
     "exact": "Arrows of the exact score of the data noised at σ",
     "difference": "σ·(s_θ − s_exact): where the model is wrong",
     "denoiser": "Arrows from x to the denoised estimate D(x) = x + σ² s(x, σ)",
+    "velocity": "The trained model's velocity dx/dt = f − ½g²s of the probability-flow ODE at the slider's t, drawn "
+                "where the particles move (x_t); under flow matching this is v = −(x + t·s)/(1 − t) = E[ε − x₀ | x_t]. "
+                "Sampling runs against the arrows (from t = 1 down to 0)",
+    "exact_velocity": "The exact velocity dx/dt = f − ½g²s of the data's probability-flow ODE at the slider's t",
 }
+#: The legend under the buttons: what an arrow's colour measures.
+LEGENDS = {
+    "score": "arrow colour = |σ·s|: blue short … red long (fixed scale)",
+    "velocity": "arrow colour = |dx/dt| / r(t), r the data's conditional speed (fixed for flow matching)",
+}
+#: The short labels of the velocity row (the row is named "Velocity").
+VELOCITY_LABELS = {"velocity": "learned", "exact_velocity": "exact"}
 
 
 class ViewPanel(QtWidgets.QGroupBox):
@@ -24,7 +35,7 @@ class ViewPanel(QtWidgets.QGroupBox):
         buttons = []
         for key, label in FIELD_KINDS.items():
             b = QtWidgets.QToolButton()
-            b.setText(label)
+            b.setText(VELOCITY_LABELS.get(key, label))
             b.setCheckable(True)
             b.setToolTip(FIELD_TIPS[key])
             b.setProperty("kind", key)
@@ -35,26 +46,34 @@ class ViewPanel(QtWidgets.QGroupBox):
         self._field_buttons = {b.property("kind"): b for b in buttons}
         self.arrows = QtWidgets.QCheckBox("arrows")
         self.heat = QtWidgets.QCheckBox("density p_σ")
+        self.trajectories = QtWidgets.QCheckBox("trajectories")
+        self.trajectories.setToolTip("Whole paths of a dozen particles from their release to the end of the run, "
+                                     "in their mode's colour (P)")
         self.data = combo([("data as points", "points"), ("data as density", "density"), ("data hidden", "hidden")])
         self.grid = hslider(12, 64, 32, "Arrows across the visible width")
         self.theme = combo([("dark", "dark"), ("light (projector)", "light")], "Colour theme")
         for box in (self.arrows, self.heat):
             box.setChecked(True)
-        self.legend = hint("arrow colour = |σ·s|: blue short … red long (fixed scale)")
+        self.legend = hint(LEGENDS["score"])
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 4, 6, 4)
-        form.addRow("Field", row(*buttons))
-        form.addRow(row(self.arrows, self.heat))
+        form.addRow("Field", row(*(b for b in buttons if b.property("kind") not in VELOCITY_KINDS)))
+        form.addRow("Velocity", row(*(b for b in buttons if b.property("kind") in VELOCITY_KINDS)))
+        form.addRow(row(self.arrows, self.heat, self.trajectories))
         form.addRow("Data", self.data)
         form.addRow("Grid", self.grid)
         form.addRow("Theme", self.theme)
         form.addRow(self.legend)
-        self.field_buttons.buttonToggled.connect(lambda _b, on: on and self.changed.emit())
-        for w in (self.arrows, self.heat):
+        self.field_buttons.buttonToggled.connect(lambda _b, on: on and self._on_kind())
+        for w in (self.arrows, self.heat, self.trajectories):
             w.toggled.connect(self.changed)
         self.data.currentIndexChanged.connect(self.changed)
         self.grid.valueChanged.connect(self.changed)
         self.theme.activated.connect(lambda _i: self.theme_changed.emit(self.theme.currentData()))
+
+    def _on_kind(self) -> None:
+        self.legend.setText(LEGENDS["velocity" if self.field_kind in VELOCITY_KINDS else "score"])
+        self.changed.emit()
 
     @property
     def field_kind(self) -> str:
@@ -67,7 +86,8 @@ class ViewPanel(QtWidgets.QGroupBox):
 
     def options(self) -> dict:
         return {"kind": self.field_kind, "grid_n": self.grid.value(), "heat": self.heat.isChecked(),
-                "arrows": self.arrows.isChecked(), "data": self.data.currentData(),
+                "arrows": self.arrows.isChecked(), "trajectories": self.trajectories.isChecked(),
+                "data": self.data.currentData(),
                 "theme": self.theme.currentData()}
 
     def set_options(self, o: dict) -> None:
@@ -79,6 +99,8 @@ class ViewPanel(QtWidgets.QGroupBox):
             self.heat.setChecked(bool(o["heat"]))
         if "arrows" in o:
             self.arrows.setChecked(bool(o["arrows"]))
+        if "trajectories" in o:
+            self.trajectories.setChecked(bool(o["trajectories"]))
         if "data" in o:
             select(self.data, o["data"])
         if "theme" in o:

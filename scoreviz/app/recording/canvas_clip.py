@@ -168,13 +168,15 @@ class CanvasRenderer:
         self._field = None
 
     def set_content(self, *, view, points: np.ndarray, data_mode: str = "points", field=None,
-                    arrows: bool = True, trails: bool = True) -> tuple[float, float, float, float]:
+                    arrows: bool = True, trails: bool = True,
+                    trajectories: bool = False) -> tuple[float, float, float, float]:
         """The view (xmin, xmax, ymin, ymax; widened to the clip's aspect), the data and the field frame (or
-        None). Returns the view rect actually shown."""
+        None), and whether trails and whole trajectories are drawn. Returns the view rect actually shown."""
         self.scene.show_data(points, data_mode)
         self.scene.set_view(*view)
         self.scene.sync_trail_area()
         self.scene.trails_on = trails
+        self.scene.set_trajectories(trajectories)
         self.set_field(field, arrows)
         return self.scene.view_rect()
 

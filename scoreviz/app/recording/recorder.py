@@ -220,9 +220,13 @@ class Recorder(QtCore.QObject):
             self._spec = w.editor.spec
             view = w.view_panel.options()
             r.set_content(view=w.scene.view_rect(), points=w.editor.points, data_mode=view["data"],
-                          field=w.last_field, arrows=view["arrows"], trails=w.sampling_panel.trails.isChecked())
+                          field=w.last_field, arrows=view["arrows"], trails=w.sampling_panel.trails.isChecked(),
+                          trajectories=view["trajectories"])
         else:
-            r.set_field(w.last_field, w.view_panel.options()["arrows"])
+            view = w.view_panel.options()
+            r.set_field(w.last_field, view["arrows"])
+            if r.scene.trajectories_on != view["trajectories"]:    # toggled while recording
+                r.scene.set_trajectories(view["trajectories"])
 
     def _finish(self, reason: str) -> None:
         writer, path = self._writer, self.path

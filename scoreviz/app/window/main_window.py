@@ -24,7 +24,7 @@ from scoreviz.app.icon import app_icon
 from scoreviz.app.lecture.lesson_player import LessonPlayer
 from scoreviz.app.window.perf_readout import PerfReadout
 from scoreviz.app.lecture.presentation import Presentation
-from scoreviz.app.qt import QtCore, QtWidgets
+from scoreviz.app.qt import QtCore, QtGui, QtWidgets
 from scoreviz.app.recording.recorder import Recorder
 from scoreviz.app.schedule.dock import ScheduleDock
 from scoreviz.app.window.session_actions import SessionActions
@@ -66,7 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_ui()
         self._connect()
         self.lessons = LessonPlayer(self, parent=self)
-        self._shortcuts = build_shortcuts(self)
+        self._shortcuts = build_shortcuts(self) + [self._key(QtCore.Qt.Key.Key_P, self.toggle_trajectories)]
         self.presentation = Presentation(self)   # F5 / View → Present, Esc leaves
         self.recorder = Recorder(self)           # File → Record, Ctrl+R, the ● Rec button
 
@@ -85,6 +85,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frames.timer.start()
 
     # --- construction ----------------------------------------------------------------------------------------
+    def _key(self, key, slot) -> QtGui.QShortcut:
+        """A single key anywhere in the window (as menus.build_shortcuts' keys)."""
+        shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+        shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+        return shortcut
+
     def _timer(self, interval_ms: int, slot, single_shot: bool = False) -> QtCore.QTimer:
         timer = QtCore.QTimer(self)
         timer.setInterval(interval_ms)
@@ -118,8 +125,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.dock.raise_()
 
         self.status_data = QtWidgets.QLabel()
+        self.status_nfe = QtWidgets.QLabel()     # "NFE 240 / 491": what the particles' run has cost so far
+        self.status_nfe.setToolTip("Score-network evaluations (NFE) of the sampler run: made so far / in all")
         self.perf = PerfReadout()
         self.status_perf = self.perf.label
+        self.statusBar().addPermanentWidget(self.status_nfe)
         self.statusBar().addPermanentWidget(self.status_data)
         self.statusBar().addPermanentWidget(self.status_perf)
         acts = build_menus(self)
@@ -350,9 +360,21 @@ class MainWindow(QtWidgets.QMainWindow):
         o = self.view_panel.options()
         self.send(cmd.FieldOptions(kind=o["kind"], grid_n=o["grid_n"], heat=o["heat"]))
         self.scene.field.setVisible(o["arrows"])
+        self.scene.set_trajectories(o["trajectories"])
         if self.editor.spec is not None and self.editor.dim >= 2:
             self.scene.show_data(self.high_dim.project(self.editor.points), o["data"])
         self.frames.redraw(self.last_field)
+
+    def toggle_trajectories(self) -> None:
+        """The P key: the View panel's trajectories box (which redraws them)."""
+        self.view_panel.trajectories.toggle()
+
+    def show_nfe(self, f: fr.ParticleFrame) -> None:
+        """The status bar's NFE of the particles' run: "NFE 240 / 491" while it runs, "… · done" at its end."""
+        if not f.sampler or not f.nfe_total:
+            self.status_nfe.setText("")
+            return
+        self.status_nfe.setText(f"NFE {f.nfe:,} / {f.nfe_total:,}" + (" · done" if f.finished else ""))
 
     def set_trails(self, on: bool) -> None:
         self.scene.trails_on = on

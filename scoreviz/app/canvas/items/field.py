@@ -3,7 +3,8 @@
 pyqtgraph has no quiver item: each arrow is a shaft and two barbs, i.e. three line segments computed in NumPy,
 drawn from one contiguous QLineF array with one drawLines call per colour band. The colour bands have fixed
 edges on the magnitude of σ·s (which is O(1) at every σ), so the colour scale does not flicker when the σ slider
-moves.
+moves. The velocity kinds' magnitude is |dx/dt| over the conditional speed r(t) (lab.velocity_field), O(1) at
+every t in the same way.
 """
 from __future__ import annotations
 
@@ -48,11 +49,13 @@ def arrow_lines(x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray) ->
 
 def display_vectors(vectors: np.ndarray, magnitude: np.ndarray, cell: float, bounded: bool) -> np.ndarray:
     """Arrow vectors (M, 2) to draw: the direction with a length that grows with the magnitude but stays inside
-    its grid cell (bounded), or the vectors themselves (the denoiser view: x → D(x))."""
+    its grid cell (bounded), or the vectors themselves (the denoiser view: x → D(x)). The direction is the
+    vectors' own and the length the magnitude's, which need not be |vector| (a velocity's is |v|/r(t))."""
     if not bounded:
         return vectors
+    norm = np.linalg.norm(vectors, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        unit = np.where(magnitude[:, None] > 1e-12, vectors / magnitude[:, None], 0.0)
+        unit = np.where(norm[:, None] > 1e-12, vectors / norm[:, None], 0.0)
     length = cell * 0.92 * np.clip(0.3 + 0.7 * np.tanh(magnitude / 1.2), 0.0, 1.0)
     return unit * length[:, None]
 
@@ -71,7 +74,7 @@ class ArrowGeometry:
 def arrow_geometry(points: np.ndarray, vectors: np.ndarray, magnitude: np.ndarray, cell: float,
                    bounded: bool = True, edges: np.ndarray = BAND_EDGES) -> ArrowGeometry:
     """The lines of arrows at points (M, 2) along vectors (M, 2) in data units, coloured by the band of
-    magnitude (M,) |σ·s| (non-finite arrows are left out). NumPy only: the window makes it when a field
+    magnitude (M,) (|σ·s|, or |dx/dt|/r(t)) (non-finite arrows are left out). NumPy only: the window makes it when a field
     arrives, between two frames."""
     points = np.asarray(points, dtype=np.float64)
     vectors = np.asarray(vectors, dtype=np.float64)
