@@ -375,6 +375,8 @@ def _render() -> Command:
          Option(("--no-caption",), "leave out the caption line (sampler, level, σ)", default=False,
                 action="store_true"),
          Option(("--no-trails",), "leave out the particles' fading trails", default=False, action="store_true"),
+         Option(("--trajectories",), "draw the whole paths of a dozen particles (first vs second order, ODE vs SDE)",
+                default=False, action="store_true"),
          Option(("--device",), "where the sampler runs (drawing is on the CPU)", default="auto")),
         """\
 examples:

@@ -26,6 +26,17 @@ def test_render_gif(qapp, tmp_path, capsys, one_torch_thread):
     assert "annealed with 31 network evaluations" in capsys.readouterr().err
 
 
+def test_render_a_flow_models_velocity_with_trajectories(qapp, tmp_path, capsys, one_torch_thread):
+    """The velocity view needs the field to know the process; the paths add pixels the plain clip lacks."""
+    base = ["render", "--data", "moons", "--score", "exact", "--process", "flow", "--field", "velocity",
+            "--sampler", "heun", "--nfe", "21", "--n", "300", "--size", "200x150", "--no-trails"]
+    plain, paths = tmp_path / "plain.gif", tmp_path / "paths.gif"
+    assert main([*base, "--out", str(plain)]) == 0
+    assert main([*base, "--trajectories", "--out", str(paths)]) == 0
+    assert "heun with 21 network evaluations" in capsys.readouterr().err
+    assert not np.array_equal(decode(plain)[-1], decode(paths)[-1])
+
+
 def test_render_mp4_is_deterministic(qapp, tmp_path, one_torch_thread):
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
     for path in (a, b):

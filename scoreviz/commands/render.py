@@ -140,12 +140,13 @@ def _render(args, suffix: str, size: tuple[int, int], device) -> dict:
         theme, style = presentation_theme(theme), PRESENTATION_STYLE
     field = LiveField()
     field.set_data(dataset, 0)
+    field.set_process(process)
     lo, hi = dataset.bounds(VIEW_MARGIN)
     renderer = CanvasRenderer(theme, size, style)
     try:
         writer = ClipWriter(args.out, args.fps)
         view = renderer.set_content(view=(lo[0], hi[0], lo[1], hi[1]), points=dataset.train.numpy(),
-                                    trails=not args.no_trails)
+                                    trails=not args.no_trails, trajectories=args.trajectories)
         field.set_view(view)
         field.set_options({"kind": args.field or ("learned" if learned is not None else "exact"),
                            "grid_n": args.grid or default_grid(size[0])})
