@@ -147,6 +147,7 @@ def test_the_3d_view_draws_where_opengl_exists(tmp_path):
     """Under Xvfb (Mesa's software OpenGL) the 3-D view is built and draws the data; skipped without Xvfb."""
     import shutil
     import subprocess
+    import pathlib
     import sys
     import time
 
@@ -156,7 +157,11 @@ def test_the_3d_view_draws_where_opengl_exists(tmp_path):
     server = subprocess.Popen(["Xvfb", display, "-screen", "0", "800x600x24"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.0)
+        socket = pathlib.Path("/tmp/.X11-unix/X87")   # the server listens once its socket exists
+        for _ in range(100):
+            if socket.exists() or server.poll() is not None:
+                break
+            time.sleep(0.05)
         env = {**__import__("os").environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
         done = subprocess.run([sys.executable, "-c", VIEW3D_SCRIPT], env=env, capture_output=True, text=True,
                               timeout=120)
