@@ -28,7 +28,7 @@ _TICK_TOP, _TICK_BOTTOM = -0.04, -0.14   # panel 1: the levels' ticks sit under 
 _HEADROOM = 1.4                           # y room above the curves for the legend row
 
 
-class _SigmaAxis(pg.AxisItem):
+class SigmaAxis(pg.AxisItem):
     """A log10-σ̃ axis labelled with σ̃ itself, only at 1, 2 and 5 × 10^k (the other minor ticks unlabelled)."""
 
     def logTickStrings(self, values, scale, spacing):
@@ -79,7 +79,7 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
 
     # --- layout ----------------------------------------------------------------------------------------------
     def _plot(self, row: int | None, ylabel: str) -> pg.PlotItem:
-        axes = {"bottom": _SigmaAxis("bottom")}
+        axes = {"bottom": SigmaAxis("bottom")}
         plot = pg.PlotItem(axisItems=axes) if row is None else self.addPlot(row=row, col=0, axisItems=axes)
         plot.setMenuEnabled(False)
         plot.hideButtons()
