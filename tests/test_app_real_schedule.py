@@ -136,3 +136,27 @@ def test_importing_a_valid_config_lists_its_unknown_keys(lab, qtbot, monkeypatch
     assert "keys not read: clip_sample, set_alpha_to_one" in dock.panel.real.source.text()
     assert dock.last_real.report.terminal_snr == pytest.approx(0.0047, rel=0.01)
     assert dock.panel.real.gallery.currentData() == ""        # not a gallery entry
+
+
+def test_real_plots_legend_and_range_follow_the_frame(qtbot):
+    from dataclasses import replace
+
+    from scoreviz.app.schedule.real_plots import RealSchedulePlots
+    from scoreviz.lab.schedule.real import ScheduleOrigin, real_schedule_frame
+
+    sd = gallery_process("sd")
+    plain = real_schedule_frame(sd, ScheduleOrigin("SD"))
+    fixed = real_schedule_frame(replace(sd, rescale_zero_snr=True, timestep_spacing="trailing"), ScheduleOrigin("SD"))
+    plots = RealSchedulePlots()
+    qtbot.addWidget(plots)
+    legend = plots.steps.legend
+    plots.show_frame(plain)
+    assert legend.getLabel(plots.after_curve) is None and not plots.terminal_note.isVisible()
+    x = np.log10(plain.sigma)
+    lo, hi = plots.weighting.viewRange()[0]
+    assert lo < x.min() < x.max() < hi and hi - lo < 1.1 * (x.max() - x.min())   # the process's range, set
+    plots.show_frame(fixed)
+    assert legend.getLabel(plots.after_curve) is not None and plots.terminal_note.isVisible()
+    assert "N = 50" in legend.getLabel(plots.after_ticks).text
+    plots.show_frame(plain)                                 # the fix off: its entries go again
+    assert legend.getLabel(plots.after_curve) is None and legend.getLabel(plots.after_ticks) is None

@@ -66,7 +66,6 @@ class SchedulePanel(QtWidgets.QWidget):
         self.plots = SchedulePlots()
         self.plots.setMinimumHeight(420)
         self.real = RealSchedulePanel()
-        self.real.plots.link_x(self.plots.schedule)   # one horizontal axis for every σ̃ / log-SNR plot of the tab
         self.rules = value_label("")
         self.rules.setWordWrap(True)
         self.warnings = QtWidgets.QLabel("")

@@ -58,6 +58,12 @@ class RealSchedulePanel(QtWidgets.QGroupBox):
         self.gallery = combo([(_CHOOSE, "")] + [(label, key) for key, label in SCHEDULE_PRESETS.items()],
                              "A schedule people train with, applied as published to these 2-D data "
                              "(a new noise process and model)")
+        self.spacing = combo(list((label, key) for key, label in SPACINGS.items()),
+                             "Where the sampler's N steps fall among the T training steps (diffusers' "
+                             "timestep_spacing; Lin et al. 2024, Table 2)")
+        for box, letters in ((self.gallery, 16), (self.spacing, 10)):   # long labels must not widen the tab
+            box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(letters)
         for i in range(1, self.gallery.count()):
             self.gallery.setItemData(i, GALLERY[self.gallery.itemData(i)].source, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.import_button = button("Import…", "Read a diffusers scheduler_config.json (Schedule → Import…)")
@@ -73,9 +79,6 @@ class RealSchedulePanel(QtWidgets.QGroupBox):
         self.zero_snr = QtWidgets.QCheckBox("Zero terminal SNR")
         self.zero_snr.setToolTip("Rescale the β's so that the last step is pure noise (Lin et al. 2024, Alg. 1): "
                                  "√ᾱ shifted and scaled, the first step unchanged")
-        self.spacing = combo(list((label, key) for key, label in SPACINGS.items()),
-                             "Where the sampler's N steps fall among the T training steps (diffusers' "
-                             "timestep_spacing; Lin et al. 2024, Table 2)")
         self.plots = RealSchedulePlots()
         self.plots.setMinimumHeight(360)
         self._loading = False
@@ -86,14 +89,16 @@ class RealSchedulePanel(QtWidgets.QGroupBox):
         self.spacing.activated.connect(self._emit_fix)
 
     def _build(self) -> None:
-        form = QtWidgets.QFormLayout(self)
+        # a column, not form rows: wrapped labels in a QFormLayout keep the height of their first width
+        form = QtWidgets.QFormLayout()
         form.addRow("Gallery", row(self.gallery, self.import_button))
         form.addRow("In use", self.in_use)
-        form.addRow(self.source)
-        form.addRow(self.report)
-        form.addRow(self.warnings)
-        form.addRow("Fixes", row(self.zero_snr, QtWidgets.QLabel("spacing"), self.spacing))
-        form.addRow(self.plots)
+        column = QtWidgets.QVBoxLayout(self)
+        column.addLayout(form)
+        for widget in (self.source, self.report, self.warnings,
+                       row(QtWidgets.QLabel("Fixes"), self.zero_snr, QtWidgets.QLabel("spacing"), self.spacing),
+                       self.plots):
+            column.addWidget(widget)
 
     # --- outgoing --------------------------------------------------------------------------------------------
     def choose(self, name: str) -> None:
@@ -124,6 +129,8 @@ class RealSchedulePanel(QtWidgets.QGroupBox):
             control.setEnabled(frame.fixable)
         self.in_use.setText(frame.label)
         source = [frame.source] if frame.source else []
+        if frame.preset:
+            source.append("made for images at a data scale ≈ 1, applied here as published")
         if frame.ignored:
             source.append(f"keys not read: {', '.join(frame.ignored)}")
         self.source.setText(" · ".join(source) or "the lab's own process, fitted to the data")

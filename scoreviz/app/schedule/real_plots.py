@@ -2,7 +2,9 @@
 schedule's training steps before and after Lin et al.'s fixes.
 
     panel 1  Kingma–Gao w(λ) of ε-, v-, x-prediction, EDM and flow matching (each ∫ w dλ = 1; log scale) on the
-             tab's shared horizontal axis (log σ̃ or log-SNR λ = −2 ln σ̃), x-linked to the schedule plots
+             tab's shared horizontal axis (log σ̃ or log-SNR λ = −2 ln σ̃) over the process's noise range, as the
+             schedule plots. Rule: the range is set, not x-linked, because pyqtgraph maps a link through screen
+             positions, which differ between two plot widgets
     panel 2  λ_i = ln SNR_i at the training steps t_i = i/T as published and after the fixes, the sampler's
              timesteps as ticks under them (diffusers' leading spacing never reaches t = 1, trailing does)
 
@@ -18,8 +20,7 @@ from scoreviz.app.schedule.plots import AXIS_LABELS, AXES, SigmaAxis, axis_coord
 from scoreviz.app.theme import DARK, Theme
 
 #: The legend's words for core.schedule.snr.TARGETS.
-TARGET_LABELS = {"epsilon": "ε-prediction", "v": "v-prediction", "x": "x-prediction", "edm": "EDM",
-                 "flow": "flow matching"}
+TARGET_LABELS = {"epsilon": "ε-pred.", "v": "v-pred.", "x": "x₀-pred.", "edm": "EDM", "flow": "flow"}
 #: w(λ) is drawn over this many decades below its highest value (the x-weighting spans e^{±15} otherwise).
 WEIGHT_DECADES = 4.0
 _TINY = 1e-300                     # log scale: a weight that underflowed to 0 is drawn at the floor
@@ -28,28 +29,29 @@ _TICK_BANDS = ((0.06, 0.13), (0.16, 0.23))   # panel 2: sampler ticks before / a
 
 
 class RealSchedulePlots(pg.GraphicsLayoutWidget):
-    """`show_frame(frame)` draws a `lab.frames.RealScheduleFrame`; `set_axis` follows the tab's axis;
-    `link_x(plot)` shares panel 1's horizontal range with the tab's schedule plots."""
+    """`show_frame(frame)` draws a `lab.frames.RealScheduleFrame`; `set_axis` follows the tab's axis."""
 
     def __init__(self, parent=None, theme: Theme = DARK):
         super().__init__(parent)
         self.axis = "sigma"
         self._frame = None
-        self.weighting = self._plot(0, "w(λ), ∫ w dλ = 1", SigmaAxis("bottom"))
+        self.weighting = self._plot(0, "w(λ) of each target", SigmaAxis("bottom"), 3)
         self.weighting.setLogMode(x=False, y=True)
         self.weight_curves = {k: self._curve(self.weighting, label) for k, label in TARGET_LABELS.items()}
-        self.steps = self._plot(1, "log-SNR λ_i", None)
+        self.steps = self._plot(1, "log-SNR λ_i", None, 2)
         self.steps.setLabel("bottom", "t, the schedule's time (t_i = i/T at step i of a discrete schedule)")
         self.before_curve = self._curve(self.steps, "as published")
-        self.after_curve = self._curve(self.steps, "after the fix")
-        self.before_ticks = self._curve(self.steps, "sampler steps", connect="pairs")
-        self.after_ticks = self._curve(self.steps, "sampler steps after", connect="pairs")
+        # the entries of the fixed curve and of the ticks come and go with them (_in_legend)
+        self.after_curve, self.before_ticks, self.after_ticks = (
+            pg.PlotDataItem(**kw) for kw in ({}, {"connect": "pairs"}, {"connect": "pairs"}))
+        for item in (self.after_curve, self.before_ticks, self.after_ticks):
+            self.steps.addItem(item)
         self.terminal_note = pg.TextItem("", anchor=(1, 1))
         self.steps.addItem(self.terminal_note)
         self.apply_theme(theme)
         self._label_axes()
 
-    def _plot(self, row: int, ylabel: str, bottom) -> pg.PlotItem:
+    def _plot(self, row: int, ylabel: str, bottom, columns: int) -> pg.PlotItem:
         plot = self.addPlot(row=row, col=0, axisItems={"bottom": bottom} if bottom is not None else None)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -60,7 +62,7 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
         plot.showAxis("right")        # the tab's plots all have a right axis of this width: the x axes line up
         plot.getAxis("right").setStyle(showValues=False)
         plot.getAxis("right").setWidth(56)
-        plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=3, verSpacing=-6)
+        plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=columns, verSpacing=-6)
         plot.getViewBox().setMouseEnabled(x=False, y=False)   # the wheel scrolls the panel, not the plot
         plot.enableAutoRange(axis="y", enable=False)
         return plot
@@ -73,7 +75,8 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.setBackground(theme.plot_bg)
-        colours = (theme.accent, theme.mode_colours[0], theme.mode_colours[2], theme.warning, theme.mode_colours[3])
+        c = theme.mode_colours
+        colours = (theme.accent, c[1], c[5], c[4], c[3])     # five hues apart in both themes (Okabe–Ito)
         for curve, colour in zip(self.weight_curves.values(), colours):
             curve.setPen(pg.mkPen(colour, width=2))
         dash = QtCore.Qt.PenStyle.DashLine
@@ -89,9 +92,6 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
             p.legend.setLabelTextColor(theme.text)
             for _, label in p.legend.items:
                 label.setText(label.text)   # setLabelTextColor applies to the next setText
-
-    def link_x(self, plot: pg.PlotItem) -> None:
-        self.weighting.setXLink(plot)
 
     def set_axis(self, axis: str) -> None:
         """"sigma" or "log_snr", as the tab's schedule plots (plots.SchedulePlots.set_axis)."""
@@ -111,6 +111,7 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
         x = axis_coordinate(self.axis, frame.sigma)
         for target, w in zip(frame.targets, frame.weights):
             self.weight_curves[target].setData(x, np.maximum(w, _TINY))
+        self.weighting.setXRange(float(np.min(x)), float(np.max(x)), padding=0.02)
         top = float(np.max(frame.weights))
         if top > 0:   # the view's y is log10 w in log mode
             self.weighting.setYRange(np.log10(top) - WEIGHT_DECADES, np.log10(top) + 0.6, padding=0)
@@ -130,12 +131,23 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
                                           (self.after_ticks, frame.fixed_sampler_t, _TICK_BANDS[1])):
             ticks.setData(np.repeat(times, 2), np.tile([lo - near * span, lo - far * span], len(times)))
             ticks.setVisible(len(times) > 0)
-        name = "sampler steps" if not fixed else "sampler steps, as published"
-        self.steps.legend.getLabel(self.before_ticks).setText(f"{name} (N = {len(frame.sampler_t)})")
-        self.steps.legend.getLabel(self.after_ticks).setText(f"after (N = {len(frame.fixed_sampler_t)})")
+        self._in_legend(self.after_curve, "after the fix", fixed)
+        self._in_legend(self.before_ticks, f"sampler's t (N = {len(frame.sampler_t)})", len(frame.sampler_t) > 0)
+        self._in_legend(self.after_ticks, f"after (N = {len(frame.fixed_sampler_t)})", len(frame.fixed_sampler_t) > 0)
         self.steps.setYRange(lo - (_TICK_BANDS[1][1] + 0.03) * span, hi + _HEADROOM * span, padding=0)
         self.steps.setXRange(0.0, 1.0, padding=0.02)
         self._note_terminal(frame, lo)
+
+    def _in_legend(self, item: pg.PlotDataItem, name: str, shown: bool) -> None:
+        """`item` in panel 2's legend under `name` while it is drawn (a hidden item's entry would stay, crossed)."""
+        legend = self.steps.legend
+        label = legend.getLabel(item)
+        if shown and label is None:
+            legend.addItem(item, name)
+        elif shown:
+            label.setText(name)
+        elif label is not None:
+            legend.removeItem(item)
 
     def _note_terminal(self, frame, lo: float) -> None:
         """Say where the last step has SNR 0 (λ = −∞, not drawn)."""

@@ -176,7 +176,8 @@ def _warnings(process: NoiseProcess, f: dict, prediction_type: str, sampling: di
 
 def _terminal_fix(process: NoiseProcess) -> str:
     if isinstance(process, DiscreteVP):
-        return "rescale it to zero terminal SNR (--rescale-zero-snr; Lin et al. 2024, Alg. 1) and train with v-prediction"
+        return ("rescale it to zero terminal SNR (Lin et al. 2024, Alg. 1: the Schedule tab's fix, --rescale-zero-snr "
+                "on the command line) and train with v-prediction")
     return "use a schedule that ends at SNR 0 (the cosine or flow process, or a discrete one rescaled)"
 
 
