@@ -167,6 +167,29 @@ class CompareSchedules(LabCommand):
     nfe: int | None = None
 
 
+# --- real schedules: the gallery, diffusers configs and Lin et al.'s fixes (lab.schedule.real) -----------------
+@dataclass(frozen=True)
+class UseGallerySchedule(LabCommand):
+    """Make a published schedule (a key of names.SCHEDULE_PRESETS) the lab's process as it is: a new model."""
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportSchedule(LabCommand):
+    """Make the schedule of a diffusers ``scheduler_config.json`` at `path` the lab's process (a bad file changes
+    nothing and is said in one line)."""
+    path: str
+
+
+@dataclass(frozen=True)
+class FixSchedule(LabCommand):
+    """Lin et al. 2024's fixes on the discrete β schedule in use: rescaling to zero terminal SNR, and diffusers'
+    timestep spacing (a key of names.TIMESTEP_SPACINGS; None: the lab's uniform t). A new process and model;
+    the schedule before the fixes is pinned as A."""
+    rescale_zero_snr: bool
+    timestep_spacing: str | None = None
+
+
 # --- saved sessions (lab.session_saving) ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SaveSession(LabCommand):

@@ -214,6 +214,38 @@ class ScheduleFrame(ReadOnlyArrays):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RealScheduleFrame(ReadOnlyArrays):
+    """The schedule in use read in log-SNR (core.schedule.snr), before and after Lin et al.'s fixes.
+
+    Built by `lab.schedule.real`; drawn by `app.schedule.real_panel`. λ = ln SNR = −2 ln σ̃. The report and the
+    training steps are those of the schedule *before* the fixes and, when a fix is on, *after* them; the w(λ)
+    curves are the schedule's in use. Steps: the T training steps of a discrete schedule (t_i = i/T), else a
+    uniform t grid of the process."""
+
+    process: str                     # a key of names.PROCESSES
+    label: str                       # a gallery label, an imported file's name, or the process's label
+    source: str                      # its one-line source (a paper, a file's path), "" for the lab's own
+    preset: str | None               # the gallery key it came from, if any
+    fixable: bool                    # a discrete β schedule: the fixes apply
+    rescale_zero_snr: bool           # the fixes in use
+    timestep_spacing: str | None     # names.TIMESTEP_SPACINGS key, None: the lab's uniform t
+    ignored: tuple[str, ...]         # an imported file's keys that were not read
+    pinned: bool                     # a schedule A is pinned (the fixes pin the schedule before them)
+    report: object                   # core.schedule.snr.SNRReport before the fixes
+    fixed_report: object | None      # the SNRReport after them (None: no fix on)
+    targets: tuple[str, ...]         # core.schedule.snr.TARGETS: the rows of `weights`
+    log_snr: np.ndarray              # (K,) λ, decreasing (t increasing over the process's range)
+    sigma: np.ndarray                # (K,) σ̃ = e^{−λ/2}
+    weights: np.ndarray              # (len(targets), K) Kingma–Gao w(λ), each integrating to 1 over λ
+    steps_t: np.ndarray              # (T,) t of the training steps
+    steps_log_snr: np.ndarray        # (T,) λ before the fixes (−∞ where the SNR is 0)
+    fixed_log_snr: np.ndarray        # (T,) λ after them, or (0,)
+    sampler_t: np.ndarray            # (N,) t of a discrete sampler's timesteps before the fixes (diffusers'
+                                     # leading default), or (0,)
+    fixed_sampler_t: np.ndarray      # (N,) after them (the spacing chosen), or (0,)
+
+
+@dataclass(frozen=True, kw_only=True)
 class LevelDiagnosticsFrame(ReadOnlyArrays):
     """A Langevin-type run (annealed Langevin, predictor–corrector) level by level, in the order visited."""
 

@@ -1,6 +1,7 @@
 """The Schedule dock: the schedule panel beside the canvas (a tab next to Controls), wired to the session's
 schedule commands, and the σ_max circle it draws on the canvas (NCSNv2 technique 1: σ_max ≈ the largest
-distance between two data points)."""
+distance between two data points). The published schedules' report (`RealScheduleFrame`, sent only when the
+schedule changes) comes straight from the worker's signal (`on_worker_frame`), not through the canvas's mailbox."""
 from __future__ import annotations
 
 import math
@@ -17,7 +18,10 @@ MIN_WIDTH = 420
 
 
 class ScheduleDock(QtWidgets.QDockWidget):
-    """`show(frame)` takes ScheduleFrame, LevelDiagnosticsFrame and ScheduleComparison frames."""
+    """`show(frame)` takes ScheduleFrame, RealScheduleFrame, LevelDiagnosticsFrame and ScheduleComparison frames.
+    `process_named(str)`: the process a published schedule made the lab's (the training panel shows it)."""
+
+    process_named = QtCore.Signal(str)
 
     def __init__(self, parent, send, particle_options, scene, data_centre):
         super().__init__("Schedule", parent)
@@ -28,6 +32,7 @@ class ScheduleDock(QtWidgets.QDockWidget):
         self.last_schedule: fr.ScheduleFrame | None = None
         self.last_levels: fr.LevelDiagnosticsFrame | None = None
         self.last_comparison: fr.ScheduleComparison | None = None
+        self.last_real: fr.RealScheduleFrame | None = None
         self._circles = [_circle(scene, QtCore.Qt.PenStyle.DashLine), _circle(scene, QtCore.Qt.PenStyle.SolidLine)]
         p = self.panel
         p.changed.connect(lambda options: self.send(cmd.SetSchedule(process=options["process"],
@@ -35,11 +40,33 @@ class ScheduleDock(QtWidgets.QDockWidget):
         p.reset_requested.connect(lambda: self.send(cmd.ResetSchedule()))
         p.pin_requested.connect(lambda: self.send(cmd.PinSchedule()))
         p.compare_requested.connect(self.request_comparison)
+        p.real.gallery_chosen.connect(self.use_gallery)
+        p.real.import_requested.connect(self.ask_import)
+        p.real.fix_requested.connect(lambda rescale, spacing: self.send(cmd.FixSchedule(rescale, spacing)))
         self.visibilityChanged.connect(self._on_visible)
 
     def _on_visible(self, visible: bool) -> None:
         self.send(cmd.ShowSchedule(bool(visible)))
         self.set_circles_visible(visible)
+
+    def use_gallery(self, name: str) -> None:
+        self.send(cmd.UseGallerySchedule(name))
+
+    def ask_import(self) -> None:
+        """Schedule → Import…: a diffusers scheduler_config.json, chosen in a file dialog."""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a diffusers scheduler config", "",
+                                                        "Scheduler configs (*.json);;All files (*)")
+        if path:
+            self.import_schedule(path)
+
+    def import_schedule(self, path: str) -> None:
+        self.send(cmd.ImportSchedule(str(path)))
+
+    @QtCore.Slot(object)
+    def on_worker_frame(self, frame) -> None:
+        """The worker's frames (queued, GUI thread): the real-schedule report is this dock's alone."""
+        if isinstance(frame, fr.RealScheduleFrame):
+            self.show(frame)
 
     def request_comparison(self) -> None:
         o = self.particle_options()
@@ -59,6 +86,12 @@ class ScheduleDock(QtWidgets.QDockWidget):
                 self.panel.show_frame(frame)
             self.last_schedule = frame
             self._show_circles(frame)
+        elif isinstance(frame, fr.RealScheduleFrame):
+            self.panel.real.show_frame(frame)
+            if frame.pinned:           # a fix pins the schedule before it as A
+                self.panel.compare.setEnabled(True)
+            self.last_real = frame
+            self.process_named.emit(frame.process)
         elif isinstance(frame, fr.LevelDiagnosticsFrame):
             self.panel.show_levels(frame)
             self.last_levels = frame

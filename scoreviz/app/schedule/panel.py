@@ -1,4 +1,5 @@
-"""Schedule: the noise schedule's parameters as controls, NCSNv2's rules and the warnings, the schedule plots
+"""Schedule: the published schedules (`app.schedule.real_panel`: gallery, import, the log-SNR report and its
+fixes), the noise schedule's parameters as controls, NCSNv2's rules and the warnings, the schedule plots
 (`app.schedule.plots`), per-level sampler diagnostics and the A / B comparison."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from scoreviz.names import LOSS_WEIGHTINGS, NOISE_DISTRIBUTIONS
 
 from scoreviz.app.qt import QtCore, QtWidgets, pg
 from scoreviz.app.schedule.plots import SchedulePlots
+from scoreviz.app.schedule.real_panel import RealSchedulePanel
 from scoreviz.app.panels.common import button, combo, hint, row, select, small_plot, spin_box, value_label
 
 #: The process parameters the panel offers: label, minimum, maximum, decimals, tooltip.
@@ -63,6 +65,7 @@ class SchedulePanel(QtWidgets.QWidget):
         self.axis = combo({"sigma": "log σ", "log_snr": "log-SNR"}, "The plots' horizontal axis")
         self.plots = SchedulePlots()
         self.plots.setMinimumHeight(420)
+        self.real = RealSchedulePanel()
         self.rules = value_label("")
         self.rules.setWordWrap(True)
         self.warnings = QtWidgets.QLabel("")
@@ -115,7 +118,7 @@ class SchedulePanel(QtWidgets.QWidget):
         al.addWidget(self.ab_result)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 4)
-        for w in (box, self.plots, rules_box, levels_box, ab_box):
+        for w in (self.real, box, self.plots, rules_box, levels_box, ab_box):
             layout.addWidget(w)
         layout.addStretch(1)
 
@@ -130,7 +133,11 @@ class SchedulePanel(QtWidgets.QWidget):
         self.reset.clicked.connect(self.reset_requested)
         self.pin.clicked.connect(self._on_pin)
         self.compare.clicked.connect(self.compare_requested)
-        self.axis.activated.connect(lambda: self.plots.set_axis(self.axis.currentData()))
+        self.axis.activated.connect(self._on_axis)
+
+    def _on_axis(self, *_) -> None:
+        for plots in (self.plots, self.real.plots):
+            plots.set_axis(self.axis.currentData())
 
     # --- outgoing --------------------------------------------------------------------------------------------
     def options(self) -> dict:

@@ -23,12 +23,18 @@ from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
 from scoreviz.app.theme import DARK, THEMES, Theme
 
 AXES = ("sigma", "log_snr")
-_AXIS_LABELS = {"sigma": "noise level σ̃ = s/α (data units, log scale)", "log_snr": "log-SNR = log(α²/s²) = −2 ln σ̃"}
+AXIS_LABELS = {"sigma": "noise level σ̃ = s/α (data units, log scale)", "log_snr": "log-SNR = log(α²/s²) = −2 ln σ̃"}
 _TICK_TOP, _TICK_BOTTOM = -0.04, -0.14   # panel 1: the levels' ticks sit under the [0, 1] curves
 _HEADROOM = 1.4                           # y room above the curves for the legend row
 
 
-class _SigmaAxis(pg.AxisItem):
+def axis_coordinate(axis: str, sigma) -> np.ndarray:
+    """The horizontal coordinate of noise levels σ̃ on `axis`: log10 σ̃ ("sigma") or −2 ln σ̃ ("log_snr")."""
+    sigma = np.asarray(sigma, dtype=np.float64)
+    return np.log10(sigma) if axis == "sigma" else -2.0 * np.log(sigma)
+
+
+class SigmaAxis(pg.AxisItem):
     """A log10-σ̃ axis labelled with σ̃ itself, only at 1, 2 and 5 × 10^k (the other minor ticks unlabelled)."""
 
     def logTickStrings(self, values, scale, spacing):
@@ -79,7 +85,7 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
 
     # --- layout ----------------------------------------------------------------------------------------------
     def _plot(self, row: int | None, ylabel: str) -> pg.PlotItem:
-        axes = {"bottom": _SigmaAxis("bottom")}
+        axes = {"bottom": SigmaAxis("bottom")}
         plot = pg.PlotItem(axisItems=axes) if row is None else self.addPlot(row=row, col=0, axisItems=axes)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -137,7 +143,7 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
         plots = [self.schedule, self.training] + ([self.loss_plot, self.error_plot] if self._loss_shown else [])
         for p in (self.schedule, self.training, self.loss_plot, self.error_plot):
             p.getAxis("bottom").setLogMode(self.axis == "sigma")
-            p.setLabel("bottom", _AXIS_LABELS[self.axis] if p is plots[-1] else "")
+            p.setLabel("bottom", AXIS_LABELS[self.axis] if p is plots[-1] else "")
 
     # --- theme -----------------------------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
@@ -189,8 +195,7 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
 
     def x_of(self, sigma) -> np.ndarray:
         """The horizontal coordinate of noise levels σ̃ on the current axis."""
-        sigma = np.asarray(sigma, dtype=np.float64)
-        return np.log10(sigma) if self.axis == "sigma" else -2.0 * np.log(sigma)
+        return axis_coordinate(self.axis, sigma)
 
     def show(self, frame=None) -> None:
         """Draw `frame`; without one, QWidget.show()."""

@@ -140,6 +140,9 @@ class MainWindow(QtWidgets.QMainWindow):
         w = self.host.worker
         w.frame.connect(self.frames.on_frame)    # bound methods of a GUI-thread QObject only: a lambda runs in the worker thread
         w.message.connect(self._on_worker_message)
+        w.frame.connect(self.schedule_dock.on_worker_frame)
+        # a published schedule brings its own process: the training panel shows it (set quietly, no Configure)
+        self.schedule_dock.process_named.connect(lambda name: self.training_panel.set_options({"process": name}))
         self.editor.changed.connect(self._on_data_changed)
         self.editor.adopted.connect(self.show_data)
         self.editor.failed.connect(self._on_data_failed)

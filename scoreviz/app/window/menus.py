@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from scoreviz.app.window.about import show_about
 from scoreviz.lab.lesson import built_in_lessons
+from scoreviz.names import SCHEDULE_PRESETS
 
 from scoreviz.app.recording.figure_export import ask_export
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets
@@ -24,7 +25,7 @@ def _add(menu, text: str, slot, *keys) -> QtGui.QAction:
 
 
 def build_menus(window) -> dict[str, QtGui.QAction]:
-    """File, Edit, View and Help; returns the actions the window and its tests refer to, by name."""
+    """File, Edit, View, Schedule and Help; returns the actions the window and its tests refer to, by name."""
     bar = window.menuBar()
     std = QtGui.QKeySequence.StandardKey
     acts = {}
@@ -52,6 +53,11 @@ def build_menus(window) -> dict[str, QtGui.QAction]:
     acts["mode_2d"] = _add(view, "2D lab", lambda: window.set_mode("2d"), "Ctrl+1")
     acts["mode_images"] = _add(view, "Image mode (MNIST)", lambda: window.set_mode("images"), "Ctrl+2")
     acts["schedule"] = _add(view, "Schedule lab", window.show_schedule_lab, "Ctrl+3")
+    schedule = bar.addMenu("&Schedule")
+    acts["schedule_import"] = _add(schedule, "Import scheduler_config.json…", lambda: ask_import_schedule(window))
+    gallery = schedule.addMenu("Published schedules")
+    for key, label in SCHEDULE_PRESETS.items():
+        _add(gallery, label, lambda _=False, k=key: use_gallery_schedule(window, k))
     help_menu = bar.addMenu("&Help")
     lessons = help_menu.addMenu("Lessons")
     for name in built_in_lessons():
@@ -91,6 +97,19 @@ def ask_load(window) -> None:
     path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Load data", "", "Data (*.npy *.csv *.png)")
     if path:
         window.load_data_file(path)
+
+
+def ask_import_schedule(window) -> None:
+    """Schedule → Import…: the Schedule tab in front (its report shows what was read), then a diffusers
+    scheduler_config.json from a file dialog."""
+    window.show_schedule_lab()
+    window.schedule_dock.ask_import()
+
+
+def use_gallery_schedule(window, name: str) -> None:
+    """Schedule → Published schedules → one of them: the lab's process, with the Schedule tab in front."""
+    window.show_schedule_lab()
+    window.schedule_dock.use_gallery(name)
 
 
 def ask_lesson(window) -> None:

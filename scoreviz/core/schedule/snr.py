@@ -35,7 +35,7 @@ from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.schedule.jsonable import json_ready
 
 __all__ = ["Diagnosis", "merged_report", "SNRReport", "ScheduleCurves", "TARGETS", "diagnose", "schedule_curves", "snr_report",
-           "with_fixes"]
+           "training_log_snr", "with_fixes"]
 
 TARGETS = ("epsilon", "v", "x", "edm", "flow")
 EDM_P_MEAN, EDM_P_STD = -1.2, 1.2
@@ -59,7 +59,7 @@ def with_fixes(process: NoiseProcess, *, rescale_zero_snr: bool = False,
     return replace(process, **changes)
 
 
-def _steps_log_snr(process: NoiseProcess) -> tuple[np.ndarray, np.ndarray, float]:
+def training_log_snr(process: NoiseProcess) -> tuple[np.ndarray, np.ndarray, float]:
     """(t (K,), λ (K,) at the training steps, λ at the last training step): the discrete steps of a DiscreteVP
     (−∞ last with zero terminal SNR), else GRID_STEPS uniform t over [t_min, t_max] and λ at t = 1."""
     if isinstance(process, DiscreteVP):
@@ -119,7 +119,7 @@ class SNRReport:
 def snr_report(process: NoiseProcess, *, prediction_type: str = "epsilon", sampling_steps: int = 50,
                sigma_data: float = 0.5) -> SNRReport:
     """The report of `process` (sampling_steps: the sampler's N for the spacing check of a discrete schedule)."""
-    t, lam, lam_last = _steps_log_snr(process)
+    t, lam, lam_last = training_log_snr(process)
     finite = np.isfinite(lam)
     dlam = np.abs(np.diff(lam[finite]))
     i = int(np.argmax(dlam))
@@ -172,7 +172,8 @@ def _warnings(process: NoiseProcess, f: dict, prediction_type: str, sampling: di
 
 def _terminal_fix(process: NoiseProcess) -> str:
     if isinstance(process, DiscreteVP):
-        return "rescale it to zero terminal SNR (--rescale-zero-snr; Lin et al. 2024, Alg. 1) and train with v-prediction"
+        return ("rescale it to zero terminal SNR (Lin et al. 2024, Alg. 1: the Schedule tab's fix, --rescale-zero-snr "
+                "on the command line) and train with v-prediction")
     return "use a schedule that ends at SNR 0 (the cosine or flow process, or a discrete one rescaled)"
 
 

@@ -13,6 +13,7 @@ from scoreviz.core.processes import make_process
 from scoreviz.lab import commands as cmd
 from scoreviz.lab.live_training import LiveTraining
 from scoreviz.lab.schedule.control import ScheduleControl
+from scoreviz.lab.schedule.real import RealSchedules
 
 SCHEDULE_REFRESH = 1.0         # the loss per σ, its floor and the error per σ, this often while the model trains
 #: Langevin steps per level the schedule's rules assume (annealed Langevin's default length).
@@ -44,10 +45,11 @@ class ScheduleLab:
         self.shown = False       # the read-out (and its floor, ~1 s for a large point set) only when on screen
         self.stale = False
         self._last_sent = 0.0
+        self.real = RealSchedules(control, training, lab, emit, say)   # the gallery, imports and fixes
 
     def handlers(self) -> dict[type, Callable]:
         return {cmd.SetSchedule: self.set_schedule, cmd.ResetSchedule: self.reset, cmd.ShowSchedule: self.show,
-                cmd.PinSchedule: self.pin, cmd.CompareSchedules: self.compare}
+                cmd.PinSchedule: self.pin, cmd.CompareSchedules: self.compare, **self.real.handlers()}
 
     # --- commands --------------------------------------------------------------------------------------------
     def set_schedule(self, command: cmd.SetSchedule) -> None:
@@ -82,6 +84,7 @@ class ScheduleLab:
             return
         self.control.pin(self.lab.process, self.training.trainer)
         self.say("info", "Schedule A pinned: change the schedule, then compare A / B.")
+        self.stale = True
 
     def compare(self, command: cmd.CompareSchedules) -> None:
         """A / B under the particle panel's sampler, count and seed (sampling A and B blocks a few seconds)."""
@@ -111,6 +114,7 @@ class ScheduleLab:
         try:
             self.emit(self.control.frame(lab.dataset, lab.version, lab.process, self.training.trainer,
                                          RULE_STEPS_EACH, lab.process.levels()))
+            self.real.send()     # the log-SNR report, when the process or the pin changed
         except Exception as exc:   # the read-out must never stop training: say what failed, once
             self.say("error", f"schedule read-out: {type(exc).__name__}: {exc}")
         return True

@@ -36,11 +36,14 @@ class ScheduleControl:
         self.monitor.invalidate()
 
     def set_options(self, command: SetSchedule) -> tuple[dict, TrainingNoise]:
-        """New overrides and training noise from the panel (a None part keeps the current one); checked by building
+        """New overrides and training noise from the panel (a None part keeps the current one; the fields it does not
+        name keep theirs, a None value drops one); checked by building
         them (TypeError for a misspelt name, ValueError for a bad value). Returns (overrides, noise) for the
         caller to apply once the process is rebuilt."""
+        # the panel edits some fields; the others (a real schedule's β's, its fixes) stay as they are
         overrides = self.overrides if command.process is None else \
-            {k: v for k, v in command.process.items() if v is not None}   # ρ None: uniform t
+            {**{k: v for k, v in self.overrides.items() if k not in command.process},
+             **{k: v for k, v in command.process.items() if v is not None}}   # ρ None: uniform t
         noise = self.noise if command.noise is None else TrainingNoise(**command.noise)
         return overrides, noise
 
