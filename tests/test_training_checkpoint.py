@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from fake_clock import FakeClock, costing
 from scoreviz.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from scoreviz.core.data import make_preset
 from scoreviz.core.likelihood import log_likelihood
@@ -127,8 +128,11 @@ def test_a_time_budget_plans_the_schedule_on_the_measured_rate():
     assert capped.step_count == capped.planned_steps == 70
     timed = make_trainer(ds.train, device="cpu", batch_size=32)
     config = replace(timed.config)
-    timed.train(10**6, seconds=0.3)
-    assert 20 <= timed.step_count == timed.planned_steps < 10**6
+    clock = FakeClock()
+    timed.step = costing(clock, 1 / 64, timed.step)           # 1/64 s a step (exact in binary) on the run's clock
+    timed.train(10**6, seconds=0.5, clock=clock)
+    assert timed.step_count == timed.planned_steps == 32      # as many steps as fit in the time, and the plan
+    assert timed.seconds == pytest.approx(0.5)
     assert timed.config == config and timed.config.steps == 4000   # the plan lives in the trainer, not its config
     # the cosine decay has run its course: the last learning rate is the final fraction of the peak
     c, k = timed.config, timed.step_count

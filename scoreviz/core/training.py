@@ -12,6 +12,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -230,7 +231,7 @@ class Trainer:
 
     # --- many steps ------------------------------------------------------------------------------------------
     def train(self, steps: int | None = None, callback=None, seconds: float | None = None, *, every: int = 25,
-              should_stop=None) -> TrainStats:
+              should_stop=None, clock: Callable[[], float] = time.perf_counter) -> TrainStats:
         """Run `steps` more steps, or for `seconds`, whichever ends first (neither: config.steps steps).
 
         With `seconds` the run is planned on the measured rate: every `every` steps planned_steps is
@@ -239,20 +240,21 @@ class Trainer:
         guide_fraction of the plan) ends when time does on any machine. `callback(stats)` runs every `every`
         steps; `should_stop()` (polled as often) ends the run early. With `sync_elapsed` set (torchrun) the
         clock is read every `every` steps only, as the slowest process's, so all processes stop together.
+        `clock()` gives the time in seconds (a test passes one it moves itself).
         """
         if steps is None and seconds is None:
             steps = self.config.steps or 0
-        start, first, done = time.perf_counter(), self.step_count, 0
+        start, first, done = clock(), self.step_count, 0
         before = self.seconds
         if seconds is not None:
             self.planned_steps = first + (steps if steps is not None else 10**6)  # no decay before a rate estimate
         local_clock = self.sync_elapsed is None
         while (steps is None or done < steps) and (
-                seconds is None or not local_clock or time.perf_counter() - start < seconds):
+                seconds is None or not local_clock or clock() - start < seconds):
             self.step()
             done += 1
             if done % every == 0 or done == steps:
-                elapsed = time.perf_counter() - start
+                elapsed = clock() - start
                 if not local_clock:
                     elapsed = self.sync_elapsed(elapsed)
                 self.seconds = before + elapsed
@@ -266,8 +268,8 @@ class Trainer:
                     break
                 if not local_clock and seconds is not None and elapsed >= seconds:
                     break
-        self.seconds = before + time.perf_counter() - start
-        self._rate = done / max(1e-9, time.perf_counter() - start)
+        self.seconds = before + clock() - start
+        self._rate = done / max(1e-9, clock() - start)
         if seconds is not None:
             self.planned_steps = self.step_count  # the schedule as it ran
         return self.stats()
