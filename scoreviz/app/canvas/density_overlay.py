@@ -22,6 +22,8 @@ from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
 CONTOUR_LEVELS = (-1.0, -2.0, -4.0, -6.0, -8.0)
 LEGEND = "model log p̃ (colour) · exact log p (lines)"
 NO_MODEL_HINT = "Density view: no model yet — the exact density; train (T) to see the model's"
+#: The lines' opacity (of 255): they must not hide the colour under them, which is what they are compared with.
+LINE_ALPHA = 190
 LEGEND_OFFSET = 8          # screen pixels from the plot's top-left corner
 
 
@@ -112,9 +114,12 @@ class DensityOverlay:
         self._refresh()
 
     def apply_theme(self, theme) -> None:
-        """Lines in the theme's text colour (white on the dark heat ramp, black on the light one); the legend on
+        """Lines in the theme's text colour, a little translucent (white on the dark heat ramp, black on the light
+        one): a colour no heat value takes; the legend on
         a translucent band of the plot's background."""
-        self.contours.set_pen(QtGui.QColor(theme.text), 1.5)
+        line = QtGui.QColor(theme.text)
+        line.setAlpha(LINE_ALPHA)
+        self.contours.set_pen(line, 1.25)
         self.legend.setBrush(QtGui.QColor(theme.text))
         bg = QtGui.QColor(theme.plot_bg)
         bg.setAlpha(200)
