@@ -206,6 +206,14 @@ class OpenSession(LabCommand):
     version: int
 
 
+# --- the density view (lab.live_density) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShowDensity(LabCommand):
+    """Whether the Density view is on screen: the model's log-density map and the held-out NLL (lab.density_view)
+    cost ODE solves, so they are computed only while it is."""
+    on: bool
+
+
 def subclasses_of(base: type) -> tuple[type, ...]:
     """Every class below `base` (the commands of one lab)."""
     found, todo = [], [base]

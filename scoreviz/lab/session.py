@@ -24,6 +24,7 @@ from scoreviz.lab.clock import Clock, wall_clock
 from scoreviz.lab.data_specs import dataset_from_spec
 from scoreviz.lab.field import LiveField, geometric_mid
 from scoreviz.lab.frame_pacing import FramePacer
+from scoreviz.lab.live_density import LiveDensity
 from scoreviz.lab.live_training import LiveTraining
 from scoreviz.lab.particles import Particles
 from scoreviz.lab.process_frame import process_frame
@@ -63,6 +64,7 @@ class LabSession:
         self.schedule_control = ScheduleControl()
         self.schedule = ScheduleLab(self.schedule_control, self.training, self, emit, say, clock)
         self.saving = SavedSessions(self, emit, say)
+        self.density = LiveDensity(emit, say, clock)   # the Density view's map and NLL, while shown
         self._pacer = FramePacer(FRAME_INTERVAL)
         self._resume_with_data = False   # Clear paused a running training: resume with the next data
         self._field_dirty = True
@@ -76,7 +78,7 @@ class LabSession:
             cmd.SamplerPlay: self.sampler_play, cmd.SamplerStep: self.sampler_step,
             cmd.SamplerReset: self.sampler_reset, cmd.SetSpeed: self.set_speed, cmd.SetFrameRate: self.set_frame_rate,
             cmd.Record: self.record, cmd.StopRecording: self.stop_recording,
-            **self.schedule.handlers(), **self.saving.handlers()}
+            **self.schedule.handlers(), **self.saving.handlers(), **self.density.handlers()}
 
     @property
     def version(self) -> int:
@@ -327,7 +329,8 @@ class LabSession:
         return busy, self._particles_dirty or self._training_dirty or playing or training
 
     def _refresh_read_outs(self, training: bool) -> bool:
-        """The middle-σ error, the schedule read-out and the field, where stale; True if any was refreshed."""
+        """The middle-σ error, the schedule read-out, the field and the density view, where stale; True if any was
+        refreshed."""
         now = self.clock()
         if training:
             if now - self._last_match > MATCH_REFRESH:
@@ -346,7 +349,7 @@ class LabSession:
             if frame is not None:
                 self.emit(frame)
             refreshed = True
-        return refreshed
+        return self.density.refresh(self) or refreshed
 
     def _train(self, playing: bool) -> bool:
         """Optimiser steps for TRAIN_BUDGET, or, while particles play, those that fit before the sampler's steps

@@ -9,6 +9,7 @@ scripted run wait on.
 from __future__ import annotations
 
 from scoreviz.lab import frames as fr
+from scoreviz.lab.density_view import DensityFrame
 from scoreviz.lab.recording import ClipFrame
 
 from scoreviz.app.qt import QtCore
@@ -60,6 +61,8 @@ class FrameDrawer(QtCore.QObject):
         if sigma is not None:
             w.sigma_bar.show_sigma(sigma.sigma)
         self._draw_field(box)
+        if DensityFrame in box:
+            w.density.show(box[DensityFrame])
         particles = box.get(fr.ParticleFrame)
         if particles is not None:
             if particles.positions.ndim == 2 and particles.positions.shape[1] == 1:

@@ -1,7 +1,9 @@
 """The 2-D scene: heat map of p_σ, the data, the score field, particle trails and particles, in one canvas.
 
-Z order (bottom → top): backdrop (heat map + trails in one image), data density image, data points, arrows,
-trajectories (whole paths of a few particles, `trajectories_on`), particles, brush cursor.
+Z order (bottom → top): backdrop (heat map + trails in one image), data density image, data points, the Density
+view's contour lines, arrows, trajectories (whole paths of a few particles, `trajectories_on`), particles, brush
+cursor. The heat map is the field's log p_σ, or, in the Density view with a model, the model's log p̃
+(`density`, app.canvas.density_overlay).
 Everything is updated from frames (`show_field`, `show_particles`, `show_data`), so the same object serves
 the window and the benchmark.
 """
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoreviz.app.canvas.density_overlay import DensityOverlay
 from scoreviz.app.canvas.view_box import BrushCursor, make_canvas
 from scoreviz.app.canvas.items import BackdropItem, PointCloudItem, TrajectoryItem, VectorFieldItem
 from scoreviz.app.canvas.items.field import ArrowGeometry, SlopeGroups, arrow_geometry
@@ -50,6 +53,8 @@ class Scene2D:
         self.particles = PointCloudItem(size=PARTICLE_SIZE)
         self.particles.setZValue(20)
         self.cursor = BrushCursor()
+        self.density = DensityOverlay(self.viewbox)   # the Density view: model map, exact contours, legend
+        self._field = None                   # the last FieldFrame drawn (its heat returns when the view is left)
         for item in (self.data_image, self.data_points, self.field, self.backdrop, self.trajectories,
                      self.particles, self.cursor):
             self.viewbox.addItem(item, ignoreBounds=True)
@@ -88,6 +93,7 @@ class Scene2D:
         self.cursor.set_colour(QtGui.QColor(theme.text))
         self.particles.set_style([theme.particles], self.particle_size)
         self.trajectories.set_colours(self.mode_colours())
+        self.density.apply_theme(theme)
 
     def mode_colours(self) -> list[QtGui.QColor]:
         return [QtGui.QColor(c) for c in self.theme.mode_colours]
@@ -125,13 +131,37 @@ class Scene2D:
         if arrows:
             self.field.show_geometry(ahead.arrows, ahead.groups)
         self.field.setVisible(arrows)
-        if f.heat is not None:
-            self.backdrop.set_heat(f.heat, f.heat_rect, HEAT_LEVELS, self.theme.heat_lut(), ahead.heat)
+        self._field = f
+        if not self.density.owns_heat:      # the Density view's model map stays under a newer field
+            self._show_heat(ahead.heat)
+
+    def show_density(self, frame=None, on: bool | None = None) -> None:
+        """The Density view: a new DensityFrame (None: keep the last) and/or on/off (None: keep it)."""
+        if frame is not None:
+            self.density.show(frame)
+        if on is not None:
+            self.density.set_on(on)
+        self._show_heat()
+
+    def follow_density(self, other: "Scene2D") -> None:
+        """Show the Density view as `other` shows it (the recorder's offscreen canvas follows the window's)."""
+        if self.density.follow(other.density):
+            self._show_heat()
+
+    def _show_heat(self, ahead: PreparedHeat | None = None) -> None:
+        """The backdrop's heat: the model's map in the Density view (with a model), else the field's."""
+        if self.density.owns_heat:
+            values, rect = self.density.heat()
+        elif self._field is not None and self._field.heat is not None:
+            values, rect = self._field.heat, self._field.heat_rect
         else:
             self.backdrop.set_heat(None)
+            return
+        self.backdrop.set_heat(values, rect, HEAT_LEVELS, self.theme.heat_lut(), ahead)
 
     def clear_field(self) -> None:
         self.field.clear()
+        self._field = None
         self.backdrop.set_heat(None)
 
     def show_particles(self, f) -> None:

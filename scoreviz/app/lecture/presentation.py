@@ -66,6 +66,7 @@ def style_scene(scene, style: SceneStyle) -> None:
     scene.trail_width = style.trail_width
     scene.trajectories.width = style.trajectory_width
     scene.trajectories.update()
+    scene.density.set_point_size(style.axis_point_size)
     font = QtGui.QFont()
     if style.axis_point_size:
         font.setPointSize(style.axis_point_size)

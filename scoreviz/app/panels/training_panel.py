@@ -36,6 +36,10 @@ class TrainingPanel(QtWidgets.QGroupBox):
         self.step_label = value_label("step 0")
         self.rate_label = value_label("")
         self.error_label = value_label("")
+        self.nll_label = value_label("")         # the Density view's held-out NLL (computed only while it is on)
+        self.nll_label.setToolTip("Mean −log p̃ of held-out points under the model (probability-flow ODE) at the "
+                                  "process's smallest σ, in nats per point: lower is better. Computed with the "
+                                  "Density view's map (D), so only while it is on; dimmed when out of date")
         self.device_label = hint("device: –")
         self.loss_plot = small_plot()
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=1.2))
@@ -56,6 +60,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         form.addRow(row(self.train, self.reset, self.step_label))
         form.addRow(self.rate_label)
         form.addRow(self.error_label)
+        form.addRow(self.nll_label)
         form.addRow(self.loss_plot)
         form.addRow(self.level_plot)
 
@@ -87,6 +92,16 @@ class TrainingPanel(QtWidgets.QGroupBox):
     # --- incoming --------------------------------------------------------------------------------------------
     def show_running(self, running: bool) -> None:
         show_toggle(self.train, running, "Pause", "Train")
+
+    def show_nll(self, nll: float | None, fresh: bool = True) -> None:
+        """"NLL 1.23 nats/pt (held-out, σ_min)" (None: nothing; NaN: no model yet), dimmed unless `fresh`."""
+        if nll is None:
+            self.nll_label.setText("")
+        elif math.isfinite(nll):
+            self.nll_label.setText(f"NLL {nll:.2f} nats/pt (held-out, σ_min)")
+        else:
+            self.nll_label.setText("NLL – (no model yet)")
+        self.nll_label.setEnabled(fresh)     # a disabled label takes the palette's dim text colour
 
     def show_frame(self, f) -> None:
         self.show_running(f.running)

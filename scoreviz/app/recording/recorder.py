@@ -227,6 +227,7 @@ class Recorder(QtCore.QObject):
             r.set_field(w.last_field, view["arrows"])
             if r.scene.trajectories_on != view["trajectories"]:    # toggled while recording
                 r.scene.set_trajectories(view["trajectories"])
+        r.scene.follow_density(w.scene)                       # the Density view's map, lines and legend
 
     def _finish(self, reason: str) -> None:
         writer, path = self._writer, self.path

@@ -17,6 +17,7 @@ from scoreviz.app.window import choices as window_choices
 from scoreviz.app.canvas.area import CanvasArea
 from scoreviz.app.canvas.gestures import CanvasGestures
 from scoreviz.app.window.control_dock import ControlDock
+from scoreviz.app.window.density_control import DensityControl
 from scoreviz.app.canvas.data_editor import DataEditor
 from scoreviz.app.canvas.frame_drawer import FrameDrawer
 from scoreviz.app.high_dim.view import HighDimView
@@ -67,6 +68,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect()
         self.lessons = LessonPlayer(self, parent=self)
         self._shortcuts = build_shortcuts(self) + [self._key(QtCore.Qt.Key.Key_P, self.toggle_trajectories)]
+        self.density = DensityControl(self)      # the Density view: View panel, D, the model's map and NLL
         self.presentation = Presentation(self)   # F5 / View → Present, Esc leaves
         self.recorder = Recorder(self)           # File → Record, Ctrl+R, the ● Rec button
 

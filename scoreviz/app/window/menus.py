@@ -9,6 +9,7 @@ from scoreviz.app.recording.figure_export import ask_export
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets
 
 SHORTCUTS_HELP = ("Space play/pause particles · ←/→ noise level · T train/pause · R reset particles · "
+                  "P trajectories · D density view (model vs exact) · "
                   "F full screen · Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+O/Ctrl+S open/save session · "
                   "Ctrl+L load data · Ctrl+Shift+P screenshot · Ctrl+3 schedule lab · "
                   "PageDown/PageUp (or →/← in a lesson) next/previous scene · F5 present (Esc leaves) · "
