@@ -56,7 +56,7 @@ class NFESweepPanel(QtWidgets.QGroupBox):
         self.plots = NFEPlots()
         self.plots.setMinimumHeight(300)
         self.key = hint("solid: B, the schedule in use · dashed: A, pinned · ● exact score · △ learned model · "
-                        "grey line: the floor, as close as two samples of the data are. x: NFE the run spent.")
+                        "dotted: the floor, as close as two samples of the data are · x: the NFE each run spent.")
         self.set_choices(None)
         self._build()
         self.sweep.clicked.connect(self._on_sweep)
@@ -113,6 +113,6 @@ class NFESweepPanel(QtWidgets.QGroupBox):
         a = " and A (dashed)" if any(c.schedule == "A" for c in frame.curves) else ""
         head = f"{len(frame.samplers)} samplers × {len(frame.budgets)} budgets · {frame.n:,} particles · B{a}"
         if frame.finished:
-            self.status.setText(f"{head} · {frame.total} runs in {frame.seconds:.1f} s")
+            self.status.setText(f"{head} · {frame.total} runs, {frame.seconds:.1f} s")
         else:
             self.status.setText(f"{head} · sweeping… {frame.done} / {frame.total} runs ({frame.seconds:.1f} s)")

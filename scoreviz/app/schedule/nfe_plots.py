@@ -13,15 +13,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoreviz.core.sampler_registry import SAMPLERS
-
 from scoreviz.app.qt import QtCore, pg
 from scoreviz.app.theme import DARK, Theme
 
 #: Pen style of each schedule, symbol of each score.
 STYLES = {"B": QtCore.Qt.PenStyle.SolidLine, "A": QtCore.Qt.PenStyle.DashLine}
 SYMBOLS = {"exact": "o", "learned": "t"}
-_ORDER = {name: i for i, name in enumerate(SAMPLERS)}   # a sampler keeps its colour from sweep to sweep
+#: The hues of the theme's mode colours a sampler takes, by its place among those swept (the eighth is a
+#: grey, too close to the floor's line).
+HUES = 7
+#: Before the first sweep: the default budgets, and ratios from a little under the floor to a few times it.
+_EMPTY_X, _EMPTY_Y = (10.0, 500.0), (0.5, 5.0)
+
+
+class NFEAxis(pg.AxisItem):
+    """A log10-NFE axis labelled in plain numbers, only at 1, 2 and 5 × 10^k (10, 20, 50, 100, …)."""
+
+    def logTickStrings(self, values, scale, spacing):
+        out = []
+        for v in values:
+            x = 10.0 ** float(v) * scale
+            mantissa = x / 10.0 ** np.floor(np.log10(x))
+            out.append(f"{x:.0f}" if min(abs(mantissa - m) for m in (1, 2, 5, 10)) < 1e-6 else "")
+        return out
 
 
 class NFEPlots(pg.GraphicsLayoutWidget):
@@ -34,7 +48,8 @@ class NFEPlots(pg.GraphicsLayoutWidget):
         self.quality = self._plot(0, "SW ÷ floor")
         self.quality.setLogMode(x=True, y=True)
         self.quality.addLegend(offset=(-6, 2), labelTextSize="8pt", colCount=3, verSpacing=-6)
-        self.floor_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)   # log10(1): the floor
+        self.floor_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False,   # log10(1): the floor
+                                          label="floor", labelOpts={"position": 0.03, "anchors": [(0, 1), (0, 1)]})
         self.quality.addItem(self.floor_line)
         self.modes = self._plot(1, "mode error")
         self.modes.setLogMode(x=True, y=False)
@@ -43,10 +58,15 @@ class NFEPlots(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(1, 2)
         self.items: dict[tuple[str, str, str], tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.frame = None
+        self._samplers: tuple[str, ...] = ()
+        for p in (self.quality, self.modes):
+            p.setXRange(*np.log10(_EMPTY_X), padding=0.05)
+        self.quality.setYRange(*np.log10(_EMPTY_Y), padding=0)
+        self.modes.setYRange(0.0, 0.5, padding=0)
         self.apply_theme(theme)
 
     def _plot(self, row: int, ylabel: str) -> pg.PlotItem:
-        plot = self.addPlot(row=row, col=0)
+        plot = self.addPlot(row=row, col=0, axisItems={"bottom": NFEAxis("bottom")})
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.15)
@@ -60,7 +80,8 @@ class NFEPlots(pg.GraphicsLayoutWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setBackground(theme.plot_bg)
-        self.floor_line.setPen(pg.mkPen(theme.muted, width=1.5))
+        self.floor_line.setPen(pg.mkPen(theme.muted, width=1, style=QtCore.Qt.PenStyle.DotLine))
+        self.floor_line.label.setColor(theme.muted)
         for p in (self.quality, self.modes):
             for side in ("left", "bottom"):
                 p.getAxis(side).setPen(theme.axis)
@@ -70,8 +91,9 @@ class NFEPlots(pg.GraphicsLayoutWidget):
             self._style(key, *pair)
 
     def colour(self, sampler: str) -> str:
-        c = self.theme.mode_colours
-        return c[_ORDER.get(sampler, 0) % len(c)]
+        """The sampler's hue: its place among the samplers of the sweep shown (the same ticks, the same hues)."""
+        place = self._samplers.index(sampler) if sampler in self._samplers else 0
+        return self.theme.mode_colours[place % HUES]
 
     def _style(self, key, quality: pg.PlotDataItem, modes: pg.PlotDataItem) -> None:
         schedule, score, sampler = key
@@ -87,6 +109,10 @@ class NFEPlots(pg.GraphicsLayoutWidget):
     # --- drawing ---------------------------------------------------------------------------------------------
     def show_frame(self, frame) -> None:
         self.frame = frame
+        if tuple(frame.samplers) != self._samplers:     # new hues: restyle the curves kept
+            self._samplers = tuple(frame.samplers)
+            for key, pair in self.items.items():
+                self._style(key, *pair)
         keys = {(c.schedule, c.score, c.sampler) for c in frame.curves}
         for key in [k for k in self.items if k not in keys]:
             for plot, item in zip((self.quality, self.modes), self.items.pop(key)):
