@@ -214,6 +214,19 @@ class ShowDensity(LabCommand):
     on: bool
 
 
+# --- quality against NFE (lab.schedule.nfe) -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepNFE(LabCommand):
+    """Sample with each of `samplers` at each NFE budget, `n` particles from one prior draw (`seed`), under the
+    schedule in use (B) and, when pinned, A: with the exact score, and the trained model's too when `learned`.
+    Runs one sampler × budget a tick; a new sweep replaces one still running."""
+    samplers: tuple[str, ...]
+    budgets: tuple[int, ...]
+    learned: bool = False
+    n: int = 2000
+    seed: int = 0
+
+
 def subclasses_of(base: type) -> tuple[type, ...]:
     """Every class below `base` (the commands of one lab)."""
     found, todo = [], [base]

@@ -277,3 +277,66 @@ class SessionOpened:
     sigma: float
     path: str
     has_model: bool
+
+
+# --- quality against NFE (lab.schedule.nfe) -------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class NFESweepCurve(ReadOnlyArrays):
+    """One sampler's runs under one schedule and one score, budget by budget: the rows of
+    `core.nfe_sweep.quality_vs_nfe` as arrays (J budgets, K modes)."""
+
+    schedule: str                    # "B" (the schedule in use) or "A" (the pinned one)
+    score: str                       # "exact" (of the noised data) or "learned" (the trained model)
+    sampler: str                     # a key of core.sampler_registry.SAMPLERS
+    nfe_requested: np.ndarray        # (J,) int64 the budgets asked for
+    nfe_used: np.ndarray             # (J,) int64 the evaluations each run spent (the registry's NFERule)
+    sliced_wasserstein: np.ndarray   # (J,) SW to held-out data
+    sw_floor: np.ndarray             # (J,) SW between two data samples of that size (the finite-sample floor)
+    sw_ratio: np.ndarray             # (J,) SW ÷ floor: ≈ 1 is as good as the data
+    mode_weights: np.ndarray         # (J, K) share of samples per mode ((J, 0) without a mixture)
+    true_weights: np.ndarray         # (K,)
+
+    @property
+    def mode_error(self) -> np.ndarray:
+        """(J,) total variation ½ Σ_k |w_k − w_k,true| between the samples' mode shares and the true weights
+        (NaN without modes)."""
+        if not self.true_weights.size:
+            return np.full(len(self.nfe_used), np.nan)
+        return 0.5 * np.abs(self.mode_weights - self.true_weights).sum(axis=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NFESweepChoices:
+    """What a sweep can be asked for now: the samplers the process in use runs (the others need a different
+    process), whether a trained model exists (the learned score) and whether a schedule A is pinned."""
+
+    process: str                     # a key of names.PROCESSES
+    supported: tuple[str, ...]       # sampler names whose registry `supports(process)` holds
+    learned: bool
+    pinned: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class NFESweepFrame:
+    """Quality against NFE (EDM's figure): every sampler × budget under schedule B (and A when pinned), with the
+    exact score (and the learned one when asked). Sent after every run, so the figure fills in; `done` of
+    `total` runs are in `curves`."""
+
+    process: str                     # B's process
+    samplers: tuple[str, ...]
+    budgets: tuple[int, ...]
+    n: int                           # particles per run
+    seed: int
+    curves: tuple[NFESweepCurve, ...]
+    done: int
+    total: int
+    seconds: float                   # compute time of the runs so far
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total
+
+    @property
+    def has_modes(self) -> bool:
+        return any(c.true_weights.size for c in self.curves)

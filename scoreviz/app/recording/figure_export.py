@@ -21,16 +21,18 @@ SCALES = (("1×", 1.0), ("2×", 2.0), ("3×", 3.0), ("4K (3840 px wide)", "4k"))
 
 def figure_targets(window) -> dict[str, tuple[str, QtWidgets.QWidget]]:
     """What can be exported, key → (label, the pyqtgraph view widget): the canvas (or the 1-D plot when the
-    data are 1-D), the loss plot, the loss per σ, the mode weights and the schedule plots, where present."""
+    data are 1-D), the loss plot, the loss per σ, the mode weights, the schedule plots and the quality-vs-NFE
+    figure, where present."""
     canvas = window.stack.currentWidget() if hasattr(window, "stack") else window.scene.widget
     targets = {"canvas": ("Canvas" if canvas is window.scene.widget else "Canvas (1-D plots)", canvas)}
     tp, sp = window.training_panel, window.sampling_panel
     targets["loss"] = ("Loss plot", tp.loss_plot)
     targets["per_sigma"] = ("Loss per σ", tp.level_plot)
     targets["modes"] = ("Mode weights", sp.modes_plot)
-    plots = getattr(getattr(getattr(window, "schedule_dock", None), "panel", None), "plots", None)
-    if plots is not None:
-        targets["schedule"] = ("Schedule plots", plots)
+    panel = getattr(getattr(window, "schedule_dock", None), "panel", None)
+    if panel is not None:
+        targets["schedule"] = ("Schedule plots", panel.plots)
+        targets["nfe_sweep"] = ("Quality vs NFE", panel.nfe.plots)
     return targets
 
 

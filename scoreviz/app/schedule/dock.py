@@ -1,7 +1,9 @@
 """The Schedule dock: the schedule panel beside the canvas (a tab next to Controls), wired to the session's
 schedule commands, and the σ_max circle it draws on the canvas (NCSNv2 technique 1: σ_max ≈ the largest
 distance between two data points). The published schedules' report (`RealScheduleFrame`, sent only when the
-schedule changes) comes straight from the worker's signal (`on_worker_frame`), not through the canvas's mailbox."""
+schedule changes) and the quality-vs-NFE sweep's frames (`NFESweepFrame` after every run, `NFESweepChoices`)
+come straight from the worker's signal (`on_worker_frame`), not through the canvas's mailbox: each one is drawn,
+none may be dropped for a newer one of another kind."""
 from __future__ import annotations
 
 import math
@@ -18,7 +20,8 @@ MIN_WIDTH = 420
 
 
 class ScheduleDock(QtWidgets.QDockWidget):
-    """`show(frame)` takes ScheduleFrame, RealScheduleFrame, LevelDiagnosticsFrame and ScheduleComparison frames.
+    """`show(frame)` takes ScheduleFrame, RealScheduleFrame, LevelDiagnosticsFrame, ScheduleComparison,
+    NFESweepFrame and NFESweepChoices frames.
     `process_named(str)`: the process a published schedule made the lab's (the training panel shows it)."""
 
     process_named = QtCore.Signal(str)
@@ -33,6 +36,8 @@ class ScheduleDock(QtWidgets.QDockWidget):
         self.last_levels: fr.LevelDiagnosticsFrame | None = None
         self.last_comparison: fr.ScheduleComparison | None = None
         self.last_real: fr.RealScheduleFrame | None = None
+        self.last_sweep: fr.NFESweepFrame | None = None
+        self.last_sweep_choices: fr.NFESweepChoices | None = None
         self._circles = [_circle(scene, QtCore.Qt.PenStyle.DashLine), _circle(scene, QtCore.Qt.PenStyle.SolidLine)]
         p = self.panel
         p.changed.connect(lambda options: self.send(cmd.SetSchedule(process=options["process"],
@@ -40,6 +45,7 @@ class ScheduleDock(QtWidgets.QDockWidget):
         p.reset_requested.connect(lambda: self.send(cmd.ResetSchedule()))
         p.pin_requested.connect(lambda: self.send(cmd.PinSchedule()))
         p.compare_requested.connect(self.request_comparison)
+        p.nfe.sweep_requested.connect(lambda options: self.send(cmd.SweepNFE(**options)))
         p.real.gallery_chosen.connect(self.use_gallery)
         p.real.import_requested.connect(self.ask_import)
         p.real.fix_requested.connect(lambda rescale, spacing: self.send(cmd.FixSchedule(rescale, spacing)))
@@ -64,8 +70,8 @@ class ScheduleDock(QtWidgets.QDockWidget):
 
     @QtCore.Slot(object)
     def on_worker_frame(self, frame) -> None:
-        """The worker's frames (queued, GUI thread): the real-schedule report is this dock's alone."""
-        if isinstance(frame, fr.RealScheduleFrame):
+        """The worker's frames (queued, GUI thread): the real-schedule report and the sweep's are this dock's alone."""
+        if isinstance(frame, (fr.RealScheduleFrame, fr.NFESweepFrame, fr.NFESweepChoices)):
             self.show(frame)
 
     def request_comparison(self) -> None:
@@ -98,6 +104,12 @@ class ScheduleDock(QtWidgets.QDockWidget):
         elif isinstance(frame, fr.ScheduleComparison):
             self.panel.show_comparison(frame.a, frame.b)
             self.last_comparison = frame
+        elif isinstance(frame, fr.NFESweepFrame):
+            self.panel.nfe.show_frame(frame)
+            self.last_sweep = frame
+        elif isinstance(frame, fr.NFESweepChoices):
+            self.panel.nfe.set_choices(frame)
+            self.last_sweep_choices = frame
 
     def _show_circles(self, frame: fr.ScheduleFrame) -> None:
         """Dashed: NCSNv2's σ_max (the largest pairwise distance); solid: the σ_max in use; both centred on the

@@ -1,6 +1,7 @@
 """Schedule: the published schedules (`app.schedule.real_panel`: gallery, import, the log-SNR report and its
 fixes), the noise schedule's parameters as controls, NCSNv2's rules and the warnings, the schedule plots
-(`app.schedule.plots`), per-level sampler diagnostics and the A / B comparison."""
+(`app.schedule.plots`), per-level sampler diagnostics, the A / B comparison and quality against NFE
+(`app.schedule.nfe_panel`)."""
 from __future__ import annotations
 
 
@@ -9,6 +10,7 @@ import numpy as np
 from scoreviz.names import LOSS_WEIGHTINGS, NOISE_DISTRIBUTIONS
 
 from scoreviz.app.qt import QtCore, QtWidgets, pg
+from scoreviz.app.schedule.nfe_panel import NFESweepPanel
 from scoreviz.app.schedule.plots import SchedulePlots
 from scoreviz.app.schedule.real_panel import RealSchedulePanel
 from scoreviz.app.panels.common import button, combo, hint, row, select, small_plot, spin_box, value_label
@@ -82,6 +84,7 @@ class SchedulePanel(QtWidgets.QWidget):
         self.compare.setEnabled(False)
         self.ab_result = value_label("")
         self.ab_result.setWordWrap(True)
+        self.nfe = NFESweepPanel()
         self._build()
         self._connect()
         self._curves: list[pg.PlotDataItem] = []
@@ -118,7 +121,7 @@ class SchedulePanel(QtWidgets.QWidget):
         al.addWidget(self.ab_result)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 4)
-        for w in (self.real, box, self.plots, rules_box, levels_box, ab_box):
+        for w in (self.real, box, self.plots, rules_box, levels_box, ab_box, self.nfe):
             layout.addWidget(w)
         layout.addStretch(1)
 

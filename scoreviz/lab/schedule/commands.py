@@ -1,5 +1,6 @@
 """The schedule lab inside the 2-D session: its commands (edit the schedule, a new process and model; back to the
-data's defaults; show the live read-out; pin A and compare A / B) and when its read-out is sent.
+data's defaults; show the live read-out; pin A and compare A / B; sweep quality against NFE) and when its read-out
+is sent.
 
 `ScheduleLab` is owned by `session.LabSession` and reaches the session only through `ScheduleHost`: the data and
 process in use, and `rebuild`, which makes a new model and process under the schedule now set.
@@ -13,6 +14,7 @@ from scoreviz.core.processes import make_process
 from scoreviz.lab import commands as cmd
 from scoreviz.lab.live_training import LiveTraining
 from scoreviz.lab.schedule.control import ScheduleControl
+from scoreviz.lab.schedule.nfe import NFESweeps
 from scoreviz.lab.schedule.real import RealSchedules
 
 SCHEDULE_REFRESH = 1.0         # the loss per σ, its floor and the error per σ, this often while the model trains
@@ -46,10 +48,11 @@ class ScheduleLab:
         self.stale = False
         self._last_sent = 0.0
         self.real = RealSchedules(control, training, lab, emit, say)   # the gallery, imports and fixes
+        self.nfe = NFESweeps(control, training, lab, emit, say)        # quality against NFE, one run a tick
 
     def handlers(self) -> dict[type, Callable]:
         return {cmd.SetSchedule: self.set_schedule, cmd.ResetSchedule: self.reset, cmd.ShowSchedule: self.show,
-                cmd.PinSchedule: self.pin, cmd.CompareSchedules: self.compare, **self.real.handlers()}
+                cmd.PinSchedule: self.pin, cmd.CompareSchedules: self.compare, **self.real.handlers(), **self.nfe.handlers()}
 
     # --- commands --------------------------------------------------------------------------------------------
     def set_schedule(self, command: cmd.SetSchedule) -> None:
@@ -105,9 +108,11 @@ class ScheduleLab:
             self.stale = True
 
     def refresh(self) -> bool:
-        """Send the read-out if it is stale and on screen (there must be data and a process); True if sent."""
+        """One run of a sweep in progress, then the read-out if it is stale and on screen (there must be data and
+        a process); True if either was done."""
+        swept = self.nfe.advance()
         if not (self.stale and self.shown):
-            return False
+            return swept
         self.stale = False
         self._last_sent = self.clock()
         lab = self.lab
@@ -115,6 +120,7 @@ class ScheduleLab:
             self.emit(self.control.frame(lab.dataset, lab.version, lab.process, self.training.trainer,
                                          RULE_STEPS_EACH, lab.process.levels()))
             self.real.send()     # the log-SNR report, when the process or the pin changed
+            self.nfe.send_choices()  # the samplers the process runs, a trained model, the pin: when changed
         except Exception as exc:   # the read-out must never stop training: say what failed, once
             self.say("error", f"schedule read-out: {type(exc).__name__}: {exc}")
         return True

@@ -66,6 +66,11 @@ class ScheduleControl:
     def pinned(self) -> bool:
         return self._pinned is not None
 
+    @property
+    def pinned_schedule(self):
+        """A as (process, EMA model or None), or None when nothing is pinned."""
+        return self._pinned
+
     def compare(self, dataset, process, trainer, *, sampler: str, n: int, seed: int,
                 nfe: int | None = None) -> fr.ScheduleComparison:
         """A (pinned) against the current schedule B: the learned scores when both have a model, else the exact
