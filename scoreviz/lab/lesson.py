@@ -19,6 +19,15 @@
     play = "release"             # "none" | "release" (particles from the prior) | "train" (keep training)
     mode = "2d"                  # or "images": the image mode
     checkpoint = "digits.pt"     # images: a model trained by `scoreviz train`, sampled at once
+    trajectories = true          # whole paths of a dozen particles (the View panel's box); left out: as it is
+    schedule_preset = "sd"       # a published schedule (names.SCHEDULE_PRESETS), its own process: no process
+    fix = { rescale_zero_snr = true, timestep_spacing = "trailing" }   # Lin et al. 2024's fixes (a discrete β
+                                 # schedule: needs schedule_preset or process = "discrete"; spacing:
+                                 # names.TIMESTEP_SPACINGS, left out: the lab's uniform t)
+
+A scene that sets the schedule (schedule, schedule_preset, fix) or turns trajectories on changes the lab beyond
+itself: the scene after it, if it says nothing of them, goes back to the data's schedule and no trajectories. A
+scene with a published schedule brings the Schedule tab to the front, where its log-SNR report is.
 
 Lessons written before runs were measured in NFE give `steps` instead of `nfe`: the old Particles panel's
 length (the sampler's own steps, annealed Langevin's over its 10 levels), read as the NFE of the same run
@@ -40,7 +49,7 @@ except ModuleNotFoundError:   # Python 3.10
     import tomli as tomllib
 
 from scoreviz.core.sampler_registry import SAMPLERS
-from scoreviz.names import FIELD_KINDS, PROCESSES, SCORE_SOURCES
+from scoreviz.names import FIELD_KINDS, PROCESSES, SCHEDULE_PRESETS, SCORE_SOURCES, TIMESTEP_SPACINGS
 
 from scoreviz.lab.run_lengths import legacy_window_nfe
 
@@ -53,6 +62,8 @@ MAX_TRAIN_STEPS = 100_000
 MAX_NFE = 200_000
 #: The key older lessons gave a run's length in (the Particles panel's steps before they were NFE).
 LEGACY_LENGTH = "steps"
+#: The keys of a scene's `fix` table (lab.commands.FixSchedule's fields).
+FIX_KEYS = ("rescale_zero_snr", "timestep_spacing")
 
 
 class LessonError(ValueError):
@@ -77,6 +88,9 @@ class Scene:
     play: str = "none"
     mode: str = "2d"
     checkpoint: str | None = None            # images: a model to sample from (a path relative to the lesson)
+    trajectories: bool | None = None         # None: the View panel's box as it is
+    schedule_preset: str | None = None       # a key of names.SCHEDULE_PRESETS
+    fix: dict | None = None                  # FixSchedule's fields: {rescale_zero_snr: bool, timestep_spacing}
     line: int = 0                            # where the scene starts in its file
 
 
@@ -170,6 +184,12 @@ def _scene(t: dict, folder: Path, line: int) -> Scene:
     schedule = t.get("schedule", {})
     if not isinstance(schedule, dict):
         raise ValueError("schedule must be a table, e.g. schedule = { sigma_max = 1.0 }")
+    _choice(t, "schedule_preset", SCHEDULE_PRESETS)
+    trajectories = t.get("trajectories")
+    if trajectories is not None and not isinstance(trajectories, bool):
+        raise ValueError(f"trajectories must be true or false (got {trajectories!r})")
+    _schedule_exclusive(t)
+    fix = _fix(t)
     n = _int(t, "particles", 2000, 1, MAX_PARTICLES)
     train_steps = _int(t, "train_steps", 0, 0, MAX_TRAIN_STEPS)
     nfe = _nfe(t)
@@ -177,7 +197,39 @@ def _scene(t: dict, folder: Path, line: int) -> Scene:
                  process=t.get("process"), schedule=dict(schedule), sigma=None if sigma is None else float(sigma),
                  field=t.get("field"), score=t.get("score", "exact"), train_steps=train_steps,
                  sampler=t.get("sampler"), particles=n, nfe=nfe, play=t.get("play", "none"),
-                 mode=t.get("mode", "2d"), checkpoint=checkpoint, line=line)
+                 mode=t.get("mode", "2d"), checkpoint=checkpoint, trajectories=trajectories,
+                 schedule_preset=t.get("schedule_preset"), fix=fix, line=line)
+
+
+def _schedule_exclusive(t: dict) -> None:
+    """A published schedule is a whole process: a scene gives it, or a process and its parameters, not both."""
+    if "schedule_preset" in t:
+        both = [k for k in ("process", "schedule") if k in t]
+        if both:
+            raise ValueError(f"schedule_preset brings its own process: leave out {' and '.join(both)}")
+
+
+def _fix(t: dict) -> dict | None:
+    """The scene's `fix` table, checked; it acts on a discrete β schedule, so the scene must make one itself
+    (a scene plays the same whichever scene came before it)."""
+    fix = t.get("fix")
+    if fix is None:
+        return None
+    if not isinstance(fix, dict):
+        raise ValueError('fix must be a table, e.g. fix = { rescale_zero_snr = true, timestep_spacing = "trailing" }')
+    unknown = set(fix) - set(FIX_KEYS)
+    if unknown:
+        raise ValueError(f"fix: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(FIX_KEYS)})")
+    rescale = fix.get("rescale_zero_snr", False)
+    if not isinstance(rescale, bool):
+        raise ValueError(f"fix: rescale_zero_snr must be true or false (got {rescale!r})")
+    spacing = fix.get("timestep_spacing")
+    if spacing is not None and spacing not in TIMESTEP_SPACINGS:
+        raise ValueError(f"fix: timestep_spacing = {spacing!r} is not one of {', '.join(TIMESTEP_SPACINGS)}")
+    if "schedule_preset" not in t and t.get("process") != "discrete":
+        raise ValueError('fix acts on a discrete β schedule: give schedule_preset (e.g. "sd") or '
+                         'process = "discrete" in the same scene')
+    return {"rescale_zero_snr": rescale, "timestep_spacing": spacing}
 
 
 def _nfe(t: dict) -> int | None:

@@ -1,5 +1,6 @@
-"""Plays a lesson (`lab.lesson`) in the window: each scene sets the data, process, schedule, σ, field, sampler
-and particles through the window's own actions, trains first where the scene needs a learned score (and says
+"""Plays a lesson (`lab.lesson`) in the window: each scene sets the data, process, schedule (its parameters, a
+published one and its fixes, with the Schedule tab in front), σ, field, trajectories, sampler and particles
+through the window's own actions and commands, trains first where the scene needs a learned score (and says
 so), then plays. PageDown / PageUp (what presentation clickers send) and → / ← step through the scenes."""
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from scoreviz.app.qt import QtCore
 
 class LessonStage(Protocol):
     """What a lesson drives (the main window satisfies it): its public actions, the training read-outs'
-    `train_shown(frame)` signal, and the image page (`image_mode`, built by `set_mode("images")`)."""
+    `train_shown(frame)` and `message_shown(level, text)` signals, and the image page (`image_mode`, built by `set_mode("images")`)."""
 
     train_shown: QtCore.SignalInstance
+    message_shown: QtCore.SignalInstance
     image_mode: object
 
     def send(self, command: cmd.LabCommand) -> None: ...
@@ -33,6 +35,9 @@ class LessonStage(Protocol):
     def choose_field(self, kind: str) -> None: ...
     def choose_sampler(self, options: dict) -> None: ...
     def set_sigma(self, sigma: float) -> None: ...
+    def show_trajectories(self, on: bool) -> None: ...
+    def show_schedule_lab(self) -> None: ...
+    def show_controls(self) -> None: ...
 
 
 class LessonPlayer(QtCore.QObject):
@@ -46,7 +51,12 @@ class LessonPlayer(QtCore.QObject):
         self._waiting_for: int | None = None     # train steps the scene waits for before it plays
         self._sample_when_open: str | None = None   # the image scene's model: sample once it is open
         self._scheduled = False                      # the scene on screen changed the schedule
+        self._tracing = False                        # … turned trajectories on
+        self._schedule_tab = False                   # … brought the Schedule tab to the front
+        self._caption = ""                           # what the banner says for the scene on screen
+        self._echoes = 0                             # notices still to come in answer to the scene's commands
         window.train_shown.connect(self._on_train)
+        window.message_shown.connect(self._on_message)
 
     @property
     def active(self) -> bool:
@@ -85,7 +95,7 @@ class LessonPlayer(QtCore.QObject):
             return
         self.index = index
         scene = self.lesson.scenes[index]
-        self._waiting_for = None
+        self._waiting_for, self._echoes = None, 0
         self._apply(scene)
         self.scene_shown.emit(index)
 
@@ -93,9 +103,8 @@ class LessonPlayer(QtCore.QObject):
     def _apply(self, scene: Scene) -> None:
         w = self.window
         w.set_mode(scene.mode)
-        heading = f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}"
         if scene.mode == "images":
-            w.show_message("info", f"{heading}: {scene.caption}")
+            self._say(scene)
             if scene.checkpoint:      # a model shipped with the lesson: digits seconds after the scene starts
                 self._sample_when_open = scene.checkpoint
                 w.image_mode.frameApplied.connect(self._on_image_frame, QtCore.Qt.ConnectionType.UniqueConnection)
@@ -107,15 +116,14 @@ class LessonPlayer(QtCore.QObject):
             return
         if scene.process:
             w.choose_process(scene.process)
-        if scene.schedule:
-            w.send(cmd.SetSchedule(process=dict(scene.schedule)))
-        elif self._scheduled:        # the scene before changed the schedule: back to the data's defaults
-            w.send(cmd.ResetSchedule())
-        self._scheduled = bool(scene.schedule)
+        self._set_schedule(scene)
         if scene.sigma is not None:
             w.set_sigma(scene.sigma)
         if scene.field:
             w.choose_field(scene.field)
+        if scene.trajectories is not None or self._tracing:   # a scene that says nothing: none (see lab.lesson)
+            w.show_trajectories(bool(scene.trajectories))
+        self._tracing = bool(scene.trajectories)
         if scene.sampler:
             w.choose_sampler({"sampler": scene.sampler, "source": scene.score, "n": scene.particles,
                               **({"steps": scene.nfe} if scene.nfe else {})})
@@ -123,10 +131,48 @@ class LessonPlayer(QtCore.QObject):
         if needs_model:
             self._waiting_for = max(scene.train_steps, 1)
             w.set_training(True)
-            w.show_message("info", f"{heading}: training {self._waiting_for:,} steps first… {scene.caption}")
+            self._say(scene, f"training {self._waiting_for:,} steps first… ")
             return
-        w.show_message("info", f"{heading}: {scene.caption}")
+        self._say(scene)
         self._play(scene)
+
+    def _set_schedule(self, scene: Scene) -> None:
+        """The scene's schedule: a published one (and its fixes, which act on it, so after it), or parameters of
+        the process; a scene that says nothing after one that did goes back to the data's defaults. Commands run
+        in order, so the σ and the release that follow see the new process."""
+        commands = []
+        if scene.schedule_preset:
+            commands.append(cmd.UseGallerySchedule(scene.schedule_preset))
+        elif scene.schedule:
+            commands.append(cmd.SetSchedule(process=dict(scene.schedule)))
+        elif self._scheduled:
+            commands.append(cmd.ResetSchedule())
+        if scene.fix is not None:
+            commands.append(cmd.FixSchedule(**scene.fix))
+        w = self.window
+        for command in commands:
+            w.send(command)
+        self._echoes = len(commands)     # each answers with one notice ("a new noise process and model")
+        self._scheduled = bool(scene.schedule or scene.schedule_preset or scene.fix)
+        # a published schedule is read on the Schedule tab (its log-SNR report); the other scenes on the controls
+        if scene.schedule_preset:
+            w.show_schedule_lab()
+        elif self._schedule_tab:
+            w.show_controls()
+        self._schedule_tab = bool(scene.schedule_preset)
+
+    def _say(self, scene: Scene, before: str = "") -> None:
+        """The scene's caption in the banner, after its number and title."""
+        self._caption = f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}: {before}{scene.caption}"
+        self.window.show_message("info", self._caption)
+
+    @QtCore.Slot(str, str)
+    def _on_message(self, level: str, text: str) -> None:
+        """The notices that answer the scene's own schedule commands would hide its caption from the room: the
+        caption comes back over them. Warnings and errors stay on screen: they matter."""
+        if self._echoes and level == "info" and text != self._caption and self.scene is not None:
+            self._echoes -= 1
+            self.window.show_message("info", self._caption)
 
     def _load_data(self, scene: Scene) -> bool:
         w = self.window
@@ -162,6 +208,5 @@ class LessonPlayer(QtCore.QObject):
         self._waiting_for = None
         if scene.play != "train":
             self.window.set_training(False)
-        self.window.show_message("info", f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}: "
-                                         f"{scene.caption}")
+        self._say(scene)
         self._play(scene)

@@ -16,6 +16,7 @@ import sys
 
 from scoreviz import __version__
 from scoreviz.core.sampler_registry import SAMPLERS
+from scoreviz.lab.lesson import built_in_lessons
 from scoreviz.names import FIELD_KINDS, LOSSES, POINT_MODEL_SIZES, PROCESSES, SCORE_SOURCES, keys
 
 from scoreviz.app.startup.platform_check import check_platform, explain_import_error
@@ -98,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed of the scripted run")
     p.add_argument("--mode", choices=("2d", "images"), default="2d", help="open the 2D lab or the image mode")
     p.add_argument("--lesson", metavar="NAME|FILE", default=None,
-                   help="start a lesson: a built-in one (intro) or a TOML file; PageDown/PageUp step the scenes")
+                   help=f"start a lesson: a built-in one ({', '.join(built_in_lessons())}) or a TOML file; "
+                        "PageDown/PageUp step the scenes")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="log to stderr: -v information, -vv debugging (a log file is always kept; see `scoreviz info`)")
     return p

@@ -263,6 +263,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.set_mode("2d")
         self.schedule_dock.raise_()
 
+    def show_controls(self) -> None:
+        """The 2-D lab with its controls (data, training, particles, view) in front."""
+        self.set_mode("2d")
+        self.dock.raise_()
+
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
@@ -373,6 +378,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def toggle_trajectories(self) -> None:
         """The P key: the View panel's trajectories box (which redraws them)."""
         self.view_panel.trajectories.toggle()
+
+    def show_trajectories(self, on: bool) -> None:
+        """The View panel's trajectories box on or off (a lesson's scene), as a person would."""
+        self.view_panel.trajectories.setChecked(bool(on))
 
     def show_nfe(self, f: fr.ParticleFrame) -> None:
         """The status bar's NFE of the particles' run: "NFE 240 / 491" while it runs, "… · done" at its end."""
