@@ -70,7 +70,7 @@ class FrameDrawer(QtCore.QObject):
             else:
                 w.scene.show_particles(w.high_dim.particles(particles))
             w.sampling_panel.show_frame(particles)
-            w.show_nfe(particles)
+            w.nfe.show(particles)
             w.last_particles = particles
             self.particle_frames_drawn += 1
             w.particles_shown.emit(particles)

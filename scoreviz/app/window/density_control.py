@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from scoreviz.lab.commands import ShowDensity
 
-from scoreviz.app.qt import QtCore, QtGui
+from scoreviz.app.qt import QtCore
 
 
 class DensityControl(QtCore.QObject):
@@ -24,10 +24,6 @@ class DensityControl(QtCore.QObject):
         panel.density.toggled.connect(self.set_on)
         window.editor.changed.connect(self._on_data)
         window.editor.adopted.connect(self._on_data)
-        # D anywhere in the window, as the menus' single keys; click() does nothing while the box is disabled
-        self.shortcut = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_D), window)
-        self.shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        self.shortcut.activated.connect(panel.density.click)
 
     @property
     def on(self) -> bool:

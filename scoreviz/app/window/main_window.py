@@ -25,13 +25,14 @@ from scoreviz.app.icon import app_icon
 from scoreviz.app.lecture.lesson_player import LessonPlayer
 from scoreviz.app.window.perf_readout import PerfReadout
 from scoreviz.app.lecture.presentation import Presentation
-from scoreviz.app.qt import QtCore, QtGui, QtWidgets
+from scoreviz.app.qt import QtCore, QtWidgets
 from scoreviz.app.recording.recorder import Recorder
 from scoreviz.app.schedule.dock import ScheduleDock
 from scoreviz.app.window.session_actions import SessionActions
 from scoreviz.app.window.settings import Settings
 from scoreviz.app.theme import THEMES, apply_theme
 from scoreviz.app.window.menus import ask_load, build_menus, build_shortcuts
+from scoreviz.app.window.nfe_readout import NFEReadout
 from scoreviz.app.workers.host import WorkerHost
 
 VIEW_DEBOUNCE_MS = 40
@@ -67,7 +68,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_ui()
         self._connect()
         self.lessons = LessonPlayer(self, parent=self)
-        self._shortcuts = build_shortcuts(self) + [self._key(QtCore.Qt.Key.Key_P, self.toggle_trajectories)]
+        self._shortcuts = build_shortcuts(self)
         self.density = DensityControl(self)      # the Density view: View panel, D, the model's map and NLL
         self.presentation = Presentation(self)   # F5 / View → Present, Esc leaves
         self.recorder = Recorder(self)           # File → Record, Ctrl+R, the ● Rec button
@@ -87,13 +88,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frames.timer.start()
 
     # --- construction ----------------------------------------------------------------------------------------
-    def _key(self, key, slot) -> QtGui.QShortcut:
-        """A single key anywhere in the window (as menus.build_shortcuts' keys)."""
-        shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
-        shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        shortcut.activated.connect(slot)
-        return shortcut
-
     def _timer(self, interval_ms: int, slot, single_shot: bool = False) -> QtCore.QTimer:
         timer = QtCore.QTimer(self)
         timer.setInterval(interval_ms)
@@ -127,8 +121,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.dock.raise_()
 
         self.status_data = QtWidgets.QLabel()
-        self.status_nfe = QtWidgets.QLabel()     # "NFE 240 / 491": what the particles' run has cost so far
-        self.status_nfe.setToolTip("Score-network evaluations (NFE) of the sampler run: made so far / in all")
+        self.nfe = NFEReadout()
+        self.status_nfe = self.nfe.label
         self.perf = PerfReadout()
         self.status_perf = self.perf.label
         self.statusBar().addPermanentWidget(self.status_nfe)
@@ -375,20 +369,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene.show_data(self.high_dim.project(self.editor.points), o["data"])
         self.frames.redraw(self.last_field)
 
-    def toggle_trajectories(self) -> None:
-        """The P key: the View panel's trajectories box (which redraws them)."""
-        self.view_panel.trajectories.toggle()
-
     def show_trajectories(self, on: bool) -> None:
         """The View panel's trajectories box on or off (a lesson's scene), as a person would."""
         self.view_panel.trajectories.setChecked(bool(on))
-
-    def show_nfe(self, f: fr.ParticleFrame) -> None:
-        """The status bar's NFE of the particles' run: "NFE 240 / 491" while it runs, "… · done" at its end."""
-        if not f.sampler or not f.nfe_total:
-            self.status_nfe.setText("")
-            return
-        self.status_nfe.setText(f"NFE {f.nfe:,} / {f.nfe_total:,}" + (" · done" if f.finished else ""))
 
     def set_trails(self, on: bool) -> None:
         self.scene.trails_on = on

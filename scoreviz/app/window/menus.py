@@ -73,7 +73,7 @@ def build_menus(window) -> dict[str, QtGui.QAction]:
 
 
 def build_shortcuts(window) -> list[QtGui.QShortcut]:
-    """Space, ←/→, T and R anywhere in the window."""
+    """Space, ←/→, PageDown/PageUp, T, R, P and D anywhere in the window."""
     def add(key, slot):
         sc = QtGui.QShortcut(QtGui.QKeySequence(key), window)
         sc.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
@@ -90,6 +90,8 @@ def build_shortcuts(window) -> list[QtGui.QShortcut]:
         add(keys.Key_PageUp, window.lessons.previous),
         add(keys.Key_T, window.toggle_training),
         add(keys.Key_R, window.reset_particles),
+        add(keys.Key_P, window.view_panel.trajectories.toggle),   # the View panel's box, which redraws them
+        add(keys.Key_D, window.view_panel.density.click),         # nothing while the box is disabled (D ≠ 2)
     ]
 
 
