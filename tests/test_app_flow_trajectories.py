@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app_helpers import close_and_check, make_window, wait_field
-from scoreviz.app.qt import QtGui, QtWidgets
+from scoreviz.app.qt import QtCore, QtGui, QtWidgets
 from scoreviz.core.processes import make_process
 from scoreviz.core.recipes.points import sampling_options
 from scoreviz.core.sampler_registry import sampler_entry
@@ -87,9 +87,10 @@ def test_trajectories_toggle_cover_the_run_and_the_status_counts_nfe(gaussians, 
     assert item.isVisible() and item.segment_count == f.trajectories.shape[0] * (f.trajectories.shape[1] - 1)
     assert f.trajectories.shape[1] == f.step + 1 == 21 + 1
     np.testing.assert_array_equal(f.trajectories[:, -1], f.positions[f.trajectory_index])
-    w._shortcuts[-1].activated.emit()          # P
+    key_p = next(sc for sc in w._shortcuts if sc.key() == QtGui.QKeySequence(QtCore.Qt.Key.Key_P))
+    key_p.activated.emit()
     assert not w.view_panel.trajectories.isChecked() and not item.isVisible()
-    w._shortcuts[-1].activated.emit()
+    key_p.activated.emit()
     assert item.isVisible()
     # a new release starts new paths
     w.sampling_panel.set_options({"sampler": "em", "steps": 2000})
