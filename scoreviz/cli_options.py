@@ -20,8 +20,8 @@ from scoreviz import names
 from scoreviz.core.sampler_registry import SAMPLERS   # torch-free: the choices at parse time
 from scoreviz.paths import cache_dir
 
-__all__ = ["Command", "Group", "NOISE_FIELDS", "Option", "SAMPLER_CHOICES", "SCHEDULE_PARAMETERS", "SWEEP_SAMPLERS",
-           "command_table", "comma_separated", "flag", "option"]
+__all__ = ["Command", "Group", "NOISE_FIELDS", "Option", "PUBLISHED_FIXES", "SAMPLER_CHOICES", "SCHEDULE_PARAMETERS",
+           "SWEEP_SAMPLERS", "command_table", "comma_separated", "flag", "option"]
 
 #: --sampler's choices, for every command that has the option: the sampler registry's names.
 SAMPLER_CHOICES = list(SAMPLERS)
@@ -138,6 +138,29 @@ DEVICE = Option(("--device",), DEVICE_HELP, default="auto")
 JSON = Option(("--json",), "print the result as JSON (default: readable text)", default=False, action="store_true")
 QUIET = Option(("--quiet",), "no progress bar", default=False, action="store_true")
 PROCESS = Option(("--process",), "noise process", default="ve", choices=names.keys(names.PROCESSES))
+#: A published schedule (`schedule`: --preset/--from; `train`: --schedule-preset/--schedule-from) and Lin et al.'s
+#: fixes for it: one text each, one definition of the two fixes for both commands.
+SCHEDULE_PRESET_HELP = "a published schedule from the gallery: " + ", ".join(names.SCHEDULE_PRESETS)
+SCHEDULE_FROM_HELP = ("a diffusers scheduler_config.json (or an EDM σ range); keys it does not read are listed and "
+                      "ignored")
+RESCALE_ZERO_SNR = Option(("--rescale-zero-snr",), "rescale a discrete β schedule to zero terminal SNR (Lin et al. "
+                                                   "2024, Alg. 1)", default=False, action="store_true")
+TIMESTEP_SPACING = Option(("--timestep-spacing",), "the sampler's timestep spacing for a discrete β schedule "
+                                                   "(default: the config's, else leading)",
+                          choices=names.keys(names.TIMESTEP_SPACINGS))
+#: The fixes' dests (what a resumed run refuses, what `train` checks against the process).
+PUBLISHED_FIXES = ("rescale_zero_snr", "timestep_spacing")
+
+
+def _published_schedule(preset_flag: str, from_flag: str, from_dest: str, preset_note: str,
+                        from_note: str) -> Group:
+    """--preset/--from (schedule) or --schedule-preset/--schedule-from (train): one of the two."""
+    return Group((Option((preset_flag,), SCHEDULE_PRESET_HELP + preset_note,
+                         choices=names.keys(names.SCHEDULE_PRESETS), metavar="NAME"),
+                  Option((from_flag,), SCHEDULE_FROM_HELP + from_note, dest=from_dest, metavar="JSON")),
+                 exclusive=True)
+
+
 #: The global options, before or after the command name (cli_support adds them to every command).
 VERBOSE = Option(("-v", "--verbose"), "log to stderr: -v information, -vv debugging (a log file is always kept: "
                                       "scoreviz info)", default=0, action="count")
@@ -208,6 +231,11 @@ def _train() -> Command:
          Group(_process_options(rho="EDM's sampling discretisation ρ (EDM: 7; default: uniform in t; images: 7 on "
                                     "ve)") + _training_noise_options(images=True),
                title="noise schedule (each applies to the processes that have it)"),
+         _published_schedule("--schedule-preset", "--schedule-from", "schedule_from",
+                             " (instead of --process and the schedule's parameters)", " (instead of --process)"),
+         Group((RESCALE_ZERO_SNR, TIMESTEP_SPACING),
+               title="published schedules: Lin et al.'s fixes (a discrete β schedule: --process discrete, "
+                     "--schedule-preset or --schedule-from)"),
          Option(("--model",), f"model size: {', '.join(names.POINT_MODEL_SIZES)} "
                               f"(images: {', '.join(names.IMAGE_MODEL_SIZES)})"),
          Option(("--batch",), "batch size", type=int),
@@ -228,6 +256,8 @@ examples:
   scoreviz train --data moons --out moons.ckpt                 a 2-D preset with its recipe's defaults
   scoreviz train --data points.csv --out mine.ckpt --minutes 2 your own points, for two minutes
   scoreviz train --data mnist --out mnist.ckpt --minutes 10    MNIST (class-conditional; see `scoreviz download`)
+  scoreviz train --data moons --schedule-preset sd --rescale-zero-snr --out sd.ckpt   SD's β's, zero terminal SNR
+  scoreviz train --data mnist --process flow --loss fm --noise-dist logit_normal --out flow.ckpt   flow matching
   scoreviz train --resume mnist.ckpt --out mnist.ckpt --minutes 10   continue a run""")
 
 
@@ -295,19 +325,11 @@ def _schedule() -> Command:
                 Option(("--dim",), "no data, D dimensions of unit scale (e.g. 3072 for CIFAR-10, 784 for MNIST; "
                                    "one of the two is required, except with --preset or --from)",
                        type=int, metavar="D")), exclusive=True),
-         Group((Option(("--preset",), "a published schedule from the gallery: "
-                                      + ", ".join(names.SCHEDULE_PRESETS) + " (its D unless --dim or --data)",
-                       choices=names.keys(names.SCHEDULE_PRESETS), metavar="NAME"),
-                Option(("--from",), "a diffusers scheduler_config.json (or an EDM σ range); keys it does not read "
-                                    "are listed and ignored (D: 3072 unless --dim or --data)", dest="from_config",
-                       metavar="JSON")), exclusive=True),
+         _published_schedule("--preset", "--from", "from_config", " (its D unless --dim or --data)",
+                             " (D: 3072 unless --dim or --data)"),
          Option(("--process",), "noise process, without --preset or --from (default: ve)",
                 choices=names.keys(names.PROCESSES)),
-         Group((Option(("--rescale-zero-snr",), "rescale a discrete β schedule to zero terminal SNR (Lin et al. "
-                                                "2024, Alg. 1)", default=False, action="store_true"),
-                Option(("--timestep-spacing",), "the sampler's timestep spacing for a discrete β schedule (default: "
-                                                "the config's, else leading)",
-                       choices=names.keys(names.TIMESTEP_SPACINGS)),
+         Group((RESCALE_ZERO_SNR, TIMESTEP_SPACING,
                 Option(("--sampling-steps",), "the sampler's N for the spacing check", default=50, type=int,
                        metavar="N"),
                 Option(("--prediction-type",), "what the model predicts (default: the config's, else epsilon; "

@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 from scoreviz.core.data import tensor_fingerprint
+from scoreviz.core.process_base import NoiseProcess
 from scoreviz.core.recipes.images import (DEFAULT_AUTOGUIDANCE, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, RECIPES,
-                                          default_model_size, draw_images, even_labels, image_process,
+                                          default_model_size, default_sampler, draw_images, even_labels, image_process,
                                           image_training_noise, make_image_trainer, sampling_options)
 from scoreviz.datasets.idx import ImageDataset, load_image_dataset
 from scoreviz.datasets.locate import candidate_dirs, find_dataset
@@ -67,20 +68,23 @@ def _length(plan: TrainPlan, size: str) -> tuple[int | None, float | None]:
     return (plan.steps if plan.steps else (None if seconds else RECIPES[size].steps)), seconds
 
 
-def train_images(plan: TrainPlan, schedule: dict | None = None) -> dict:
-    """Train on image data; `schedule`: the process parameters given, checked (options.schedule_overrides)."""
+def train_images(plan: TrainPlan, schedule: dict | None = None, process: NoiseProcess | None = None) -> dict:
+    """Train on image data; `schedule`: the process parameters given, checked (options.schedule_overrides);
+    `process`: a published schedule (options.published_process) instead of --process."""
     data = load_data_spec(plan.data)
     setup = launch(plan.device)
     size = _image_model_size(plan, setup.device)
     conditional = _conditional(plan, data)
-    if plan.process == "ncsn":
-        raise UserError("images: use --process ve, vp, subvp or cosine (the NCSN ladder is for the 2D mode)")
-    noise = training_noise(plan.noise, image_training_noise(float(data.images.std()) or 0.5, plan.process,
+    name = process.name if process is not None else plan.process
+    if name == "ncsn":
+        raise UserError("images: use a continuous process (ve, vp, subvp, cosine, discrete or flow); the NCSN ladder "
+                        "is for the 2D mode")
+    noise = training_noise(plan.noise, image_training_noise(float(data.images.std()) or 0.5, name,
                                                             plan.loss, RECIPES[size].edm_weighting))
     steps, seconds = _length(plan, size)
     trainer = make_image_trainer(
         data.images, data.labels, model_size=size, device=setup.device, conditional=conditional,
-        num_classes=max(1, len(data.class_names)), steps=steps, seed=plan.seed, process=plan.process,
+        num_classes=max(1, len(data.class_names)), steps=steps, seed=plan.seed, process=process or plan.process,
         loss=plan.loss, process_overrides=schedule, noise=noise, batch_size=plan.batch, lr=plan.lr)
     if not plan.quiet and setup.is_main:
         print(f"{data.name}: {len(data)} images {tuple(data.images.shape[1:])} from {data.source}; model {size}, "
@@ -88,7 +92,7 @@ def train_images(plan: TrainPlan, schedule: dict | None = None) -> dict:
     meta = {
         "kind": "images", "data_spec": plan.data, "data_name": data.name, "class_names": data.class_names,
         "image_shape": list(data.images.shape[1:]), "model_size": size, "conditional": bool(conditional),
-        "sampler": DEFAULT_SAMPLER, "seed": plan.seed, "batch_size": trainer.config.batch_size,
+        "sampler": default_sampler(trainer.process), "seed": plan.seed, "batch_size": trainer.config.batch_size,
     }
     # the recipe keeps the autoguidance model (guide_fraction) as it trains
     run = RunSpec(steps, seconds, data_name=data.name, fingerprint=tensor_fingerprint(data.images), meta=meta,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from scoreviz.cli_options import NOISE_FIELDS, SCHEDULE_PARAMETERS, flag, option
+from scoreviz.cli_options import NOISE_FIELDS, PUBLISHED_FIXES, SCHEDULE_PARAMETERS, flag, option
 
 from scoreviz.commands.errors import positive
 from scoreviz.commands.options import given_options
@@ -26,7 +26,9 @@ class TrainPlan:
     """What `scoreviz train` was asked to do. None: not given (the recipe's or the checkpoint's value).
 
     `schedule`: the process parameters given (core.processes names: sigma_min, n_levels, …); `noise`: the
-    TrainingNoise fields given (distribution, p_mean, …); both read-only."""
+    TrainingNoise fields given (distribution, p_mean, …); both read-only. `schedule_preset` / `schedule_from`: a
+    published schedule (a gallery name, a scheduler_config.json) instead of --process; `rescale_zero_snr` and
+    `timestep_spacing`: Lin et al.'s fixes of a discrete β schedule (False / None: not asked)."""
 
     out: str
     data: str | None = None
@@ -37,6 +39,10 @@ class TrainPlan:
     loss: str = _default("loss")
     schedule: Mapping[str, float] = field(default_factory=dict)
     noise: Mapping[str, Any] = field(default_factory=dict)
+    schedule_preset: str | None = None
+    schedule_from: str | None = None
+    rescale_zero_snr: bool = False
+    timestep_spacing: str | None = None
     model: str | None = None
     batch: int | None = None
     lr: float | None = None
@@ -62,6 +68,11 @@ class TrainPlan:
         """Whether --data names image data (mnist[:DIR], fashion[:DIR] or an .npz file) rather than points."""
         return self.data is not None and (self.data.split(":")[0] in ("mnist", "fashion") or self.data.endswith(".npz"))
 
+    @property
+    def published(self) -> bool:
+        """Whether a published schedule (--schedule-preset or --schedule-from) replaces --process."""
+        return self.schedule_preset is not None or self.schedule_from is not None
+
     def process_given(self) -> bool:
         """Whether --process differs from its default (argparse cannot tell a default from the same value typed)."""
         return self.process != _default("process")
@@ -73,6 +84,8 @@ class TrainPlan:
         """The flags given that fix the model, its schedule or its training noise (a resumed run refuses them)."""
         given = [flag("train", SCHEDULE_PARAMETERS[k]) for k in self.schedule]
         given += [flag("train", NOISE_FIELDS[k]) for k in self.noise]
+        given += [flag("train", dest) for dest in ("schedule_preset", "schedule_from", *PUBLISHED_FIXES)
+                  if getattr(self, dest)]
         if self.model is not None:
             given.append(flag("train", "model"))
         if self.conditional is not None:

@@ -14,6 +14,7 @@ from scoreviz.core.device import resolve_device
 from scoreviz.core.guidance import model_score
 from scoreviz.core.metrics import quality_report
 from scoreviz.core.nfe_sweep import check_sweep, quality_vs_nfe, sweep_table
+from scoreviz.core.process_base import NoiseProcess
 from scoreviz.core.schedule.training_noise import TrainingNoise
 from scoreviz.core.recipes.points import (DEFAULT_MAX_STEPS, DEFAULT_SAMPLER, DEFAULT_TRAIN_SECONDS, draw_samples,
                                           make_trainer, sampling_options)
@@ -40,13 +41,14 @@ def _length(plan: TrainPlan) -> tuple[int | None, float | None]:
     return DEFAULT_MAX_STEPS, DEFAULT_TRAIN_SECONDS
 
 
-def train_points(plan: TrainPlan, schedule: dict) -> dict:
-    """A new run on point data; `schedule`: the process parameters, checked (options.schedule_overrides)."""
+def train_points(plan: TrainPlan, schedule: dict, process: NoiseProcess | None = None) -> dict:
+    """A new run on point data; `schedule`: the process parameters, checked (options.schedule_overrides);
+    `process`: a published schedule (options.published_process) instead of --process."""
     noise = training_noise(plan.noise, TrainingNoise())
     dataset = load_data(plan.data, seed=plan.seed)
     overrides = {k: v for k, v in (("steps", plan.steps), ("batch_size", plan.batch), ("lr", plan.lr)) if v}
     setup = launch(plan.device)
-    trainer = make_trainer(dataset.train, plan.process, plan.model or "medium", setup.device, loss=plan.loss,
+    trainer = make_trainer(dataset.train, process or plan.process, plan.model or "medium", setup.device, loss=plan.loss,
                            seed=plan.seed, process_overrides=schedule, noise=noise, **overrides)
     steps, seconds = _length(plan)
     run = RunSpec(steps, seconds, data_name=dataset.name, fingerprint=dataset.fingerprint(),

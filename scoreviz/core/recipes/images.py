@@ -59,6 +59,7 @@ __all__ = [
     "SAMPLER_DEFAULTS",
     "SAMPLER_STEPS",
     "default_model_size",
+    "default_sampler",
     "draw_images",
     "even_labels",
     "image_process",
@@ -127,6 +128,15 @@ def default_nfe(sampler: str) -> int:
 #: (`scoreviz bench --only images`, README); the window's live grid uses it too.
 DEFAULT_SAMPLER = "pc"
 DEFAULT_STEPS = SAMPLER_STEPS[DEFAULT_SAMPLER]
+#: The sampler of a model trained on a published kind of schedule, as those are sampled: DDIM on a discrete β
+#: schedule (its zero-terminal-SNR form starts at σ̃ = ∞, where a Langevin corrector has no step), EDM's Heun on
+#: flow matching (the straight probability-flow ODE). Every other process keeps DEFAULT_SAMPLER.
+PROCESS_SAMPLERS = {"discrete": "ddim", "flow": "heun"}
+
+
+def default_sampler(process: NoiseProcess | str) -> str:
+    """The sampler a new image model on `process` (or its name) is saved with and the window starts at."""
+    return PROCESS_SAMPLERS.get(getattr(process, "name", process), DEFAULT_SAMPLER)
 #: Autoguidance (Trainer.guide): the guiding model is the EMA frozen at this fraction of a planned run
 #: (TrainConfig.guide_fraction), and unconditional samples step w = DEFAULT_AUTOGUIDANCE away from it. A guide
 #: from the same run costs nothing extra, where a separately trained one would take part of the budget.
@@ -178,7 +188,7 @@ def default_model_size(device: torch.device | str) -> str:
 def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_size: str = "cpu",
                        device: torch.device | str = "cpu", conditional: bool = False, num_classes: int = 10,
                        steps: int | None = None, open_ended: bool = False,
-                       net: UNetConfig | ConvNetConfig | None = None, seed: int = 0, process: str = "ve",
+                       net: UNetConfig | ConvNetConfig | None = None, seed: int = 0, process: str | NoiseProcess = "ve",
                        loss: str = "dsm", process_overrides: dict | None = None, **overrides) -> Trainer:
     """A Trainer for images ``(N, C, H, W)`` in [0, 1] with the recipe of ``model_size``.
 
@@ -192,8 +202,9 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
         open_ended: no planned length (``TrainConfig.steps = None``): a constant learning rate after warm-up,
             and the autoguidance model taken by doubling marks (``Trainer.update_guide``).
         process: a core process name; ``"ve"`` (the recipe's) gets EDM's ρ = 7 sampling times unless
-            ``process_overrides`` set ``rho``.
-        process_overrides: the process's parameters (make_process overrides: sigma_min, sigma_max, rho, ...).
+            ``process_overrides`` set ``rho``. Or a NoiseProcess, used as it is (a published schedule).
+        process_overrides: the process's parameters (make_process overrides: sigma_min, sigma_max, rho, ...);
+            with a name only.
         overrides: any :class:`TrainConfig` field (batch_size, lr, ema_decay, ...); ``noise`` (a TrainingNoise)
             replaces the recipe's :func:`image_training_noise`.
     """
@@ -210,14 +221,19 @@ def make_image_trainer(images: Tensor, labels: Tensor | None = None, *, model_si
         labels = None
         net = replace(net, num_classes=0)
     sigma_data = float(images.std()) or 0.5
-    schedule = {"rho": EDM_RHO} if process == "ve" else {}
-    proc = make_process(process, images, **{**schedule, **(process_overrides or {})})
+    if isinstance(process, str):
+        schedule = {"rho": EDM_RHO} if process == "ve" else {}
+        proc = make_process(process, images, **{**schedule, **(process_overrides or {})})
+    elif process_overrides:
+        raise ValueError("process_overrides apply to a process given by name, not to a NoiseProcess")
+    else:
+        proc = process
     config = dict(steps=None if open_ended else steps or recipe.steps, batch_size=recipe.batch_size,
                   lr=recipe.lr, warmup=recipe.warmup, final_lr_fraction=recipe.final_lr_fraction,
                   ema_decay=recipe.ema_decay, loss=loss, seed=seed,
                   label_dropout=recipe.label_dropout if conditional else 0.0, amp=recipe.amp,
                   snapshot_every=500, guide_fraction=GUIDE_FRACTION,
-                  noise=image_training_noise(sigma_data, process, loss, recipe.edm_weighting))
+                  noise=image_training_noise(sigma_data, proc.name, loss, recipe.edm_weighting))
     config.update({k: v for k, v in overrides.items() if v is not None})
     return Trainer(images, proc, net, TrainConfig(**config), device=device, labels=labels)
 
