@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scoreviz.core.recipes.images import default_sampler
 from scoreviz.datasets.montage import save_grid_png
 from scoreviz.lab.images import commands as cmd
 from scoreviz.lab.images import frames as fr
@@ -25,6 +26,7 @@ from scoreviz.names import IMAGE_MODEL_SIZES
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
 from scoreviz.app.window.settings import Settings
 from scoreviz.app.canvas.sigma_bar import SigmaBar
+from scoreviz.app.panels.common import select
 from scoreviz.app.workers.host import WorkerHost
 from scoreviz.app.image_mode.panels import ImageDataPanel, ImageModelPanel, ImageSamplingPanel, ImageTrainingPanel
 from scoreviz.app.image_mode.worker import ImageWorker
@@ -89,6 +91,7 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.data_info: fr.DataReady | None = None
         self.messages: list[tuple[str, str]] = []
         self._downloading = False
+        self._process_name: str | None = None      # the process of the last ProcessFrame
         self._show = {fr.DataReady: self._show_data, fr.DataMissing: self._show_missing,
                       fr.DownloadProgress: self._show_download, fr.ModelInfo: self._show_model,
                       ProcessFrame: self._show_process, fr.ImageTrainingFrame: self._show_training,
@@ -99,7 +102,8 @@ class ImageModeWidget(QtWidgets.QWidget):
         self.apply_choices({**remembered, **({"kind": kind} if kind else {})})
         self._connect()
         self._start_worker(device, threads, max_images)
-        self.send(cmd.ConfigureModel(size=self.model_size, conditional=self.model_panel.conditional.isChecked()))
+        self.send(cmd.ConfigureModel(size=self.model_size, conditional=self.model_panel.conditional.isChecked(),
+                                     **self.model_panel.process_fields()))
         self.send(cmd.SetSigma(self.sigma_bar.sigma))
         self._repaint_timer = QtCore.QTimer(self)
         self._repaint_timer.setInterval(REPAINT_MS)
@@ -182,6 +186,7 @@ class ImageModeWidget(QtWidgets.QWidget):
     def choices(self) -> dict:
         return {PREFIX + "kind": self.kind, PREFIX + "data_dir": self.data_dir,
                 PREFIX + "conditional": self.model_panel.conditional.isChecked(),
+                PREFIX + "process": self.model_panel.process.currentData(),
                 PREFIX + "sigma": self.sigma_bar.sigma,
                 **{f"{PREFIX}sample.{k}": v for k, v in self.sampling_panel.options().items()}}
 
@@ -191,10 +196,10 @@ class ImageModeWidget(QtWidgets.QWidget):
         return {k[len(PREFIX):]: v for k, v in c.items() if k.startswith(PREFIX)}
 
     def apply_choices(self, c: dict) -> None:
-        """Show remembered choices (``kind``, ``conditional``, ``sigma``, ``sample.*``; no prefix)."""
+        """Show remembered choices (``kind``, ``conditional``, ``process``, ``sigma``, ``sample.*``; no prefix)."""
         try:
             self.data_panel.set_options({k: c[k] for k in ("kind",) if k in c})
-            self.model_panel.set_options({k: c[k] for k in ("conditional",) if k in c})
+            self.model_panel.set_options({k: c[k] for k in ("conditional", "process") if k in c})
             self.sampling_panel.set_options({k[len("sample."):]: v for k, v in c.items() if k.startswith("sample.")})
             if "sigma" in c:
                 self.sigma_bar.show_sigma(float(c["sigma"]))
@@ -339,6 +344,10 @@ class ImageModeWidget(QtWidgets.QWidget):
 
     def _show_process(self, frame: ProcessFrame) -> None:
         self.sigma_bar.set_process(frame)
+        if self._process_name is not None and frame.name != self._process_name:
+            # another kind of process: its own sampler (DDIM on discrete β's, Heun on flow), at the recipe's NFE
+            select(self.sampling_panel.sampler, default_sampler(frame.name))
+        self._process_name = frame.name
 
     def _show_training(self, frame: fr.ImageTrainingFrame) -> None:
         self.training_panel.show_frame(frame)

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from scoreviz.names import SCHEDULE_PRESETS
 from scoreviz.lab.commands import Command, SetSigma, Train, subclasses_of
 from scoreviz.lab.images.frames import ImageSampleRequest
 
 __all__ = ["ImageCommand", "LoadData", "Download", "ConfigureModel", "OpenCheckpoint", "SaveCheckpoint", "Sample",
-           "StopSampling", "SetSigma", "Train", "IMAGE_COMMANDS"]
+           "StopSampling", "SetSigma", "Train", "IMAGE_COMMANDS", "PROCESS_CHOICES"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,46 @@ class Download(ImageCommand):
 @dataclass(frozen=True)
 class ConfigureModel(ImageCommand):
     """New model settings (None keeps the value): a fresh model when there are data. size: a key of
-    names.IMAGE_MODEL_SIZES; device: a key of names.DEVICES."""
+    names.IMAGE_MODEL_SIZES; device: a key of names.DEVICES.
+
+    The noise process: `process` a key of names.PROCESSES (not ncsn; "flow" trains with the fm loss and
+    logit-normal times), or `schedule_preset` a published schedule of the gallery (names.SCHEDULE_PRESETS) with
+    `rescale_zero_snr` (Lin et al.'s fix, discrete β schedules only). When any of the three is given they replace
+    the current choice together (one left None: the recipe's, ve / none / False); when none is, it is kept."""
     size: str | None = None
     conditional: bool | None = None
     device: str | None = None
+    process: str | None = None
+    schedule_preset: str | None = None
+    rescale_zero_snr: bool | None = None
+
+    def process_fields(self) -> dict | None:
+        """{process, schedule_preset, rescale_zero_snr} with the recipe's values for those left None, or None
+        when none is given (the session keeps its choice)."""
+        if self.process is None and self.schedule_preset is None and self.rescale_zero_snr is None:
+            return None
+        return {"process": self.process or "ve", "schedule_preset": self.schedule_preset,
+                "rescale_zero_snr": bool(self.rescale_zero_snr)}
+
+
+def _preset(name: str, rescale: bool = False) -> tuple[str, dict]:
+    label = SCHEDULE_PRESETS[name].split(" (")[0]
+    return (f"{label}{' (zero terminal SNR)' if rescale else ''}",
+            {"process": None, "schedule_preset": name, "rescale_zero_snr": rescale})
+
+
+#: The image page's process choices: key → (label, ConfigureModel's process fields). "recipe" is the recipe's
+#: default (VE with EDM's log-normal σ and ρ = 7 sampling times).
+PROCESS_CHOICES: dict[str, tuple[str, dict]] = {
+    "recipe": ("Recipe default (VE, EDM)", {"process": "ve", "schedule_preset": None, "rescale_zero_snr": False}),
+    "vp": ("VP SDE", {"process": "vp", "schedule_preset": None, "rescale_zero_snr": False}),
+    "flow": ("Flow matching (logit-normal t)", {"process": "flow", "schedule_preset": None,
+                                                "rescale_zero_snr": False}),
+    "ddpm": _preset("ddpm"),
+    "iddpm-cosine": _preset("iddpm-cosine"),
+    "sd": _preset("sd"),
+    "sd-zero-snr": _preset("sd", rescale=True),
+}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ unknown type is a TypeError), and ``tick()`` does one unit of each kind that is 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +29,12 @@ import torch
 from scoreviz.core.checkpoint import load_checkpoint, save_checkpoint
 from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
-from scoreviz.core.recipes.images import image_process, image_score, make_image_trainer, sampling_options
+from scoreviz.core.process_base import NoiseProcess
+from scoreviz.core.processes import PROCESSES
+from scoreviz.core.recipes.images import (default_sampler, image_process, image_score, image_training_noise,
+                                          make_image_trainer, sampling_options)
+from scoreviz.core.schedule.gallery import gallery_process
+from scoreviz.core.schedule.snr import with_fixes
 from scoreviz.core.sampler_registry import sampler_entry
 from scoreviz.core.sampler_runs import run_sampler
 from scoreviz.core.training import TrainingDiverged
@@ -70,6 +76,10 @@ class ImageSession:
         self.device = torch.device("cpu")
         self.max_images = max_images
         self.conditional = True       # with guidance 86 % recognisable; unconditional 55–67 % (measured)
+        # the noise process of a new model (commands.ConfigureModel): a process name, or a published schedule
+        self.process_name = "ve"
+        self.schedule_preset: str | None = None
+        self.rescale_zero_snr = False
         # data
         self.dataset: ImageDataset | None = None
         self.data_version = 0
@@ -119,7 +129,8 @@ class ImageSession:
         self._cancel.set()
 
     def _configure(self, command: cmd.ConfigureModel) -> None:
-        self.configure(size=command.size, conditional=command.conditional, device=command.device)
+        self.configure(size=command.size, conditional=command.conditional, device=command.device,
+                       **(command.process_fields() or {}))
         self._rate.clear()
 
     def _train(self, command: lab_cmd.Train) -> None:
@@ -197,8 +208,15 @@ class ImageSession:
 
     # --- model -----------------------------------------------------------------------------------------------
     def configure(self, *, size: str | None = None, conditional: bool | None = None,
-                  device: str | None = None) -> None:
-        """New model settings: a fresh model at once when there are data."""
+                  device: str | None = None, process: str | None = None, schedule_preset: str | None = None,
+                  rescale_zero_snr: bool | None = None) -> None:
+        """New model settings: a fresh model at once when there are data. `process` / `schedule_preset` /
+        `rescale_zero_snr`: as ConfigureModel's (any given: they replace the process choice together); a
+        choice the image recipe cannot train is a ValueError and changes nothing."""
+        if process is not None or schedule_preset is not None or rescale_zero_snr is not None:
+            choice = (process or "ve", schedule_preset, bool(rescale_zero_snr))
+            self._build_process(*choice)          # checked before anything changes
+            self.process_name, self.schedule_preset, self.rescale_zero_snr = choice
         self.model_size = size or self.model_size
         self.conditional = self.conditional if conditional is None else bool(conditional)
         self.device_name = device or self.device_name
@@ -223,15 +241,44 @@ class ImageSession:
         if self.conditional and data.labels is None:
             self.say("warning", "This data set has no labels: training an unconditional model.")
         self.training = False
+        process = self._build_process(self.process_name, self.schedule_preset, self.rescale_zero_snr)
         self.trainer = make_image_trainer(data.images, data.labels, model_size=self.model_size, device=self.device,
                                           conditional=conditional, num_classes=max(1, len(data.class_names)),
-                                          open_ended=True)   # trains as long as the user likes; keeps its guide
+                                          open_ended=True,   # trains as long as the user likes; keeps its guide
+                                          **self._process_recipe(process, float(data.images.std()) or 0.5))
         self.model, self.process, self._loaded_guide = self.trainer.ema, self.trainer.process, None
         self._new_process()
         self.emit(fr.ModelInfo(size=self.model_size, parameters=count_parameters(self.trainer.model),
                                conditional=conditional, num_classes=self.trainer.net_config.num_classes,
                                device=str(self.device), source="new"))
         self.training_frame()
+
+    @staticmethod
+    def _build_process(name: str, preset: str | None, rescale: bool) -> NoiseProcess | str:
+        """The chosen process: a published schedule with its fix (a NoiseProcess), else the name (the recipe
+        derives its parameters from the data). ValueError for an unknown name, the NCSN ladder (the 2-D mode's)
+        or a fix that does not apply."""
+        if preset is not None:
+            process = with_fixes(gallery_process(preset), rescale_zero_snr=rescale)
+        elif name not in PROCESSES:
+            raise ValueError(f"unknown noise process {name!r}; choose one of {', '.join(PROCESSES)}")
+        elif rescale:
+            raise ValueError("zero-terminal-SNR rescaling applies to a published discrete β schedule")
+        else:
+            process = name
+        if getattr(process, "name", process) == "ncsn":
+            raise ValueError("the image mode trains continuous processes; the NCSN ladder is for the 2D mode")
+        return process
+
+    @staticmethod
+    def _process_recipe(process: NoiseProcess | str, sigma_data: float) -> dict:
+        """make_image_trainer's process, loss and training noise: flow matching trains with the fm loss and
+        logit-normal times (SD3's), every other process with the recipe's (make_image_trainer's defaults)."""
+        name = getattr(process, "name", process)
+        if name != "flow":
+            return {"process": process}
+        noise = image_training_noise(sigma_data, "flow", "fm")
+        return {"process": process, "loss": "fm", "noise": replace(noise, distribution="logit_normal")}
 
     def _new_process(self) -> None:
         self._run = None
@@ -274,7 +321,8 @@ class ImageSession:
         save_checkpoint(path, trainer=self.trainer, data_name=data.name, fingerprint="", store_data=False,
                         meta={"kind": "images", "data_name": data.name, "class_names": list(data.class_names),
                               "image_shape": list(data.images.shape[1:]), "model_size": self.model_size,
-                              "conditional": self.trainer.net_config.num_classes > 0})
+                              "conditional": self.trainer.net_config.num_classes > 0,
+                              "sampler": default_sampler(self.trainer.process)})
         self.say("info", f"Saved the model to {path}")
 
     # --- training --------------------------------------------------------------------------------------------
