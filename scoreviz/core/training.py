@@ -194,15 +194,15 @@ class Trainer:
         """One optimiser step; returns the batch's mean weighted loss, mean of w(σ̃)·ℓ(σ̃) over the batch with
         σ̃ ~ config.noise (TrainingNoise.sample_sigma, .weight). Raises TrainingDiverged on a non-finite loss."""
         n, antithetic = self.config.batch_size, self.config.antithetic
-        x0, labels = self._batch((n + 1) // 2 if antithetic else n)
+        x0, labels = self._batch((n + 1) // 2) if antithetic else self._batch()
         noise = self.config.noise
         sigma = noise.sample_sigma(self.process, x0.shape[0], self.generator, self.device)
         if antithetic:   # the second half repeats the first's x₀, σ̃ and labels; the loss negates its noises
             x0, sigma = _paired(x0, n), _paired(sigma, n)
             labels = None if labels is None else _paired(labels, n)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.config.amp and self.device.type == "cuda"):
-            per_sample = self.loss_fn(self.forward_model, x0, sigma, self.generator, labels,
-                                      antithetic=antithetic).float()
+            extra = dict(antithetic=True) if antithetic else {}   # a plain loss function keeps its signature
+            per_sample = self.loss_fn(self.forward_model, x0, sigma, self.generator, labels, **extra).float()
         loss = (per_sample * noise.weight(sigma, self.model.sigma_data)).mean()
         if not torch.isfinite(loss):
             failed_at = self.step_count + 1
