@@ -14,6 +14,11 @@ coordinates x_t = (1 − t)x₀ + tε = (1 − t)y with t = σ̃/(1 + σ̃) (flo
 the denoiser D read as a velocity. ℓ_FM = ‖D − x₀‖²/t² = (1 + σ̃)²·ℓ_DSM for the same ε, so its minimiser is the
 same score (Kingma & Gao 2023: a weighting); under any process it trains the same model, weighted as SD3 does.
 All losses return (N,) values, already divided by the dimension of x, so their scales compare across D.
+
+Antithetic noise (`antithetic=True`): the second half of the batch takes the first half's noises negated,
+ε_{i+⌈N/2⌉} = −ε_i (the trainer pairs x₀ and σ̃ the same way, TrainConfig.antithetic). Each pair's loss is even in ε,
+so the part of the gradient odd in ε — at a noise level where the data hide most of ε (a high DSM floor,
+core.dsm_floor), most of its variance — cancels within the pair; the expected loss is unchanged.
 """
 from __future__ import annotations
 
@@ -23,8 +28,13 @@ from torch import Tensor
 from scoreviz.core.processes import append_dims
 
 
-def _noised(x0: Tensor, sigma: Tensor, generator: torch.Generator | None):
-    eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+def _noised(x0: Tensor, sigma: Tensor, generator: torch.Generator | None, antithetic: bool = False):
+    if antithetic:
+        n, half = x0.shape[0], (x0.shape[0] + 1) // 2
+        eps = torch.randn((half, *x0.shape[1:]), generator=generator, device=x0.device, dtype=x0.dtype)
+        eps = torch.cat([eps, -eps])[:n]
+    else:
+        eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
     return x0 + append_dims(sigma, x0.ndim) * eps, eps
 
 
@@ -32,16 +42,16 @@ def _per_sample_mean(v: Tensor) -> Tensor:
     return v.reshape(v.shape[0], -1).mean(1)
 
 
-def dsm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> Tensor:
+def dsm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
     """x0 (N, *shape), sigma (N,) → (N,) denoising score matching loss with λ(σ) = σ²."""
-    y, eps = _noised(x0, sigma, generator)
+    y, eps = _noised(x0, sigma, generator, antithetic)
     score = model.score(y, sigma, labels)
     return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps) ** 2)
 
 
-def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> Tensor:
+def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
     """x0 (N, *shape), sigma (N,) → (N,) variance-reduced sliced score matching loss with λ(σ) = σ²."""
-    y, _ = _noised(x0, sigma, generator)
+    y, _ = _noised(x0, sigma, generator, antithetic)
     y = y.detach().requires_grad_(True)
     score = model.score(y, sigma, labels)
     v = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
@@ -52,9 +62,9 @@ def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> T
     return _per_sample_mean(per_dim)
 
 
-def fm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None) -> Tensor:
+def fm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
     """x0 (N, *shape), sigma (N,) → (N,) conditional flow-matching loss ‖v_θ − (ε − x₀)‖² (module docstring)."""
-    y, eps = _noised(x0, sigma, generator)
+    y, eps = _noised(x0, sigma, generator, antithetic)
     t = append_dims(sigma / (1 + sigma), x0.ndim)
     velocity = ((1 - t) * y - model(y, sigma, labels)) / t
     return _per_sample_mean((velocity - (eps - x0)) ** 2)

@@ -45,6 +45,7 @@ class TrainConfig:
     amp: bool = False            # bfloat16 autocast on CUDA (ignored elsewhere)
     guide_fraction: float | None = None   # autoguidance: keep an early EMA as Trainer.guide (update_guide)
     noise: TrainingNoise = field(default_factory=TrainingNoise)   # σ̃ distribution and loss weighting
+    antithetic: bool = False     # pairs share x₀ and σ̃ and take noises ε and −ε (core.losses; half the draws)
 
     def __post_init__(self):
         if isinstance(self.noise, dict):   # from a saved config
@@ -81,6 +82,11 @@ def make_adam(params: list[Tensor], lr: float, device: torch.device) -> torch.op
     if device.type in ("cpu", "cuda"):
         return torch.optim.Adam(params, lr=lr, fused=True)
     return torch.optim.Adam(params, lr=lr, foreach=True)
+
+
+def _paired(t: Tensor, n: int) -> Tensor:
+    """The first n rows of t repeated twice (antithetic pairs: row i and row i + len(t))."""
+    return torch.cat([t, t])[:n]
 
 
 #: Open-ended runs with a guide_fraction: the EMA is copied at this step and every doubling of it (update_guide).
@@ -155,9 +161,10 @@ class Trainer:
         self._pool = None if world_size == 1 else torch.arange(rank, self.data.shape[0], world_size,
                                                                 device=self.device)
 
-    def _batch(self):
+    def _batch(self, size: int | None = None):
         n = self.data.shape[0] if self._pool is None else self._pool.shape[0]
-        idx = torch.randint(0, n, (self.config.batch_size,), generator=self.generator, device=self.device)
+        size = self.config.batch_size if size is None else size
+        idx = torch.randint(0, n, (size,), generator=self.generator, device=self.device)
         if self._pool is not None:
             idx = self._pool[idx]
         if self.labels is None:
@@ -187,11 +194,16 @@ class Trainer:
     def step(self) -> float:
         """One optimiser step; returns the batch's mean weighted loss, mean of w(σ̃)·ℓ(σ̃) over the batch with
         σ̃ ~ config.noise (TrainingNoise.sample_sigma, .weight). Raises TrainingDiverged on a non-finite loss."""
-        x0, labels = self._batch()
+        n, antithetic = self.config.batch_size, self.config.antithetic
+        x0, labels = self._batch((n + 1) // 2) if antithetic else self._batch()
         noise = self.config.noise
         sigma = noise.sample_sigma(self.process, x0.shape[0], self.generator, self.device)
+        if antithetic:   # the second half repeats the first's x₀, σ̃ and labels; the loss negates its noises
+            x0, sigma = _paired(x0, n), _paired(sigma, n)
+            labels = None if labels is None else _paired(labels, n)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.config.amp and self.device.type == "cuda"):
-            per_sample = self.loss_fn(self.forward_model, x0, sigma, self.generator, labels).float()
+            extra = dict(antithetic=True) if antithetic else {}   # a plain loss function keeps its signature
+            per_sample = self.loss_fn(self.forward_model, x0, sigma, self.generator, labels, **extra).float()
         loss = (per_sample * noise.weight(sigma, self.model.sigma_data)).mean()
         if not torch.isfinite(loss):
             failed_at = self.step_count + 1
