@@ -190,3 +190,29 @@ def test_path_segments_keep_the_ends_skip_nan_and_group_by_colour():
     segs, runs = path_segments(long, np.zeros(2, int), limit=100)
     assert runs == [(0, 0, 198)]
     np.testing.assert_array_equal(segs[98, 2:], long[0, -1])            # the last point is kept
+
+
+def test_the_nfe_count_is_rewritten_at_most_four_times_a_second_while_it_runs(qapp):
+    """Each new text relays out the status bar on the GUI thread (time the training worker waits for): while a
+    run goes on the count refreshes every REFRESH_S of the clock; its end shows at once."""
+    from types import SimpleNamespace
+
+    from fake_clock import FakeClock
+    from scoreviz.app.window.nfe_readout import REFRESH_S, NFEReadout
+
+    clock = FakeClock()
+    readout = NFEReadout(clock)
+
+    def frame(nfe, running=True):
+        return SimpleNamespace(sampler="em", nfe=nfe, nfe_total=100, running=running, finished=not running, serial=1)
+
+    readout.show(frame(1))
+    assert readout.label.text() == "NFE 1 / 100"
+    clock.advance(REFRESH_S / 2)
+    readout.show(frame(2))
+    assert readout.label.text() == "NFE 1 / 100"              # too soon
+    clock.advance(REFRESH_S / 2)
+    readout.show(frame(3))
+    assert readout.label.text() == "NFE 3 / 100"
+    readout.show(frame(100, running=False))
+    assert readout.label.text() == "NFE 100 / 100 · done"     # the end at once
