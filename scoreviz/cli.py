@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from scoreviz import cli_support
-from scoreviz.cli_options import Command, Group, command_table
+from scoreviz.cli_arguments import Command, Group
+from scoreviz.cli_options import command_table
 
 
 def _add_command(sub, name: str, command: Command) -> argparse.ArgumentParser:

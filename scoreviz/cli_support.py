@@ -18,7 +18,8 @@ import traceback
 from pathlib import Path
 
 import scoreviz
-from scoreviz.cli_options import DEBUG, VERBOSE, Command
+from scoreviz.cli_arguments import Command
+from scoreviz.cli_options import DEBUG, VERBOSE
 
 __all__ = ["HelpFormatter", "finish_parser", "housekeeping_handlers", "report_failure", "start_logging"]
 

@@ -1,17 +1,16 @@
-"""The image lab without Qt: `ImageSession` owns the data, the model and its trainer, the sampling run and the
-σ slider's batch (`sigma_preview`), and reports what it does as frozen frames (`images.frames`,
-`frames.ProcessFrame`) through ``emit(frame)`` and messages through ``say(level, text)`` (by default appended to
-``session.frames`` and ``session.messages``). Each method does one unit of work (load a data set, one training
-step, one sampler step, one σ frame, ...), so a test or a notebook drives it directly. The window's worker uses
-the 2-D lab's convention: ``handle(command)`` takes one of `images.commands`' dataclasses (one dispatch table; an
-unknown type is a TypeError), and ``tick()`` does one unit of each kind that is due, on the injectable clock
-(`lab.clock`), so the worker only times ticks. Finding, loading and downloading the data is in `images.data`.
+"""The image lab without Qt: `ImageSession` owns the data, the model and its trainer (on the `process_choice`), the
+sampling run (what it follows: `sample_request`) and the σ slider's batch (`sigma_preview`), and reports what it does
+as frozen frames (`images.frames`, `frames.ProcessFrame`) through ``emit(frame)`` and messages through ``say(level,
+text)`` (by default appended to ``session.frames`` and ``session.messages``). Each method does one unit of work (load
+a data set, one training step, one sampler step, one σ frame, ...), so a test or a notebook drives it directly. The
+window's worker uses the 2-D lab's convention: ``handle(command)`` takes one of `images.commands`' dataclasses (one
+dispatch table; an unknown type is a TypeError), and ``tick()`` does one unit of each kind that is due, on the
+injectable clock (`lab.clock`), so the worker only times ticks; the data's side is `images.data`.
 
     session = ImageSession(model_size="tiny", device="cpu")
     session.set_data(dataset)                 # DataReady, ProcessFrame, ModelInfo, ImageTrainingFrame
     session.set_training(True)
-    for _ in range(50):
-        session.train_step()
+    session.train_step()                      # one optimiser step (the worker's tick() calls it while training)
     session.start_sampling(ImageSampleRequest(sampler="ode", steps=10, seed=0))
     while session.sampling:
         session.sample_step()                 # SampleFrame per step; the last holds the images
@@ -19,7 +18,6 @@ unknown type is a TypeError), and ``tick()`` does one unit of each kind that is 
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -29,12 +27,7 @@ import torch
 from scoreviz.core.checkpoint import load_checkpoint, save_checkpoint
 from scoreviz.core.device import resolve_device
 from scoreviz.core.model import count_parameters
-from scoreviz.core.process_base import NoiseProcess
-from scoreviz.core.processes import PROCESSES
-from scoreviz.core.recipes.images import (default_sampler, image_process, image_score, image_training_noise,
-                                          make_image_trainer, sampling_options)
-from scoreviz.core.schedule.gallery import gallery_process
-from scoreviz.core.schedule.snr import with_fixes
+from scoreviz.core.recipes.images import default_sampler, image_process, make_image_trainer, sampling_options
 from scoreviz.core.sampler_registry import sampler_entry
 from scoreviz.core.sampler_runs import run_sampler
 from scoreviz.core.training import TrainingDiverged
@@ -45,6 +38,8 @@ from scoreviz.lab.clock import Clock, wall_clock
 from scoreviz.lab.images import commands as cmd
 from scoreviz.lab.images import data as image_data
 from scoreviz.lab.images import frames as fr
+from scoreviz.lab.images.process_choice import ProcessChoice, trainer_recipe
+from scoreviz.lab.images.sample_request import request_score
 from scoreviz.lab.images.sigma_preview import MIN_SIGMA, SigmaPreview, montage
 from scoreviz.lab.process_frame import process_frame
 from scoreviz.lab.rate_meter import RateMeter
@@ -76,10 +71,7 @@ class ImageSession:
         self.device = torch.device("cpu")
         self.max_images = max_images
         self.conditional = True       # with guidance 86 % recognisable; unconditional 55–67 % (measured)
-        # the noise process of a new model (commands.ConfigureModel): a process name, or a published schedule
-        self.process_name = "ve"
-        self.schedule_preset: str | None = None
-        self.rescale_zero_snr = False
+        self.process_choice = ProcessChoice()   # the noise process of a new model (commands.ConfigureModel)
         # data
         self.dataset: ImageDataset | None = None
         self.data_version = 0
@@ -166,9 +158,7 @@ class ImageSession:
         """The early model for autoguidance: the trainer's (core keeps it up to date) or the checkpoint's."""
         return self.trainer.guide if self.trainer is not None else self._loaded_guide
 
-    @property
-    def sampling(self) -> bool:
-        return self._run is not None
+    sampling = property(lambda self: self._run is not None, doc="A sampling run goes on.")
 
     def release(self) -> None:
         """Drop the torch state (at shutdown)."""
@@ -210,13 +200,12 @@ class ImageSession:
     def configure(self, *, size: str | None = None, conditional: bool | None = None,
                   device: str | None = None, process: str | None = None, schedule_preset: str | None = None,
                   rescale_zero_snr: bool | None = None) -> None:
-        """New model settings: a fresh model at once when there are data. `process` / `schedule_preset` /
-        `rescale_zero_snr`: as ConfigureModel's (any given: they replace the process choice together); a
-        choice the image recipe cannot train is a ValueError and changes nothing."""
+        """New model settings, a fresh model at once when there are data; the process fields as ConfigureModel's
+        (a choice the recipe cannot train: ValueError, nothing changes)."""
         if process is not None or schedule_preset is not None or rescale_zero_snr is not None:
-            choice = (process or "ve", schedule_preset, bool(rescale_zero_snr))
-            self._build_process(*choice)          # checked before anything changes
-            self.process_name, self.schedule_preset, self.rescale_zero_snr = choice
+            choice = ProcessChoice(process or "ve", schedule_preset, bool(rescale_zero_snr))
+            choice.build()                        # checked before anything changes
+            self.process_choice = choice
         self.model_size = size or self.model_size
         self.conditional = self.conditional if conditional is None else bool(conditional)
         self.device_name = device or self.device_name
@@ -241,44 +230,17 @@ class ImageSession:
         if self.conditional and data.labels is None:
             self.say("warning", "This data set has no labels: training an unconditional model.")
         self.training = False
-        process = self._build_process(self.process_name, self.schedule_preset, self.rescale_zero_snr)
+        process = self.process_choice.build()
         self.trainer = make_image_trainer(data.images, data.labels, model_size=self.model_size, device=self.device,
                                           conditional=conditional, num_classes=max(1, len(data.class_names)),
                                           open_ended=True,   # trains as long as the user likes; keeps its guide
-                                          **self._process_recipe(process, float(data.images.std()) or 0.5))
+                                          **trainer_recipe(process, float(data.images.std()) or 0.5))
         self.model, self.process, self._loaded_guide = self.trainer.ema, self.trainer.process, None
         self._new_process()
         self.emit(fr.ModelInfo(size=self.model_size, parameters=count_parameters(self.trainer.model),
                                conditional=conditional, num_classes=self.trainer.net_config.num_classes,
                                device=str(self.device), source="new"))
         self.training_frame()
-
-    @staticmethod
-    def _build_process(name: str, preset: str | None, rescale: bool) -> NoiseProcess | str:
-        """The chosen process: a published schedule with its fix (a NoiseProcess), else the name (the recipe
-        derives its parameters from the data). ValueError for an unknown name, the NCSN ladder (the 2-D mode's)
-        or a fix that does not apply."""
-        if preset is not None:
-            process = with_fixes(gallery_process(preset), rescale_zero_snr=rescale)
-        elif name not in PROCESSES:
-            raise ValueError(f"unknown noise process {name!r}; choose one of {', '.join(PROCESSES)}")
-        elif rescale:
-            raise ValueError("zero-terminal-SNR rescaling applies to a published discrete β schedule")
-        else:
-            process = name
-        if getattr(process, "name", process) == "ncsn":
-            raise ValueError("the image mode trains continuous processes; the NCSN ladder is for the 2D mode")
-        return process
-
-    @staticmethod
-    def _process_recipe(process: NoiseProcess | str, sigma_data: float) -> dict:
-        """make_image_trainer's process, loss and training noise: flow matching trains with the fm loss and
-        logit-normal times (SD3's), every other process with the recipe's (make_image_trainer's defaults)."""
-        name = getattr(process, "name", process)
-        if name != "flow":
-            return {"process": process}
-        noise = image_training_noise(sigma_data, "flow", "fm")
-        return {"process": process, "loss": "fm", "noise": replace(noise, distribution="logit_normal")}
 
     def _new_process(self) -> None:
         self._run = None
@@ -372,26 +334,16 @@ class ImageSession:
         if self.model is None:
             self.say("warning", "No model yet: load data and train first.")
             return False
-        num_classes = self.model.backbone.config.num_classes
-        labels = None
-        if num_classes > 0:
-            if req.class_label is None:
-                labels = torch.arange(req.n, device=self.device) % num_classes
-            else:
-                labels = torch.full((req.n,), int(req.class_label), device=self.device, dtype=torch.long)
-        guide = self.guide
-        if labels is None and req.autoguidance != 1.0 and guide is None:
-            self.say("info", "Autoguidance starts once training has kept an early copy of the model; "
-                             "sampling without it for now.")
-        autoguidance = req.autoguidance if labels is None and guide is not None else 1.0
-        score = image_score(self.model, self.process, labels, req.guidance if labels is not None else 0.0,
-                            guide, autoguidance)
+        score, message = request_score(req, self.model, self.process, self.guide, self.device)
+        if message:
+            self.say("info", message)
         gen = torch.Generator(device=self.device).manual_seed(int(req.seed))
         x = self.process.prior_sample((req.n, *self.image_shape), gen, self.device)
         try:
             # a sampler at one level runs at the σ slider's, as its label says and as in the 2-D lab; the
             # request's steps are the run's NFE (the recipe's levels, e.g. annealed Langevin's 20, stay)
-            at_slider = {"noise_level": max(self.sigma, MIN_SIGMA)} if sampler_entry(req.sampler).at_one_level else {}
+            at_one_level = sampler_entry(req.sampler).at_one_level
+            at_slider = {"noise_level": max(self.sigma, MIN_SIGMA)} if at_one_level else {}
             options = sampling_options(req.sampler, self.process, req.steps, **at_slider)
             run = run_sampler(req.sampler, score, x, generator=gen, **options)
         except ValueError as exc:   # the sampler refuses this process (DDPM needs VP) or an option
