@@ -112,7 +112,13 @@ def dpmpp_2m(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = 
         D̃ = (1 + 1/(2r)) D_i − D_{i−1}/(2r),  r = h_{i−1}/h_i     after (second order, one evaluation a step)
 
     and the step to σ = 0 (h = ∞): y' = D_i. NFE = n + 1 (n without the final step). `generator` is not used."""
-    frame, sigmas, y = begin(score, process, x, steps, discretisation, rho, final_denoise)
+    yield from dpmpp_2m_steps(*begin(score, process, x, steps, discretisation, rho, final_denoise))
+
+
+def dpmpp_2m_steps(frame, sigmas, y: Tensor, eta: float = 0.0, solver_type: str = "midpoint",
+                   s_noise: float = 1.0, generator=None) -> Iterator[SamplerStep]:
+    """The (2M) multistep loop over `sigmas` from y in `frame` (ve_frame.begin's), for DPM-Solver++(2M) (η = 0)
+    and its SDE (η > 0 adds the noise that keeps the marginal at σ': S_noise σ'√(1 − e^{−2ηh}) z)."""
     total = len(sigmas) - 1
     previous, h_last = None, None
     for i, (sigma, sigma_next) in enumerate(steps_of(sigmas)):
@@ -120,6 +126,9 @@ def dpmpp_2m(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = 
         if sigma_next == 0:
             y = denoised
         else:
-            y = dpmpp_2m_update(y, sigma, sigma_next, denoised, previous, h_last)
-            previous, h_last = denoised, math.log(sigma / sigma_next)
+            y = dpmpp_2m_update(y, sigma, sigma_next, denoised, previous, h_last, eta, solver_type)
+            h = math.log(sigma / sigma_next)
+            if eta > 0:
+                y = y + s_noise * sigma_next * math.sqrt(-math.expm1(-2 * eta * h)) * noise_like(y, generator)
+            previous, h_last = denoised, h
         yield frame.step(y, sigma_next, i + 1, total, denoised)

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from scoreviz.core.process_base import NoiseProcess
 from scoreviz.core.sampler_base import SamplerStep, ScoreFunction, noise_like
-from scoreviz.core.samplers_ode import dpmpp_2m_update
+from scoreviz.core.samplers_ode import dpmpp_2m_steps
 from scoreviz.core.ve_frame import begin, steps_of
 
 
@@ -70,19 +70,7 @@ def dpmpp_2m_sde(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | Non
     different lengths share one path; in distribution the same). η = 0 is DPM-Solver++(2M) itself (the midpoint
     correction is its D̃). The step to σ = 0: y' = D. NFE = n + 1."""
     frame, sigmas, y = begin(score, process, x, steps, discretisation, rho, final_denoise)
-    total = len(sigmas) - 1
-    previous, h_last = None, None
-    for i, (sigma, sigma_next) in enumerate(steps_of(sigmas)):
-        denoised = frame.denoise(y, sigma)
-        if sigma_next == 0:
-            y = denoised
-        else:
-            y = dpmpp_2m_update(y, sigma, sigma_next, denoised, previous, h_last, eta, solver_type)
-            h = math.log(sigma / sigma_next)
-            if eta > 0:     # the noise that keeps the marginal at σ': σ'√(1 − e^{−2ηh})
-                y = y + s_noise * sigma_next * math.sqrt(-math.expm1(-2 * eta * h)) * noise_like(y, generator)
-            previous, h_last = denoised, h
-        yield frame.step(y, sigma_next, i + 1, total, denoised)
+    yield from dpmpp_2m_steps(frame, sigmas, y, eta, solver_type, s_noise, generator)
 
 
 def ddim(score: ScoreFunction, x: Tensor, *, process: NoiseProcess | None = None, generator=None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoreviz.app.qt import QtCore, pg
+from scoreviz.app.schedule.plot_parts import LogAxis, style_panel_plot
 from scoreviz.app.theme import DARK, Theme
 
 #: Pen style of each schedule, symbol of each score.
@@ -26,16 +27,10 @@ HUES = 7
 _EMPTY_X, _EMPTY_Y = (10.0, 500.0), (0.5, 5.0)
 
 
-class NFEAxis(pg.AxisItem):
+class NFEAxis(LogAxis):
     """A log10-NFE axis labelled in plain numbers, only at 1, 2 and 5 × 10^k (10, 20, 50, 100, …)."""
 
-    def logTickStrings(self, values, scale, spacing):
-        out = []
-        for v in values:
-            x = 10.0 ** float(v) * scale
-            mantissa = x / 10.0 ** np.floor(np.log10(x))
-            out.append(f"{x:.0f}" if min(abs(mantissa - m) for m in (1, 2, 5, 10)) < 1e-6 else "")
-        return out
+    LABEL = "{:.0f}"
 
 
 class NFEPlots(pg.GraphicsLayoutWidget):
@@ -66,14 +61,8 @@ class NFEPlots(pg.GraphicsLayoutWidget):
         self.apply_theme(theme)
 
     def _plot(self, row: int, ylabel: str) -> pg.PlotItem:
-        plot = self.addPlot(row=row, col=0, axisItems={"bottom": NFEAxis("bottom")})
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setLabel("left", ylabel)
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.getAxis("left").setWidth(52)
-        plot.getViewBox().setMouseEnabled(x=False, y=False)   # the wheel scrolls the panel, not the plot
+        plot = style_panel_plot(self.addPlot(row=row, col=0, axisItems={"bottom": NFEAxis("bottom")}), ylabel,
+                                right_axis=False)
         plot.enableAutoRange(enable=False)
         return plot
 

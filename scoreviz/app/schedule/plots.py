@@ -20,6 +20,7 @@ import shiboken6
 from scoreviz.names import MATCH_THRESHOLD
 
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
+from scoreviz.app.schedule.plot_parts import LogAxis, add_curve, style_panel_plot
 from scoreviz.app.theme import DARK, THEMES, Theme
 
 AXES = ("sigma", "log_snr")
@@ -34,16 +35,8 @@ def axis_coordinate(axis: str, sigma) -> np.ndarray:
     return np.log10(sigma) if axis == "sigma" else -2.0 * np.log(sigma)
 
 
-class SigmaAxis(pg.AxisItem):
-    """A log10-σ̃ axis labelled with σ̃ itself, only at 1, 2 and 5 × 10^k (the other minor ticks unlabelled)."""
-
-    def logTickStrings(self, values, scale, spacing):
-        out = []
-        for v in values:
-            x = 10.0 ** float(v) * scale
-            mantissa = x / 10.0 ** np.floor(np.log10(x))
-            out.append(f"{x:.3g}" if min(abs(mantissa - m) for m in (1, 2, 5, 10)) < 1e-6 else "")
-        return out
+class SigmaAxis(LogAxis):
+    """A log10-σ̃ axis labelled with σ̃ itself, only at 1, 2 and 5 × 10^k."""
 
 
 class SchedulePlots(pg.GraphicsLayoutWidget):
@@ -87,26 +80,9 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
     def _plot(self, row: int | None, ylabel: str) -> pg.PlotItem:
         axes = {"bottom": SigmaAxis("bottom")}
         plot = pg.PlotItem(axisItems=axes) if row is None else self.addPlot(row=row, col=0, axisItems=axes)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setLabel("left", ylabel)
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.getAxis("left").setWidth(52)
-        plot.showAxis("right")                 # every panel has a right axis of one width, so the x axes line up
-        plot.getAxis("right").setStyle(showValues=False)
-        plot.getAxis("right").setWidth(56)
-        # one row of entries along the top, over the headroom the y ranges keep free
-        plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=5, verSpacing=-6)
-        plot.getViewBox().setMouseEnabled(x=False, y=False)   # the wheel scrolls the panel, not the plot
-        plot.enableAutoRange(axis="y", enable=False)
-        return plot
+        return style_panel_plot(plot, ylabel, legend_columns=5)
 
-    @staticmethod
-    def _curve(plot: pg.PlotItem, name: str, **kw) -> pg.PlotDataItem:
-        curve = pg.PlotDataItem(name=name, **kw)
-        plot.addItem(curve)
-        return curve
+    _curve = staticmethod(add_curve)
 
     @staticmethod
     def _twin(plot: pg.PlotItem, label: str) -> pg.ViewBox:

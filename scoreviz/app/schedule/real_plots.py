@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoreviz.app.qt import QtCore, pg
+from scoreviz.app.schedule.plot_parts import add_curve, style_panel_plot
 from scoreviz.app.schedule.plots import AXIS_LABELS, AXES, SigmaAxis, axis_coordinate
 from scoreviz.app.theme import DARK, Theme
 
@@ -53,25 +54,9 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
 
     def _plot(self, row: int, ylabel: str, bottom, columns: int) -> pg.PlotItem:
         plot = self.addPlot(row=row, col=0, axisItems={"bottom": bottom} if bottom is not None else None)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setLabel("left", ylabel)
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.getAxis("left").setWidth(52)
-        plot.showAxis("right")        # the tab's plots all have a right axis of this width: the x axes line up
-        plot.getAxis("right").setStyle(showValues=False)
-        plot.getAxis("right").setWidth(56)
-        plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=columns, verSpacing=-6)
-        plot.getViewBox().setMouseEnabled(x=False, y=False)   # the wheel scrolls the panel, not the plot
-        plot.enableAutoRange(axis="y", enable=False)
-        return plot
+        return style_panel_plot(plot, ylabel, legend_columns=columns)
 
-    @staticmethod
-    def _curve(plot: pg.PlotItem, name: str, **kw) -> pg.PlotDataItem:
-        curve = pg.PlotDataItem(name=name, **kw)
-        plot.addItem(curve)
-        return curve
+    _curve = staticmethod(add_curve)
 
     def apply_theme(self, theme: Theme) -> None:
         self.setBackground(theme.plot_bg)
