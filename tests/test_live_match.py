@@ -16,21 +16,14 @@ from scoreviz.lab.live_training import LIVE_TRAINING
 RINGS_STEPS = 1000
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
-
-def test_the_live_recipe_matches_rings_within_the_measured_steps(one_thread):
+def test_the_live_recipe_matches_rings_within_the_measured_steps(one_torch_thread):
     assert LIVE_TRAINING["antithetic"]
     result = steps_to_match("rings", seed=0, check_every=20, max_steps=RINGS_STEPS)
     assert result["steps"] <= RINGS_STEPS, result
 
 
-def test_without_antithetic_noise_rings_does_not_match_as_soon(one_thread):
+def test_without_antithetic_noise_rings_does_not_match_as_soon(one_torch_thread):
     result = steps_to_match("rings", seed=0, check_every=20, max_steps=RINGS_STEPS, antithetic=False)
     assert not result["steps"] <= RINGS_STEPS, result
 

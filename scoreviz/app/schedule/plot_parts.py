@@ -44,6 +44,16 @@ def style_panel_plot(plot: pg.PlotItem, ylabel: str, *, legend_columns: int | No
     return plot
 
 
+def theme_panel_plot(plot: pg.PlotItem, theme) -> None:
+    """The theme's axis and text colours on a panel plot's three axes and its legend's labels."""
+    for side in ("left", "bottom", "right"):
+        plot.getAxis(side).setPen(theme.axis)
+        plot.getAxis(side).setTextPen(theme.text)
+    plot.legend.setLabelTextColor(theme.text)
+    for _, label in plot.legend.items:
+        label.setText(label.text)   # setLabelTextColor applies to the next setText
+
+
 def add_curve(plot: pg.PlotItem, name: str, **kw) -> pg.PlotDataItem:
     """A PlotDataItem named `name` (its legend entry) in `plot`."""
     curve = pg.PlotDataItem(name=name, **kw)

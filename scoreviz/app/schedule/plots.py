@@ -20,7 +20,7 @@ import shiboken6
 from scoreviz.names import MATCH_THRESHOLD
 
 from scoreviz.app.qt import QtCore, QtGui, QtWidgets, pg
-from scoreviz.app.schedule.plot_parts import LogAxis, add_curve, style_panel_plot
+from scoreviz.app.schedule.plot_parts import LogAxis, add_curve, style_panel_plot, theme_panel_plot
 from scoreviz.app.theme import DARK, THEMES, Theme
 
 AXES = ("sigma", "log_snr")
@@ -145,12 +145,7 @@ class SchedulePlots(pg.GraphicsLayoutWidget):
         self.threshold.setPen(pg.mkPen(theme.muted, style=QtCore.Qt.PenStyle.DotLine))
         self.snr_view.setBackgroundColor(None)
         for p in (self.schedule, self.training, self.loss_plot, self.error_plot):
-            for side in ("left", "bottom", "right"):
-                p.getAxis(side).setPen(theme.axis)
-                p.getAxis(side).setTextPen(theme.text)
-            p.legend.setLabelTextColor(theme.text)
-            for _, label in p.legend.items:
-                label.setText(label.text)   # setLabelTextColor applies to the next setText
+            theme_panel_plot(p, theme)
             bg = QtGui.QColor(theme.plot_bg)
             bg.setAlpha(190)
             p.legend.setBrush(pg.mkBrush(bg))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoreviz.app.qt import QtCore, pg
-from scoreviz.app.schedule.plot_parts import add_curve, style_panel_plot
+from scoreviz.app.schedule.plot_parts import add_curve, style_panel_plot, theme_panel_plot
 from scoreviz.app.schedule.plots import AXIS_LABELS, AXES, SigmaAxis, axis_coordinate
 from scoreviz.app.theme import DARK, Theme
 
@@ -71,12 +71,7 @@ class RealSchedulePlots(pg.GraphicsLayoutWidget):
         self.after_ticks.setPen(pg.mkPen(theme.warning, width=1))
         self.terminal_note.setColor(theme.warning)
         for p in (self.weighting, self.steps):
-            for side in ("left", "bottom", "right"):
-                p.getAxis(side).setPen(theme.axis)
-                p.getAxis(side).setTextPen(theme.text)
-            p.legend.setLabelTextColor(theme.text)
-            for _, label in p.legend.items:
-                label.setText(label.text)   # setLabelTextColor applies to the next setText
+            theme_panel_plot(p, theme)
 
     def set_axis(self, axis: str) -> None:
         """"sigma" or "log_snr", as the tab's schedule plots (plots.SchedulePlots.set_axis)."""
