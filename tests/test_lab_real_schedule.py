@@ -154,3 +154,16 @@ def test_real_schedule_frame_is_read_only():
     frame = real_schedule_frame(gallery_process("ddpm"), ScheduleOrigin("DDPM"))
     with pytest.raises(ValueError):
         frame.weights[0, 0] = 1.0
+
+
+def test_unannounced_schedule_commands_say_nothing_but_their_warnings(lab):
+    """A lesson sends its schedule commands unannounced so that its caption stays in the banner."""
+    session, out, said = lab
+    for command in (cmd.UseGallerySchedule("sd", announce=False),
+                    cmd.FixSchedule(rescale_zero_snr=True, timestep_spacing="trailing", announce=False),
+                    cmd.SetSchedule(process={"beta_end": 0.02}, announce=False), cmd.ResetSchedule(announce=False)):
+        before, process = len(said), session.process
+        session.handle(command)
+        assert said[before:] == [] and session.process != process, type(command).__name__   # done, unsaid
+    session.handle(cmd.FixSchedule(rescale_zero_snr=True, timestep_spacing="sideways", announce=False))
+    assert said[-1][0] == "warning" and "sideways" in said[-1][1]

@@ -132,6 +132,8 @@ class StopRecording(LabCommand):
 
 
 # --- the schedule lab (lab.schedule.commands) ----------------------------------------------------------------------
+# A command that changes the process says so in an info notice, unless `announce` is False: a caller that speaks for
+# itself (a lesson's caption) would otherwise be covered by it. Warnings are said either way.
 @dataclass(frozen=True)
 class SetSchedule(LabCommand):
     """New schedule parameters (core.processes.schedule_parameters' names; None values are dropped, e.g. ρ None:
@@ -139,11 +141,13 @@ class SetSchedule(LabCommand):
     None keeps the current one."""
     process: Mapping[str, float | None] | None = None
     noise: Mapping[str, object] | None = None
+    announce: bool = True
 
 
 @dataclass(frozen=True)
 class ResetSchedule(LabCommand):
     """Back to the data's default schedule."""
+    announce: bool = True
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ class CompareSchedules(LabCommand):
 class UseGallerySchedule(LabCommand):
     """Make a published schedule (a key of names.SCHEDULE_PRESETS) the lab's process as it is: a new model."""
     name: str
+    announce: bool = True
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,7 @@ class FixSchedule(LabCommand):
     the schedule before the fixes is pinned as A."""
     rescale_zero_snr: bool
     timestep_spacing: str | None = None
+    announce: bool = True
 
 
 # --- saved sessions (lab.session_saving) ---------------------------------------------------------------------------

@@ -16,10 +16,9 @@ from scoreviz.app.qt import QtCore
 
 class LessonStage(Protocol):
     """What a lesson drives (the main window satisfies it): its public actions, the training read-outs'
-    `train_shown(frame)` and `message_shown(level, text)` signals, and the image page (`image_mode`, built by `set_mode("images")`)."""
+    `train_shown(frame)` signal, and the image page (`image_mode`, built by `set_mode("images")`)."""
 
     train_shown: QtCore.SignalInstance
-    message_shown: QtCore.SignalInstance
     image_mode: object
 
     def send(self, command: cmd.LabCommand) -> None: ...
@@ -53,10 +52,7 @@ class LessonPlayer(QtCore.QObject):
         self._scheduled = False                      # the scene on screen changed the schedule
         self._tracing = False                        # … turned trajectories on
         self._schedule_tab = False                   # … brought the Schedule tab to the front
-        self._caption = ""                           # what the banner says for the scene on screen
-        self._echoes = 0                             # notices still to come in answer to the scene's commands
         window.train_shown.connect(self._on_train)
-        window.message_shown.connect(self._on_message)
 
     @property
     def active(self) -> bool:
@@ -95,7 +91,7 @@ class LessonPlayer(QtCore.QObject):
             return
         self.index = index
         scene = self.lesson.scenes[index]
-        self._waiting_for, self._echoes = None, 0
+        self._waiting_for = None
         self._apply(scene)
         self.scene_shown.emit(index)
 
@@ -142,17 +138,16 @@ class LessonPlayer(QtCore.QObject):
         in order, so the σ and the release that follow see the new process."""
         commands = []
         if scene.schedule_preset:
-            commands.append(cmd.UseGallerySchedule(scene.schedule_preset))
+            commands.append(cmd.UseGallerySchedule(scene.schedule_preset, announce=False))
         elif scene.schedule:
-            commands.append(cmd.SetSchedule(process=dict(scene.schedule)))
+            commands.append(cmd.SetSchedule(process=dict(scene.schedule), announce=False))
         elif self._scheduled:
-            commands.append(cmd.ResetSchedule())
+            commands.append(cmd.ResetSchedule(announce=False))
         if scene.fix is not None:
-            commands.append(cmd.FixSchedule(**scene.fix))
+            commands.append(cmd.FixSchedule(**scene.fix, announce=False))
         w = self.window
-        for command in commands:
+        for command in commands:         # unannounced: the scene's caption stays in the banner
             w.send(command)
-        self._echoes = len(commands)     # each answers with one notice ("a new noise process and model")
         self._scheduled = bool(scene.schedule or scene.schedule_preset or scene.fix)
         # a published schedule is read on the Schedule tab (its log-SNR report); the other scenes on the controls
         if scene.schedule_preset:
@@ -163,16 +158,8 @@ class LessonPlayer(QtCore.QObject):
 
     def _say(self, scene: Scene, before: str = "") -> None:
         """The scene's caption in the banner, after its number and title."""
-        self._caption = f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}: {before}{scene.caption}"
-        self.window.show_message("info", self._caption)
-
-    @QtCore.Slot(str, str)
-    def _on_message(self, level: str, text: str) -> None:
-        """The notices that answer the scene's own schedule commands would hide its caption from the room: the
-        caption comes back over them. Warnings and errors stay on screen: they matter."""
-        if self._echoes and level == "info" and text != self._caption and self.scene is not None:
-            self._echoes -= 1
-            self.window.show_message("info", self._caption)
+        self.window.show_message("info", f"{self.index + 1}/{len(self.lesson.scenes)} · {scene.title}: {before}"
+                                         f"{scene.caption}")
 
     def _load_data(self, scene: Scene) -> bool:
         w = self.window

@@ -44,7 +44,6 @@ class MainWindow(QtWidgets.QMainWindow):
     particles_shown = QtCore.Signal(object)
     train_shown = QtCore.Signal(object)
     process_shown = QtCore.Signal(object)
-    message_shown = QtCore.Signal(str, str)
 
     def __init__(self, theme: str = "dark", settings: Settings | None = None, preset: str | None = None,
                  start_worker: bool = True):
@@ -280,7 +279,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.last_message = (level, text)
         self.banner.show_message(level, text, self.theme)
         self.statusBar().showMessage(text, 15_000)
-        self.message_shown.emit(level, text)
 
     def save_screenshot(self, path: str) -> bool:
         self.frames.render()

@@ -67,16 +67,17 @@ class ScheduleLab:
             self.stale = True
             return
         self.control.overrides, self.control.noise = overrides, noise
-        self._rebuild("The schedule changed: a new noise process and a new model.")
+        self._rebuild("The schedule changed: a new noise process and a new model.", command.announce)
 
-    def reset(self, _: cmd.ResetSchedule) -> None:
+    def reset(self, command: cmd.ResetSchedule) -> None:
         self.control.reset()
-        self._rebuild("The schedule is back to the data's defaults: a new process and model.")
+        self._rebuild("The schedule is back to the data's defaults: a new process and model.", command.announce)
 
-    def _rebuild(self, message: str) -> None:
+    def _rebuild(self, message: str, announce: bool) -> None:
         self.training.noise = self.control.noise
         self.lab.rebuild(new_process=True)
-        self.say("info", message)
+        if announce:
+            self.say("info", message)
 
     def show(self, command: cmd.ShowSchedule) -> None:
         self.shown = bool(command.visible)

@@ -112,7 +112,7 @@ class RealSchedules:
             return
         process = entry.make()
         origin = ScheduleOrigin(gallery_label(command.name), entry.source, command.name, _prediction(process))
-        if self._adopt(process, origin):
+        if self._adopt(process, origin) and command.announce:
             lo, hi = process.noise_range()
             self.say("info", f"{origin.label} is the lab's schedule as published, for images at a data scale ≈ 1 "
                              f"(σ̃ {lo:.3g} → {hi:.3g}): a new noise process and model.")
@@ -159,7 +159,8 @@ class RealSchedules:
         self.control.overrides = {**self.control.overrides, "rescale_zero_snr": fixed.rescale_zero_snr,
                                   "timestep_spacing": fixed.timestep_spacing}
         self.lab.rebuild(new_process=True)
-        self.say("info", _fix_message(fixed, pinned))
+        if command.announce:
+            self.say("info", _fix_message(fixed, pinned))
         self.send(force=True)
 
     def _adopt(self, process: NoiseProcess, origin: ScheduleOrigin) -> bool:
