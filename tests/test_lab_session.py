@@ -356,3 +356,30 @@ def test_a_light_sampler_keeps_its_speed_beside_training(one_torch_thread):
     run_for(session, clock, 2.0)
     assert abs((session.particles.steps_taken - sampled) - 480) <= 2
     assert (session.training.trainer.step_count - trained) * 0.003 / 2.0 >= 0.7      # 1 − 0.24 − ticks
+
+
+def test_training_that_diverges_on_the_first_step_of_a_tick_is_shown_stopped(one_torch_thread):
+    """The window learns that training stopped even when the step that diverged was the first of its batch (no step
+    taken in that tick; the read-out was sent only after steps, and the window kept showing it running)."""
+    from scoreviz.core.training import TrainingDiverged
+
+    out, said = [], []
+    clock = FakeClock()
+    session = LabSession(out.append, lambda level, text: said.append((level, text)), clock)
+    session.handle(cmd.SetData(data_specs.stamped(data_specs.preset_spec("gaussian", 500), 1, True)))
+    session.tick()
+    session.handle(cmd.Train(True))
+    charge_training(session.training, clock, 0.004)
+    run_for(session, clock, 0.5)
+    out.clear()     # on until the tick that sends a read-out: nothing is left to send after it
+    run_for(session, clock, 1.0, on_tick=lambda: any(isinstance(f, fr.TrainingFrame) for f in out))
+    assert [f for f in out if isinstance(f, fr.TrainingFrame)][-1].running
+
+    def diverge():
+        raise TrainingDiverged("training diverged at step 9 (loss = nan); the weights of step 0 were kept")
+    session.training.trainer.step = diverge
+    out.clear()
+    run_for(session, clock, 0.5)
+    assert said[-1][0] == "error" and "diverged" in said[-1][1]
+    frames = [f for f in out if isinstance(f, fr.TrainingFrame)]
+    assert frames and not frames[-1].running and frames[-1].step > 0

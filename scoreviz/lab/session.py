@@ -359,7 +359,10 @@ class LabSession:
             end, min_steps = self._pacer.training_deadline(
                 self.clock(), self.particles.cost_until(self._pacer.next_at, SAMPLE_BUDGET))
         before = self.training.trainer.step_count
-        self._report(self.training.train_for(TRAIN_BUDGET, end, min_steps))
+        error = self.training.train_for(TRAIN_BUDGET, end, min_steps)
+        if error:          # training stopped, maybe before its first step of this batch: the window must see it
+            self._report(error)
+            self._training_dirty = True
         if self.training.trainer is None or self.training.trainer.step_count == before:
             return False
         self._pacer.trained_at = self.clock()
