@@ -8,12 +8,17 @@ With the exact score of a 2-D mixture (no model, so only the sampler differs), e
                 sliced Wasserstein to held-out data × its finite-sample floor (≈ 1: as good as the data)
     weights     NCSN's 0.8/0.2 mixture at ≤ 100 NFE: the share in the heavy mode (exact ±0.03 is the aim)
     learned     the same sweep on the default model trained on the preset (the `scoreviz train` recipe)
+    presets     on the default model of every 2-D preset (4,000 steps, seeded): em at 500 steps against the new
+                samplers at ≤ 100 NFE (PRESET_RUNS), 20,000 samples × 2 seeds; em at 1,000 steps beside em at 500
+                shows how far the figure moves by chance alone
 
 --quick: fewer budgets, fewer particles and a short training (a smoke test of the group, not the figures).
 """
 from __future__ import annotations
 
 import sys
+
+import torch
 
 from scoreviz.core.data import make_preset
 from scoreviz.core.guidance import exact_score, model_score
@@ -30,6 +35,13 @@ WEIGHT_BUDGETS, QUICK_WEIGHT_BUDGETS = (10, 20, 50, 100), (20, 100)
 REFERENCE_NFE = 501        # em: 500 steps and the final denoising step
 N_SAMPLES, QUICK_SAMPLES = 4000, 2000
 QUICK_TRAIN_STEPS = 300
+#: The runs of the per-preset table: label → (sampler, NFE, options). EDM's stochastic Heun at its churn cap
+#: (S_churn/N ≥ √2 − 1), DPM-Solver++(2M) SDE on EDM's levels and on uniform log-σ, Euler ancestral.
+PRESET_RUNS = {"em 500": ("em", 501, {}), "em 1000": ("em", 1001, {}),
+               "dpmpp_sde 100": ("dpmpp_sde", 100, {}), "dpmpp_sde 100 ρ 3": ("dpmpp_sde", 100, {"rho": 3.0}),
+               "dpmpp_sde 100 log σ": ("dpmpp_sde", 100, {"discretisation": "log_sigma"}),
+               "heun 99 churn": ("heun", 99, {"s_churn": 40.0}), "euler_a 100": ("euler_a", 100, {})}
+PRESET_SAMPLES, PRESET_SEEDS = 20_000, (0, 1)
 
 
 def _say(verbose: bool, text: str) -> None:
@@ -69,4 +81,27 @@ def bench_samplers(quick: bool = False, verbose: bool = True) -> dict:
     out["learned"] = (_sweep(learned, ds, (REFERENCE_NFE,), n, trainer.process, ("em",), verbose,
                              f"{PRESET}, default model ({trainer.step_count} steps)")
                       + _sweep(learned, ds, budgets, n, trainer.process, ON_VE, verbose, f"{PRESET}, default model"))
+    out["presets"] = bench_preset_models(quick, verbose)
     return {"samplers": out}
+
+
+def bench_preset_models(quick: bool = False, verbose: bool = True) -> dict:
+    """{preset: {run label: sliced Wasserstein × floor, the mean over PRESET_SEEDS}} on each 2-D preset's default
+    model (module docstring: presets); the reference is a fresh 20,000-point draw of the preset."""
+    from scoreviz.bench.match import PRESETS_2D
+
+    presets, n, seeds = (("moons",), 2000, (0,)) if quick else (PRESETS_2D, PRESET_SAMPLES, PRESET_SEEDS)
+    out = {}
+    for name in presets:
+        torch.manual_seed(0)
+        trainer = make_trainer(make_preset(name).train, device="cpu")
+        trainer.train(QUICK_TRAIN_STEPS if quick else DEFAULT_MAX_STEPS)
+        reference, score = make_preset(name, n, n, seed=1), model_score(trainer.ema)
+        row = {}
+        for label, (sampler, nfe, options) in PRESET_RUNS.items():
+            ratios = [quality_vs_nfe(score, trainer.process, reference, [sampler], [nfe], n=n, seed=seed,
+                                     options={sampler: options})[0].sw_ratio for seed in seeds]
+            row[label] = sum(ratios) / len(ratios)
+        out[name] = row
+        _say(verbose, f"  {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
+    return out

@@ -19,6 +19,18 @@ Antithetic noise (`antithetic=True`): the second half of the batch takes the fir
 ε_{i+⌈N/2⌉} = −ε_i (the trainer pairs x₀ and σ̃ the same way, TrainConfig.antithetic). Each pair's loss is even in ε,
 so the part of the gradient odd in ε — at a noise level where the data hide most of ε (a high DSM floor,
 core.dsm_floor), most of its variance — cancels within the pair; the expected loss is unchanged.
+
+A stable target (`stable_target=True`; Xu et al. 2023, "Stable Target Field for Reduced Variance Score
+Estimation in Diffusion Models", eq. 6): DSM's target ε is replaced by its posterior mean given y under the batch's
+own data points as the reference set,
+
+    ε̂_i = (y_i − x̄_i)/σ_i,   x̄_i = Σ_j w_ij x₀_j,   w_ij = softmax_j(−‖y_i − x₀_j‖²/(2σ_i²)),
+
+so ℓ = ‖σs + ε̂‖². Where the data hide ε (the middle σ̃: y is near many data points) ε̂ averages over them and the
+gradient's noise falls; at a small σ̃ the own x₀ dominates and ε̂ → ε (plain DSM); at a large σ̃ ε̂ → (y − batch
+mean)/σ. Its minimiser is the noised data's score up to the reference set's O(1/N) bias (STF, Thm. 1). The value
+returned adds the detached ‖ε − ε̂‖², so it estimates DSM's own loss (E[⟨σs + ε̂, ε − ε̂⟩ | y] = 0): the per-level
+losses and the DSM floor keep their meaning. Pairs of equal labels only, when labels are given.
 """
 from __future__ import annotations
 
@@ -42,11 +54,29 @@ def _per_sample_mean(v: Tensor) -> Tensor:
     return v.reshape(v.shape[0], -1).mean(1)
 
 
-def dsm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
-    """x0 (N, *shape), sigma (N,) → (N,) denoising score matching loss with λ(σ) = σ²."""
+@torch.no_grad()
+def stable_noise(y: Tensor, x0: Tensor, sigma: Tensor, labels: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """(ε̂, x̄), each shaped like y (N, *shape): the posterior mean of the noise and of x₀ given y_i = x₀_i + σ_i ε_i
+    when x₀ is one of the batch's rows (module docstring: the stable target)."""
+    n = y.shape[0]
+    flat_y, flat_x0 = y.reshape(n, -1), x0.reshape(n, -1)
+    logits = -torch.cdist(flat_y, flat_x0).square() / (2 * sigma[:, None] ** 2)
+    if labels is not None:
+        logits = logits.masked_fill(labels[:, None] != labels[None, :], -torch.inf)
+    mean_x0 = (torch.softmax(logits, 1) @ flat_x0).reshape(x0.shape)
+    return (y - mean_x0) / append_dims(sigma, y.ndim), mean_x0
+
+
+def dsm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False,
+             stable_target: bool = False) -> Tensor:
+    """x0 (N, *shape), sigma (N,) → (N,) denoising score matching loss with λ(σ) = σ² (with `stable_target`, its
+    stable-target form: module docstring)."""
     y, eps = _noised(x0, sigma, generator, antithetic)
     score = model.score(y, sigma, labels)
-    return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps) ** 2)
+    if not stable_target:
+        return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps) ** 2)
+    eps_hat, _ = stable_noise(y, x0, sigma, labels)
+    return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps_hat) ** 2) + _per_sample_mean((eps - eps_hat) ** 2)
 
 
 def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
@@ -62,12 +92,18 @@ def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, anti
     return _per_sample_mean(per_dim)
 
 
-def fm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
-    """x0 (N, *shape), sigma (N,) → (N,) conditional flow-matching loss ‖v_θ − (ε − x₀)‖² (module docstring)."""
+def fm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False,
+            stable_target: bool = False) -> Tensor:
+    """x0 (N, *shape), sigma (N,) → (N,) conditional flow-matching loss ‖v_θ − (ε − x₀)‖² (module docstring); with
+    `stable_target` the target velocity is ε̂ − x̄ (its posterior mean: the stable target's, above)."""
     y, eps = _noised(x0, sigma, generator, antithetic)
     t = append_dims(sigma / (1 + sigma), x0.ndim)
     velocity = ((1 - t) * y - model(y, sigma, labels)) / t
-    return _per_sample_mean((velocity - (eps - x0)) ** 2)
+    if not stable_target:
+        return _per_sample_mean((velocity - (eps - x0)) ** 2)
+    eps_hat, mean_x0 = stable_noise(y, x0, sigma, labels)
+    target = eps_hat - mean_x0
+    return _per_sample_mean((velocity - target) ** 2) + _per_sample_mean((eps - x0 - target) ** 2)
 
 
 LOSSES = {"dsm": dsm_loss, "ssm": ssm_loss, "fm": fm_loss}

@@ -46,6 +46,7 @@ class TrainConfig:
     guide_fraction: float | None = None   # autoguidance: keep an early EMA as Trainer.guide (update_guide)
     noise: TrainingNoise = field(default_factory=TrainingNoise)   # σ̃ distribution and loss weighting
     antithetic: bool = False     # pairs share x₀ and σ̃ and take noises ε and −ε (core.losses; half the draws)
+    stable_target: bool = False  # DSM / FM against the noise's posterior mean over the batch (core.losses; STF)
 
     def __post_init__(self):
         if isinstance(self.noise, dict):   # from a saved config
@@ -56,6 +57,9 @@ class TrainConfig:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.batch_size < 1 or not (0 < self.lr < 1) or not (0 <= self.ema_decay < 1):
             raise ValueError("batch size must be ≥ 1, learning rate in (0, 1) and EMA decay in [0, 1)")
+        if self.stable_target and self.loss == "ssm":
+            raise ValueError("a stable target needs the noise that made y: use it with dsm (or flow matching), "
+                             "not ssm")
         if self.guide_fraction is not None and not 0 < self.guide_fraction <= 1:
             raise ValueError(f"guide_fraction must be in (0, 1] (got {self.guide_fraction})")
 
@@ -202,7 +206,9 @@ class Trainer:
             x0, sigma = _paired(x0, n), _paired(sigma, n)
             labels = None if labels is None else _paired(labels, n)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.config.amp and self.device.type == "cuda"):
-            extra = dict(antithetic=True) if antithetic else {}   # a plain loss function keeps its signature
+            # a plain loss function keeps its signature
+            extra = {**(dict(antithetic=True) if antithetic else {}),
+                     **(dict(stable_target=True) if self.config.stable_target else {})}
             per_sample = self.loss_fn(self.forward_model, x0, sigma, self.generator, labels, **extra).float()
         loss = (per_sample * noise.weight(sigma, self.model.sigma_data)).mean()
         if not torch.isfinite(loss):
