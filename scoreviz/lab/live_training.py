@@ -31,13 +31,13 @@ MAX_HISTORY = 2000
 MATCH_GRID = 32
 #: The live recipe differs from `scoreviz train` in three ways: an open-ended run (no cosine decay: nobody knows
 #: when the person stops), a short warm-up with a fast EMA, so the field changes from the first seconds
-#: (warm-up 20 needs ~10 % fewer steps to match than 100; `scoreviz bench --only gui`), and the stable target
-#: (core.losses; Xu et al. 2023): the match is limited by the DSM gradient's noise at the middle σ, where the data
-#: hide most of ε (the floor there is 0.83 on rings; half the batch never matches rings in 2,500 steps, twice the
-#: batch halves the steps at twice the cost, a slower EMA changes nothing), and ε's posterior mean over the batch
-#: removes most of it for a 512 × 512 distance matrix a step. Antithetic pairs ±ε (TrainConfig.antithetic), the
-#: lever before it, add nothing on top of it. Steps to match per preset: README, `python -m scoreviz.bench.match`.
-LIVE_TRAINING = dict(steps=None, warmup=20, ema_decay=0.99, stable_target=True)
+#: (warm-up 20 needs ~10 % fewer steps to match than 100; `scoreviz bench --only gui`), and antithetic noise
+#: (core.losses). The match is limited by the DSM gradient's noise at the middle σ, where the data hide most of
+#: ε (the floor there is 0.83 on rings): half the batch (512) never matches rings in 2,500 steps, twice (2048)
+#: halves the steps at twice the cost, an EMA of 0.995 or a slower EMA warm-up changes nothing. Pairs ±ε cancel
+#: the gradient's odd part at no cost per step: steps to match on rings 1310/1780/1920 → 780/960/1090 (seeds
+#: 0/1/2), 20–40 % fewer on the other 2-D presets (`python -m scoreviz.bench.match`).
+LIVE_TRAINING = dict(steps=None, warmup=20, ema_decay=0.99, antithetic=True)
 #: Noise-level bins of the loss per σ (the schedule lab's resolution).
 LOSS_BINS = 32
 
