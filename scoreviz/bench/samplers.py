@@ -40,6 +40,7 @@ QUICK_TRAIN_STEPS = 300
 PRESET_RUNS = {"em 500": ("em", 501, {}), "em 1000": ("em", 1001, {}),
                "dpmpp_sde 100": ("dpmpp_sde", 100, {}), "dpmpp_sde 100 ρ 3": ("dpmpp_sde", 100, {"rho": 3.0}),
                "dpmpp_sde 100 log σ": ("dpmpp_sde", 100, {"discretisation": "log_sigma"}),
+               "dpmpp_sde 100 log σ η 1.5": ("dpmpp_sde", 100, {"discretisation": "log_sigma", "eta": 1.5}),
                "heun 99 churn": ("heun", 99, {"s_churn": 40.0}), "euler_a 100": ("euler_a", 100, {})}
 PRESET_SAMPLES, PRESET_SEEDS = 20_000, (0, 1)
 
