@@ -13,23 +13,18 @@ pytest.importorskip("pytestqt")
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen plugin's note on show()
 
 from local_server import bypass_proxies, idx_gz, serve  # noqa: E402
+from shared_mnist import first_digits  # noqa: E402
 from scoreviz.app.image_mode import ImageModeWidget  # noqa: E402
 from scoreviz.core import training as training_module  # noqa: E402
 from scoreviz.lab.images import data as data_module  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 WAIT = 30_000
 
 
 @pytest.fixture(scope="module")
 def digits():
-    if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("the shared MNIST test set is absent")
-    from scoreviz.datasets.idx import read_idx
-
-    images = read_idx(SHARED / "t10k-images-idx3-ubyte.gz")[:300]
-    labels = read_idx(SHARED / "t10k-labels-idx1-ubyte.gz")[:300]
-    return np.asarray(images, np.uint8), np.asarray(labels, np.uint8)
+    images, labels = first_digits(300)
+    return images, labels.astype(np.uint8)      # as IDX files hold them (the local server's mirror)
 
 
 @pytest.fixture

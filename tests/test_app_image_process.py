@@ -4,29 +4,22 @@ switches to the process's sampler and sampling gives finite images. pytest-qt of
 model on a few shared MNIST images; the session's process is also checked without Qt."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from shared_mnist import first_digits
 from scoreviz.core.discrete_process import DiscreteVP
 from scoreviz.lab.images import commands as cmd
 from scoreviz.lab.images.frames import ImageSampleRequest, SampleFrame
 from scoreviz.lab.images.session import ImageSession
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 WAIT = 30_000
 
 
 @pytest.fixture(scope="module")
 def digits():
-    if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("the shared MNIST test set is absent")
-    from scoreviz.datasets.idx import read_idx
-
-    images = read_idx(SHARED / "t10k-images-idx3-ubyte.gz")[:64]
-    labels = read_idx(SHARED / "t10k-labels-idx1-ubyte.gz")[:64]
-    return np.asarray(images, np.uint8), np.asarray(labels, np.int64)
+    return first_digits(64)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from shared_mnist import require_shared_mnist
 from scoreviz import cli, cli_options
 from scoreviz.cli import main as cli_main
 from scoreviz.commands.plan import plan_from_args
@@ -19,7 +19,6 @@ from scoreviz.core.schedule.snr import training_log_snr
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
 
 def _plan(*argv: str):
@@ -122,11 +121,9 @@ def test_flow_matching_on_points_trains_and_samples(tmp_path):
 
 @pytest.fixture
 def few_images(tmp_path):
-    if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("the shared MNIST test set is absent")
     from scoreviz.datasets.idx import load_image_dataset
 
-    data = load_image_dataset(SHARED)
+    data = load_image_dataset(require_shared_mnist())
     path = tmp_path / "few.npz"
     np.savez(path, x=(data.images.numpy()[:48, 0] * 255).round().astype(np.uint8), y=data.labels.numpy()[:48])
     return path

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from shared_mnist import require_shared_mnist
 from scoreviz.cli import main as cli_main
 from scoreviz.core.checkpoint import load_checkpoint
 from scoreviz.core.processes import VESDE, process_from_config
@@ -18,16 +18,13 @@ from scoreviz.core.recipes.images import (EDM_RHO, draw_images, image_process, i
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
 
 @pytest.fixture(scope="module")
 def small_mnist():
-    if not (SHARED / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("the shared MNIST test set is absent")
     from scoreviz.datasets.idx import load_image_dataset
 
-    data = load_image_dataset(SHARED)
+    data = load_image_dataset(require_shared_mnist())
     return data.images[:300].clone(), data.labels[:300].clone()
 
 
