@@ -84,7 +84,8 @@ def dsm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, anti
     if not stable_target:
         return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps) ** 2)
     eps_hat, _ = stable_noise(y, x0, sigma, labels)
-    return _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps_hat) ** 2) + _per_sample_mean((eps - eps_hat) ** 2)
+    fit = _per_sample_mean((append_dims(sigma, x0.ndim) * score + eps_hat) ** 2)
+    return fit + _per_sample_mean((eps - eps_hat) ** 2)
 
 
 def ssm_loss(model, x0: Tensor, sigma: Tensor, generator=None, labels=None, antithetic: bool = False) -> Tensor:
